@@ -1,0 +1,167 @@
+/**
+ * frr.conf renderers: the host's (BGP unnumbered peer-group to the TOR, announcing its
+ * loopback) and a plain-FRR switch's (the TOR side). Output is in FRR 8.x's own
+ * `show running-config` order and indentation, so `frr-reload.py` sees no difference
+ * beyond `service integrated-vtysh-config` (a vtysh setting it always lists).
+ *
+ * FRR >= 7.4 enables `bgp ebgp-requires-policy`: an eBGP peer with no policy neither
+ * sends nor accepts routes. Both configs therefore carry an explicit policy instead of
+ * switching the check off.
+ */
+
+/** Values for the host's frr.conf; all validated and normalised by the caller. */
+export interface HostFrrConfig {
+  /** Written on the `frr version` line; FRR picks its defaults by it. */
+  frrVersion: string;
+  hostname: string;
+  asn: number;
+  routerId: string;
+  /** `a.b.c.d/32`. */
+  loopback: string;
+  /** Uplink NICs, each an unnumbered neighbour in the peer-group. */
+  interfaces: readonly string[];
+  peerGroup: string;
+  /** Extra IPv4 prefixes announced besides the loopback. */
+  networks: readonly string[];
+}
+
+/** One downlink of a plain-FRR switch. */
+export interface SwitchDownlink {
+  port: string;
+  raInterval: number;
+  raLifetime: number;
+}
+
+/** Values for a plain-FRR switch's frr.conf (the TOR); validated by the caller. */
+export interface SwitchFrrConfig {
+  frrVersion: string;
+  hostname: string;
+  asn: number;
+  routerId: string;
+  loopback: string;
+  downlinks: readonly SwitchDownlink[];
+  networks: readonly string[];
+}
+
+/** Names of the host's policy objects, derived from the peer-group name. */
+export function hostPolicyNames(peerGroup: string): {
+  prefixList: string;
+  routeMapIn: string;
+  routeMapOut: string;
+} {
+  return {
+    prefixList: `${peerGroup}-OUT`,
+    routeMapIn: `${peerGroup}-IN`,
+    routeMapOut: `${peerGroup}-OUT`,
+  };
+}
+
+/** The switch's route-maps on its downlinks. */
+export const SWITCH_ROUTE_MAP_IN = "DOWNLINKS-IN";
+export const SWITCH_ROUTE_MAP_OUT = "DOWNLINKS-OUT";
+
+function header(frrVersion: string, hostname: string, forwarding: boolean): string[] {
+  return [
+    `frr version ${frrVersion}`,
+    "frr defaults traditional",
+    `hostname ${hostname}`,
+    ...(forwarding ? [] : ["no ip forwarding", "no ipv6 forwarding"]),
+    "service integrated-vtysh-config",
+    "!",
+  ];
+}
+
+/**
+ * The host's frr.conf: a peer-group with `remote-as external`, every uplink an
+ * unnumbered (`interface`) member, the loopback and extra networks announced, and a
+ * policy that exports only those prefixes (the host never becomes transit) and accepts
+ * what the TOR sends. `no ip forwarding` stays explicit: a host is not a router.
+ */
+export function renderHostFrrConf(c: HostFrrConfig): string {
+  const names = hostPolicyNames(c.peerGroup);
+  const announced = [c.loopback, ...c.networks];
+  return [
+    ...header(c.frrVersion, c.hostname, false),
+    `router bgp ${c.asn}`,
+    ` bgp router-id ${c.routerId}`,
+    ` neighbor ${c.peerGroup} peer-group`,
+    ` neighbor ${c.peerGroup} remote-as external`,
+    ...c.interfaces.map((nic) => ` neighbor ${nic} interface peer-group ${c.peerGroup}`),
+    " !",
+    " address-family ipv4 unicast",
+    ...announced.map((prefix) => `  network ${prefix}`),
+    `  neighbor ${c.peerGroup} route-map ${names.routeMapIn} in`,
+    `  neighbor ${c.peerGroup} route-map ${names.routeMapOut} out`,
+    " exit-address-family",
+    "exit",
+    "!",
+    ...announced.map(
+      (prefix, i) => `ip prefix-list ${names.prefixList} seq ${(i + 1) * 5} permit ${prefix}`,
+    ),
+    "!",
+    `route-map ${names.routeMapOut} permit 10`,
+    ` match ip address prefix-list ${names.prefixList}`,
+    "exit",
+    "!",
+    `route-map ${names.routeMapIn} permit 10`,
+    "exit",
+    "!",
+    "",
+  ].join("\n");
+}
+
+/**
+ * A plain-FRR switch's frr.conf: the loopback on `lo`, router advertisements on every
+ * downlink (BGP unnumbered learns the host's link-local address from them), one
+ * unnumbered neighbour per downlink with `remote-as external`, the loopback and extra
+ * networks announced. As a transit router the switch accepts and sends everything.
+ */
+export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
+  return [
+    ...header(c.frrVersion, c.hostname, true),
+    ...c.downlinks.flatMap((d) => [
+      `interface ${d.port}`,
+      ` ipv6 nd ra-interval ${d.raInterval}`,
+      ` ipv6 nd ra-lifetime ${d.raLifetime}`,
+      " no ipv6 nd suppress-ra",
+      "exit",
+      "!",
+    ]),
+    "interface lo",
+    ` ip address ${c.loopback}`,
+    "exit",
+    "!",
+    `router bgp ${c.asn}`,
+    ` bgp router-id ${c.routerId}`,
+    ...c.downlinks.map((d) => ` neighbor ${d.port} interface remote-as external`),
+    " !",
+    " address-family ipv4 unicast",
+    ...[c.loopback, ...c.networks].map((prefix) => `  network ${prefix}`),
+    ...c.downlinks.flatMap((d) => [
+      `  neighbor ${d.port} route-map ${SWITCH_ROUTE_MAP_IN} in`,
+      `  neighbor ${d.port} route-map ${SWITCH_ROUTE_MAP_OUT} out`,
+    ]),
+    " exit-address-family",
+    "exit",
+    "!",
+    `route-map ${SWITCH_ROUTE_MAP_IN} permit 10`,
+    "exit",
+    "!",
+    `route-map ${SWITCH_ROUTE_MAP_OUT} permit 10`,
+    "exit",
+    "!",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The frr.conf left behind when a component is destroyed: the header only, so a reload
+ * removes every BGP, policy and interface line the component put there.
+ */
+export function renderEmptyFrrConf(
+  frrVersion: string,
+  hostname: string,
+  forwarding: boolean,
+): string {
+  return [...header(frrVersion, hostname, forwarding), ""].join("\n");
+}

@@ -1,0 +1,155 @@
+/**
+ * Scripts that put FRR's daemons file and frr.conf in place and apply them: checked with
+ * `vtysh --dryrun` before they replace the running files; the first apply starts FRR; a
+ * frr.conf change is applied by `frr-reload.py` (sessions stay up); a daemons change
+ * restarts FRR. Used for FRR in a machine (BgpLoopback) and on a plain-FRR switch
+ * (TorCumulus with `cli: "vtysh"`).
+ */
+import { command, quote, script, writeFile } from "../../shell";
+import { FrrTarget, frrEtc, inFrrFunctions, waitUntilFunction } from "./lib";
+
+const RELOAD = "/usr/lib/frr/frr-reload.py";
+
+/**
+ * How `vtysh --dryrun` reports a line it rejects. Its exit status alone is not enough:
+ * FRR 8.4 exits 0 when the file's last commands parse, even after rejected lines
+ * (found by tests/frr/dryrun.test.ts), so the output is checked too.
+ */
+export const DRYRUN_REJECTED_LINE = /^line [0-9]+: %/m;
+
+function label(target: FrrTarget): string {
+  return target.kind === "machine" ? `machine ${target.machine}` : "this host";
+}
+
+/** Lines that write `content` as `<etc>/<file>.frr-nspawn-new`, owned like /etc/frr. */
+function stage(etc: string, file: string, content: string): string[] {
+  const staged = `${etc}/${file}.frr-nspawn-new`;
+  return [
+    `if [ ! -d ${quote(etc)} ]; then`,
+    `    echo "frr-nspawn: ${etc} does not exist: is FRR installed there?" >&2`,
+    "    exit 1",
+    "fi",
+    ...writeFile(staged, content, { mode: "0640" }),
+    `chown --reference=${quote(etc)} ${quote(staged)}`,
+  ];
+}
+
+function startFrr(): string[] {
+  return [
+    "in_frr systemctl enable --quiet frr",
+    "in_frr systemctl start frr",
+    "wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
+  ];
+}
+
+/** Create/update of the daemons step: back up the original once, replace, restart if changed. */
+export function renderDaemonsApply(step: string, target: FrrTarget, daemons: string): string {
+  const etc = frrEtc(target);
+  const file = `${etc}/daemons`;
+  const staged = `${file}.frr-nspawn-new`;
+  const backup = `${file}.frr-nspawn-orig`;
+  return script({ step, description: `FRR daemons file on ${label(target)}` }, [
+    ...inFrrFunctions(target),
+    ...waitUntilFunction(),
+    ...stage(etc, "daemons", daemons),
+    `if [ -e ${quote(file)} ] && [ ! -e ${quote(backup)} ]; then`,
+    `    ${command("cp", "-p", file, backup)}`,
+    "fi",
+    `if cmp -s ${quote(staged)} ${quote(file)}; then`,
+    `    rm -f ${quote(staged)}`,
+    '    echo "frr-nspawn: daemons file unchanged"',
+    "    exit 0",
+    "fi",
+    command("mv", "-f", staged, file),
+    "if machine_running && in_frr systemctl is-active --quiet frr; then",
+    '    echo "frr-nspawn: daemons file changed: restarting FRR"',
+    "    in_frr systemctl restart frr",
+    "    wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
+    "fi",
+  ]);
+}
+
+/** Delete of the daemons step: put the original file back (restarting FRR if it runs). */
+export function renderDaemonsRemove(step: string, target: FrrTarget): string {
+  const etc = frrEtc(target);
+  const file = `${etc}/daemons`;
+  const backup = `${file}.frr-nspawn-orig`;
+  return script({ step, description: `restore FRR's original daemons file on ${label(target)}` }, [
+    ...inFrrFunctions(target),
+    ...waitUntilFunction(),
+    `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
+    `if [ ! -e ${quote(backup)} ]; then`,
+    '    echo "frr-nspawn: no saved daemons file to restore; leaving it as it is"',
+    "    exit 0",
+    "fi",
+    command("mv", "-f", backup, file),
+    "if machine_running && in_frr systemctl is-active --quiet frr; then",
+    "    in_frr systemctl restart frr",
+    "fi",
+  ]);
+}
+
+/**
+ * Create/update of the frr.conf step: stage, check with `vtysh --dryrun` where FRR runs,
+ * then start FRR (first apply) or replace the file and `frr-reload.py --reload` it.
+ */
+export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: string): string {
+  const etc = frrEtc(target);
+  const file = `${etc}/frr.conf`;
+  const staged = `${file}.frr-nspawn-new`;
+  return script({ step, description: `frr.conf on ${label(target)}, checked, then applied` }, [
+    ...inFrrFunctions(target),
+    ...waitUntilFunction(),
+    "if ! machine_running; then",
+    `    echo "frr-nspawn: ${label(target)} is not running; start it and run again" >&2`,
+    "    exit 1",
+    "fi",
+    ...stage(etc, "frr.conf", frrConf),
+    `if ! check=$(in_frr vtysh --dryrun -f /etc/frr/frr.conf.frr-nspawn-new 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
+    `    rm -f ${quote(staged)}`,
+    '    echo "frr-nspawn: vtysh --dryrun rejected the new frr.conf; the running config is untouched:" >&2',
+    '    echo "$check" >&2',
+    "    exit 1",
+    "fi",
+    command("mv", "-f", staged, file),
+    "if ! in_frr systemctl is-active --quiet frr; then",
+    '    echo "frr-nspawn: starting FRR with the new frr.conf"',
+    ...startFrr(),
+    "    exit 0",
+    "fi",
+    `if ! out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
+    '    echo "frr-nspawn: frr-reload.py failed; frr.conf is in place but not fully applied. Its output:" >&2',
+    '    echo "$out" >&2',
+    "    exit 1",
+    "fi",
+    'echo "frr-nspawn: frr.conf applied with frr-reload.py"',
+  ]);
+}
+
+/**
+ * Delete of the frr.conf step: reload a header-only config (removing every BGP and policy
+ * line) while FRR runs, then remove the file.
+ */
+export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: string): string {
+  const etc = frrEtc(target);
+  const file = `${etc}/frr.conf`;
+  return script({ step, description: `remove this stack's frr.conf from ${label(target)}` }, [
+    ...inFrrFunctions(target),
+    `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
+    "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
+    `    rm -f ${quote(file)}`,
+    '    echo "frr-nspawn: FRR is not running; frr.conf removed"',
+    "    exit 0",
+    "fi",
+    // Written unindented: the heredoc body is the file's content.
+    ...writeFile(file, emptyConf, { mode: "0640" }),
+    `chown --reference=${quote(etc)} ${quote(file)}`,
+    `if ! out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
+    '    echo "frr-nspawn: frr-reload.py could not remove the config; its output:" >&2',
+    '    echo "$out" >&2',
+    "    exit 1",
+    "fi",
+    `rm -f ${quote(file)}`,
+    'echo "frr-nspawn: BGP config removed from the running FRR and frr.conf deleted"',
+  ]);
+}

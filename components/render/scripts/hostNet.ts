@@ -1,0 +1,99 @@
+/**
+ * BgpLoopback's host-side scripts: the IPv6 sysctl file (with the values it replaced
+ * saved for destroy) and the oneshot unit that puts the loopback on `lo`.
+ */
+import { command, quote, script, writeFile } from "../../shell";
+import {
+  HostNetworkConfig,
+  hostUnitName,
+  hostUnitPath,
+  renderHostUnit,
+  renderSysctl,
+  sysctlKeys,
+  sysctlPath,
+} from "../hostNetwork";
+import { machineStateDir } from "./lib";
+
+function savedSysctlPath(machine: string): string {
+  return `${machineStateDir(machine)}/sysctl.before`;
+}
+
+/** Save the current values once, write the sysctl file and apply it now. */
+export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
+  const saved = savedSysctlPath(c.machine);
+  const file = sysctlPath(c.machine);
+  return script({ step, description: `IPv6 sysctls for BGP unnumbered in ${file}` }, [
+    command("mkdir", "-p", machineStateDir(c.machine)),
+    `if [ ! -e ${quote(saved)} ]; then`,
+    `    for key in ${sysctlKeys(c).map(quote).join(" ")}; do`,
+    '        if value=$(sysctl -n "$key" 2>/dev/null); then echo "$key = $value"; fi',
+    `    done > ${quote(`${saved}.tmp`)}`,
+    `    mv -f ${quote(`${saved}.tmp`)} ${quote(saved)}`,
+    "fi",
+    ...writeFile(file, renderSysctl(c), { mode: "0644" }),
+    command("sysctl", "--quiet", "--load", file),
+  ]);
+}
+
+/** Remove the file and put back the values saved before the first apply. */
+export function renderSysctlRemove(step: string, machine: string): string {
+  const saved = savedSysctlPath(machine);
+  return script(
+    { step, description: `remove ${sysctlPath(machine)} and restore the previous values` },
+    [
+      command("rm", "-f", sysctlPath(machine)),
+      `if [ -e ${quote(saved)} ]; then`,
+      `    sysctl --quiet --load ${quote(saved)} || echo "frr-nspawn: some saved sysctls could not be restored" >&2`,
+      `    rm -f ${quote(saved)}`,
+      "fi",
+      `rmdir --ignore-fail-on-non-empty ${quote(machineStateDir(machine))} 2>/dev/null || true`,
+    ],
+  );
+}
+
+/**
+ * Install and start the host unit. When its content changes, the old unit is stopped
+ * first so that its own ExecStop removes the old loopback address.
+ */
+export function renderHostUnitApply(step: string, c: HostNetworkConfig): string {
+  const unit = quote(hostUnitName(c.machine));
+  const path = hostUnitPath(c.machine);
+  const staged = `${path}.frr-nspawn-new`;
+  return script(
+    {
+      step,
+      description: `host unit ${hostUnitName(c.machine)}: uplinks up, loopback ${c.loopback} on lo`,
+    },
+    [
+      ...writeFile(staged, renderHostUnit(c), { mode: "0644" }),
+      `if cmp -s ${quote(staged)} ${quote(path)} && systemctl is-active --quiet ${unit}; then`,
+      `    rm -f ${quote(staged)}`,
+      '    echo "frr-nspawn: host unit unchanged and active"',
+      "    exit 0",
+      "fi",
+      `if [ -e ${quote(path)} ]; then`,
+      `    systemctl stop ${unit} || true`,
+      "fi",
+      command("mv", "-f", staged, path),
+      "systemctl daemon-reload",
+      `systemctl enable --now ${unit}`,
+      `echo "frr-nspawn: ${c.loopback} on lo"`,
+    ],
+  );
+}
+
+/** Stop (removing the address), disable and delete the host unit. */
+export function renderHostUnitRemove(step: string, machine: string): string {
+  const unit = quote(hostUnitName(machine));
+  const path = hostUnitPath(machine);
+  return script(
+    { step, description: `remove host unit ${hostUnitName(machine)} and its loopback` },
+    [
+      `if [ -e ${quote(path)} ]; then`,
+      `    systemctl disable --now ${unit} || true`,
+      "fi",
+      command("rm", "-f", path, `${path}.frr-nspawn-new`),
+      "systemctl daemon-reload",
+    ],
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * Bash functions shared by the step scripts. Each returns lines to put at the top of a
+ * script; every value in them is quoted by the one quoting helper.
+ */
+import { quote } from "../../shell";
+
+/** Where frr-nspawn keeps its markers on a host (which image it imported, saved sysctls). */
+export const STATE_DIR = "/var/lib/frr-nspawn";
+
+/** The state folder of one machine on the host. */
+export function machineStateDir(machine: string): string {
+  return `${STATE_DIR}/${machine}`;
+}
+
+/** Where FRR's files are, seen from the host, and how to run a command next to FRR. */
+export type FrrTarget =
+  /** FRR inside an nspawn machine: files under /var/lib/machines/<machine>, commands by nsenter. */
+  | { kind: "machine"; machine: string }
+  /** FRR on the host itself (a plain-FRR switch): files under /, commands run directly. */
+  | { kind: "host" };
+
+/** The host path of FRR's /etc/frr for a target. */
+export function frrEtc(target: FrrTarget): string {
+  switch (target.kind) {
+    case "machine":
+      return `/var/lib/machines/${target.machine}/etc/frr`;
+    case "host":
+      return "/etc/frr";
+    default: {
+      const never: never = target;
+      throw new Error(`unknown FRR target ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * `in_frr CMD…` runs a command where FRR runs: inside the machine's namespaces (entered
+ * through its leader PID, so no D-Bus is needed in the machine) or on the host;
+ * `machine_running` tells whether the machine is up.
+ */
+export function inFrrFunctions(target: FrrTarget): string[] {
+  switch (target.kind) {
+    case "machine": {
+      const m = quote(target.machine);
+      return [
+        "machine_running() {",
+        `    [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]`,
+        "}",
+        "in_frr() {",
+        "    local leader",
+        `    leader=$(machinectl show ${m} --property=Leader --value 2>/dev/null || true)`,
+        '    if [ -z "$leader" ] || [ "$leader" = 0 ]; then',
+        `        echo "frr-nspawn: machine ${target.machine} is not running; start it (machinectl start ${target.machine}) and run again" >&2`,
+        "        return 1",
+        "    fi",
+        '    nsenter --target "$leader" --mount --uts --ipc --net --pid -- "$@"',
+        "}",
+      ];
+    }
+    case "host":
+      return ["machine_running() {", "    true", "}", "in_frr() {", '    "$@"', "}"];
+    default: {
+      const never: never = target;
+      throw new Error(`unknown FRR target ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * `wait_until SECONDS WHAT CMD…` retries CMD every second until it succeeds, or fails
+ * after SECONDS saying what it waited for.
+ */
+export function waitUntilFunction(): string[] {
+  return [
+    "wait_until() {",
+    "    local limit=$1 what=$2 deadline=$((SECONDS + $1))",
+    "    shift 2",
+    '    until "$@"; do',
+    '        if [ "$SECONDS" -ge "$deadline" ]; then',
+    '            echo "frr-nspawn: timed out after ${limit}s waiting for ${what}" >&2',
+    "            return 1",
+    "        fi",
+    "        sleep 1",
+    "    done",
+    "}",
+  ];
+}

@@ -1,0 +1,115 @@
+/** BgpLoopback's inputs, resolved, checked and normalised in one pass. */
+import { DAEMON_OPTIONS_PATTERN, DEFAULT_DAEMONS, DaemonsConfig } from "../render/daemons";
+import { HostFrrConfig } from "../render/frrConf";
+import { asn, frrName, frrVersion } from "./bgp";
+import { list, optional } from "./common";
+import { addressOf, interfaceName, ipv4, ipv4Prefix, loopback } from "./net";
+import { hostname, machineName } from "./names";
+import { Problems, show } from "./problems";
+
+/** The FRR release assumed on the `frr version` line when no image tells it. */
+export const DEFAULT_FRR_VERSION = "8.4.4";
+
+/** BgpLoopback's inputs once every Output has resolved. */
+export interface BgpLoopbackValues {
+  machine: unknown;
+  loopback: unknown;
+  asn: unknown;
+  routerId?: unknown;
+  interfaces?: unknown;
+  peerGroup?: unknown;
+  networks?: unknown;
+  frrVersion?: unknown;
+  hostname?: unknown;
+  zebraOptions?: unknown;
+  bgpdOptions?: unknown;
+}
+
+/** Everything BgpLoopback renders from. */
+export interface BgpLoopbackConfig {
+  machine: string;
+  frr: HostFrrConfig;
+  daemons: DaemonsConfig;
+}
+
+function daemonOptions(
+  value: unknown,
+  fallback: string,
+  path: string,
+  problems: Problems,
+): string | undefined {
+  return optional(value, fallback, path, problems, (v, p, pr) => {
+    if (typeof v !== "string" || !DAEMON_OPTIONS_PATTERN.test(v)) {
+      pr.add(
+        p,
+        `${show(v)} is not a daemon option string; use letters, digits, spaces and . _ = / : , -`,
+      );
+      return undefined;
+    }
+    return v;
+  });
+}
+
+export function validateBgpLoopback(subject: string, v: BgpLoopbackValues): BgpLoopbackConfig {
+  const problems = new Problems();
+  const m = machineName(v.machine, "machine", problems);
+  const lo = loopback(v.loopback, "loopback", problems);
+  const as = asn(v.asn, "asn", problems);
+  const routerId = optional(
+    v.routerId,
+    lo === undefined ? undefined : addressOf(lo),
+    "routerId",
+    problems,
+    ipv4,
+  );
+  const interfaces = optional(v.interfaces, ["ens3"], "interfaces", problems, (x, p, pr) =>
+    list(x, p, pr, interfaceName, { min: 1 }),
+  );
+  const peerGroup = optional(v.peerGroup, "TOR", "peerGroup", problems, frrName);
+  const networks = optional(v.networks, [] as string[], "networks", problems, (x, p, pr) =>
+    list(x, p, pr, ipv4Prefix),
+  );
+  const version = optional(v.frrVersion, DEFAULT_FRR_VERSION, "frrVersion", problems, frrVersion);
+  const host = optional(v.hostname, m, "hostname", problems, hostname);
+  const zebraOptions = daemonOptions(
+    v.zebraOptions,
+    DEFAULT_DAEMONS.zebraOptions,
+    "zebraOptions",
+    problems,
+  );
+  const bgpdOptions = daemonOptions(
+    v.bgpdOptions,
+    DEFAULT_DAEMONS.bgpdOptions,
+    "bgpdOptions",
+    problems,
+  );
+  if (networks !== undefined && lo !== undefined) {
+    networks.forEach((n, i) => {
+      if (n === lo) {
+        problems.add(`networks[${i}]`, `${show(n)} is the loopback, which is always announced`);
+      }
+    });
+  }
+  if (interfaces !== undefined && peerGroup !== undefined && interfaces.includes(peerGroup)) {
+    problems.add(
+      "peerGroup",
+      `${show(peerGroup)} is also an interface name; FRR would confuse the two`,
+    );
+  }
+  problems.throwIfAny(subject);
+  // Every value is defined here: throwIfAny threw otherwise.
+  return {
+    machine: m!,
+    frr: {
+      frrVersion: version!,
+      hostname: host!,
+      asn: as!,
+      routerId: routerId!,
+      loopback: lo!,
+      interfaces: interfaces!,
+      peerGroup: peerGroup!,
+      networks: networks!,
+    },
+    daemons: { zebraOptions: zebraOptions!, bgpdOptions: bgpdOptions! },
+  };
+}

@@ -1,0 +1,121 @@
+/** TorCumulus's inputs, resolved, checked and normalised in one pass. */
+import { CumulusConfig, CumulusDownlink } from "../render/nclu";
+import { asn, frrVersion, raTiming } from "./bgp";
+import { Check, list, oneOf, optional } from "./common";
+import { addressOf, cumulusPort, interfaceName, ipv4, ipv4Prefix, loopback } from "./net";
+import { hostname, oneLine } from "./names";
+import { DEFAULT_FRR_VERSION } from "./bgpLoopback";
+import { Problems, show } from "./problems";
+
+/** The seed's router-advertisement timing on downlinks. */
+export const DEFAULT_RA_INTERVAL = 5;
+export const DEFAULT_RA_LIFETIME = 15;
+
+export const TOR_CLIS = ["nclu", "vtysh"] as const;
+export type TorCli = (typeof TOR_CLIS)[number];
+
+/** TorCumulus's inputs once every Output has resolved. */
+export interface TorCumulusValues {
+  asn: unknown;
+  loopback: unknown;
+  routerId?: unknown;
+  downlinks: unknown;
+  networks?: unknown;
+  cli?: unknown;
+  commitDescription?: unknown;
+  hostname?: unknown;
+  frrVersion?: unknown;
+}
+
+/** Everything TorCumulus renders from. */
+export interface TorCumulusConfig extends CumulusConfig {
+  cli: TorCli;
+  commitDescription: string;
+  hostname: string;
+  frrVersion: string;
+}
+
+function downlink(port: Check<string>): Check<CumulusDownlink> {
+  return (value, path, problems) => {
+    if (typeof value === "string") {
+      const p = port(value, path, problems);
+      return p === undefined
+        ? undefined
+        : { port: p, raInterval: DEFAULT_RA_INTERVAL, raLifetime: DEFAULT_RA_LIFETIME };
+    }
+    if (typeof value !== "object" || value === null) {
+      problems.add(path, `${show(value)} is not a port name or { port, raInterval?, raLifetime? }`);
+      return undefined;
+    }
+    const d = value as Record<string, unknown>;
+    const p = port(d.port, `${path}.port`, problems);
+    const ra = raTiming(
+      d.raInterval ?? DEFAULT_RA_INTERVAL,
+      d.raLifetime ?? DEFAULT_RA_LIFETIME,
+      path,
+      problems,
+    );
+    return p === undefined || ra === undefined
+      ? undefined
+      : { port: p, raInterval: ra.interval, raLifetime: ra.lifetime };
+  };
+}
+
+/** Ports are compared by name only: the same port twice with other timings is still a repeat. */
+function uniquePorts(downlinks: CumulusDownlink[], problems: Problems): void {
+  const seen = new Map<string, number>();
+  downlinks.forEach((d, i) => {
+    const first = seen.get(d.port);
+    if (first !== undefined) {
+      problems.add(`downlinks[${i}]`, `port ${show(d.port)} repeats downlinks[${first}]`);
+    }
+    seen.set(d.port, i);
+  });
+}
+
+export function validateTorCumulus(
+  subject: string,
+  v: TorCumulusValues,
+  defaultDescription: string,
+): TorCumulusConfig {
+  const problems = new Problems();
+  const cli = optional(v.cli, "nclu" as TorCli, "cli", problems, oneOf(TOR_CLIS));
+  const as = asn(v.asn, "asn", problems);
+  const lo = loopback(v.loopback, "loopback", problems);
+  const routerId = optional(
+    v.routerId,
+    lo === undefined ? undefined : addressOf(lo),
+    "routerId",
+    problems,
+    ipv4,
+  );
+  const port = cli === "vtysh" ? interfaceName : cumulusPort;
+  const downlinks = list(v.downlinks, "downlinks", problems, downlink(port), { min: 1 });
+  if (downlinks !== undefined) {
+    uniquePorts(downlinks, problems);
+  }
+  const networks = optional(v.networks, [] as string[], "networks", problems, (x, p, pr) =>
+    list(x, p, pr, ipv4Prefix),
+  );
+  const description = optional(
+    v.commitDescription,
+    defaultDescription,
+    "commitDescription",
+    problems,
+    oneLine,
+  );
+  const host = optional(v.hostname, "tor", "hostname", problems, hostname);
+  const version = optional(v.frrVersion, DEFAULT_FRR_VERSION, "frrVersion", problems, frrVersion);
+  problems.throwIfAny(subject);
+  return {
+    cli: cli!,
+    asn: as!,
+    loopback: lo!,
+    routerId: routerId!,
+    downlinks: downlinks!,
+    networks: networks!,
+    commitDescription: description!,
+    hostname: host!,
+    frrVersion: version!,
+  };
+}

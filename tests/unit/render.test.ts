@@ -1,0 +1,209 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { renderDaemons, DEFAULT_DAEMONS } from "../../components/render/daemons";
+import {
+  renderEmptyFrrConf,
+  renderHostFrrConf,
+  renderSwitchFrrConf,
+} from "../../components/render/frrConf";
+import { renderHostUnit, renderSysctl } from "../../components/render/hostNetwork";
+import { ncluAddCommands, ncluDelCommands } from "../../components/render/nclu";
+import {
+  renderNspawnSettings,
+  renderUnitOverride,
+  DEFAULT_CAPABILITIES,
+} from "../../components/render/nspawn";
+import { command } from "../../components/shell";
+import { SEED_HOST, SEED_SWITCH } from "../fixtures";
+
+function golden(name: string): string {
+  return fs.readFileSync(path.join(__dirname, "..", "golden", name), "utf8");
+}
+
+/** The lines of the seed's own frr.conf (shared/seed), indentation aside. */
+const SEED_FRR_CONF_LINES = [
+  "frr defaults traditional",
+  "hostname frr",
+  "no ipv6 forwarding",
+  "service integrated-vtysh-config",
+  "router bgp 65001",
+  "bgp router-id 2.2.2.2",
+  "neighbor TOR peer-group",
+  "neighbor TOR remote-as external",
+  "neighbor ens3 interface peer-group TOR",
+  "address-family ipv4 unicast",
+  "network 2.2.2.2/32",
+  "exit-address-family",
+];
+
+describe("frr.conf for the host", () => {
+  const conf = renderHostFrrConf(SEED_HOST);
+
+  it("matches its golden file (seed parameters)", () => {
+    assert.equal(conf, golden("host-seed.frr.conf"));
+  });
+
+  it("holds every line of the seed's frr.conf", () => {
+    const lines = conf.split("\n").map((l) => l.trim());
+    for (const line of SEED_FRR_CONF_LINES) {
+      assert.ok(lines.includes(line), `missing: ${line}`);
+    }
+  });
+
+  it("adds the FRR >= 7.4 policy: export only the loopback, accept what the TOR sends", () => {
+    assert.match(conf, /^ip prefix-list TOR-OUT seq 5 permit 2\.2\.2\.2\/32$/m);
+    assert.match(
+      conf,
+      /^route-map TOR-OUT permit 10\n match ip address prefix-list TOR-OUT\nexit$/m,
+    );
+    assert.match(conf, /^route-map TOR-IN permit 10\nexit$/m);
+    assert.match(
+      conf,
+      /^ {2}neighbor TOR route-map TOR-IN in\n {2}neighbor TOR route-map TOR-OUT out$/m,
+    );
+    assert.doesNotMatch(conf, /ebgp-requires-policy/);
+  });
+
+  it("keeps forwarding off explicitly", () => {
+    assert.match(conf, /^no ip forwarding\nno ipv6 forwarding$/m);
+  });
+
+  const table: [string, Partial<typeof SEED_HOST>, string[]][] = [
+    [
+      "two uplinks",
+      { interfaces: ["ens3", "ens4"] },
+      [" neighbor ens3 interface peer-group TOR", " neighbor ens4 interface peer-group TOR"],
+    ],
+    ["4-byte ASN", { asn: 4200000001 }, ["router bgp 4200000001"]],
+    [
+      "extra network",
+      { networks: ["10.1.0.0/24"] },
+      ["  network 10.1.0.0/24", "ip prefix-list TOR-OUT seq 10 permit 10.1.0.0/24"],
+    ],
+    [
+      "other peer-group",
+      { peerGroup: "SPINE" },
+      [
+        " neighbor SPINE peer-group",
+        "route-map SPINE-OUT permit 10",
+        " match ip address prefix-list SPINE-OUT",
+      ],
+    ],
+    ["router-id apart", { routerId: "10.0.0.9" }, [" bgp router-id 10.0.0.9"]],
+  ];
+  for (const [title, change, lines] of table) {
+    it(`${title}: renders ${lines.length} exact line(s)`, () => {
+      const out = renderHostFrrConf({ ...SEED_HOST, ...change }).split("\n");
+      for (const line of lines) {
+        assert.ok(out.includes(line), `missing ${JSON.stringify(line)}`);
+      }
+    });
+  }
+});
+
+describe("frr.conf for a plain-FRR switch", () => {
+  const conf = renderSwitchFrrConf(SEED_SWITCH);
+
+  it("matches its golden file (seed parameters)", () => {
+    assert.equal(conf, golden("switch-seed.frr.conf"));
+  });
+
+  it("uses `interface` on the unnumbered neighbour (FRR rejects the seed's NCLU form)", () => {
+    assert.match(conf, /^ neighbor swp1 interface remote-as external$/m);
+  });
+
+  it("sends router advertisements with the seed's timing", () => {
+    assert.match(
+      conf,
+      /^interface swp1\n ipv6 nd ra-interval 5\n ipv6 nd ra-lifetime 15\n no ipv6 nd suppress-ra\nexit$/m,
+    );
+  });
+
+  it("empty config keeps only the header", () => {
+    assert.equal(
+      renderEmptyFrrConf("8.4.4", "tor", true),
+      "frr version 8.4.4\nfrr defaults traditional\nhostname tor\nservice integrated-vtysh-config\n!\n",
+    );
+  });
+});
+
+describe("daemons, nspawn settings, host files", () => {
+  it("daemons file carries the seed's options", () => {
+    assert.equal(
+      renderDaemons(DEFAULT_DAEMONS),
+      [
+        "# FRR daemons, written by frr-nspawn (BgpLoopback). Changing this file restarts FRR.",
+        "bgpd=yes",
+        "vtysh_enable=yes",
+        'zebra_options=" -A 127.0.0.1 -s 90000000"',
+        'bgpd_options=" -A 127.0.0.1"',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it(".nspawn file: host network, least privilege", () => {
+    assert.equal(renderNspawnSettings(DEFAULT_CAPABILITIES), golden("frr.nspawn"));
+    assert.match(renderNspawnSettings(DEFAULT_CAPABILITIES), /^VirtualEthernet=no$/m);
+    assert.match(
+      renderNspawnSettings(DEFAULT_CAPABILITIES),
+      /^Capability=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE$/m,
+    );
+  });
+
+  it("unit override is the seed's ExecStart without --network-veth and -U", () => {
+    const text = renderUnitOverride();
+    assert.match(text, /^ExecStart=$/m);
+    assert.match(text, / --capability=all /);
+    assert.doesNotMatch(text, /--network-veth| -U /);
+  });
+
+  it("sysctl file turns IPv6 on for all, default and each uplink", () => {
+    assert.equal(
+      renderSysctl({ machine: "frr", loopback: "2.2.2.2/32", interfaces: ["ens3"] }),
+      [
+        "# Written by frr-nspawn (BgpLoopback): IPv6 for BGP unnumbered (machine frr).",
+        "net.ipv6.conf.all.disable_ipv6 = 0",
+        "net.ipv6.conf.default.disable_ipv6 = 0",
+        "net.ipv6.conf.ens3.disable_ipv6 = 0",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("host unit runs before the machine and removes the address when stopped", () => {
+    const unit = renderHostUnit({ machine: "frr", loopback: "2.2.2.2/32", interfaces: ["ens3"] });
+    assert.equal(unit, golden("frr-nspawn-network-frr.service"));
+    assert.match(unit, /^Before=systemd-nspawn@frr\.service$/m);
+    assert.match(unit, /^ExecStart=ip -4 address replace 2\.2\.2\.2\/32 dev lo$/m);
+    assert.match(unit, /^ExecStop=-ip -4 address del 2\.2\.2\.2\/32 dev lo$/m);
+  });
+});
+
+describe("NCLU command lists", () => {
+  it("add: the seed's commands, with `interface` for the unnumbered neighbour", () => {
+    assert.deepEqual(
+      ncluAddCommands(SEED_SWITCH).map((w) => command(...w)),
+      [
+        "net add loopback lo ip address 1.1.1.1/32",
+        "net add interface swp1 ipv6 nd ra-interval 5",
+        "net add interface swp1 ipv6 nd ra-lifetime 15",
+        "net add bgp autonomous-system 65000",
+        "net add bgp router-id 1.1.1.1",
+        "net add bgp ipv4 unicast network 1.1.1.1/32",
+        "net add bgp neighbor swp1 interface remote-as external",
+      ],
+    );
+  });
+
+  it("del is the exact inverse: same lines, reverse order", () => {
+    const add = ncluAddCommands(SEED_SWITCH);
+    const del = ncluDelCommands(SEED_SWITCH);
+    assert.equal(del.length, add.length);
+    del.forEach((words, i) => {
+      assert.deepEqual(words, ["net", "del", ...add[add.length - 1 - i].slice(2)]);
+    });
+  });
+});
