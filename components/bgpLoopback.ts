@@ -1,0 +1,198 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, providerConnection, sudoOf } from "./connection";
+import { NspawnMachine } from "./nspawnMachine";
+import { renderDaemons } from "./render/daemons";
+import { renderEmptyFrrConf, renderHostFrrConf } from "./render/frrConf";
+import { HostNetworkConfig } from "./render/hostNetwork";
+import {
+  renderDaemonsApply,
+  renderDaemonsRemove,
+  renderFrrConfApply,
+  renderFrrConfRemove,
+} from "./render/scripts/frrApply";
+import {
+  renderHostUnitApply,
+  renderHostUnitRemove,
+  renderSysctlApply,
+  renderSysctlRemove,
+} from "./render/scripts/hostNet";
+import { FrrTarget } from "./render/scripts/lib";
+import { resolveValidated } from "./resolve";
+import { RemoteTarget, remoteStep } from "./steps";
+import { validateBgpLoopback } from "./validate/bgpLoopback";
+
+/** Arguments of {@link BgpLoopback}. */
+export interface BgpLoopbackArgs {
+  /** The CoreOS host that runs the FRR machine (SSH; kept secret). */
+  connection: pulumi.Input<Connection>;
+  /**
+   * The FRR machine: an {@link NspawnMachine} (its steps run first and its image's FRR
+   * version is used) or the name of a machine already running on the host.
+   * @example "frr"
+   */
+  machine: NspawnMachine | pulumi.Input<string>;
+  /**
+   * The host's loopback, announced over BGP: `"10.255.0.1"` or `"10.255.0.1/32"`.
+   * @example "2.2.2.2/32"
+   */
+  loopback: pulumi.Input<string>;
+  /**
+   * The host's AS number: 1..4294967295 (not 23456), or asdot like `"1.10"`.
+   * @example 65001
+   */
+  asn: pulumi.Input<number | string>;
+  /**
+   * BGP router-id (IPv4).
+   * @default the loopback address
+   */
+  routerId?: pulumi.Input<string>;
+  /**
+   * Uplink NICs, each an unnumbered (IPv6 link-local) BGP neighbour in the peer-group.
+   * @default ["ens3"]
+   */
+  interfaces?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Name of the peer-group of the uplinks; the policy objects are named after it
+   * (`<peerGroup>-IN`, `<peerGroup>-OUT`).
+   * @default "TOR"
+   */
+  peerGroup?: pulumi.Input<string>;
+  /**
+   * Extra IPv4 prefixes to announce besides the loopback (they must be in the RIB).
+   * @default []
+   * @example ["10.1.0.0/24"]
+   */
+  networks?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The release written on frr.conf's `frr version` line (FRR picks defaults by it).
+   * @default the image's FRR version when `machine` is an NspawnMachine built from an
+   * FrrImage, else "8.4.4"
+   */
+  frrVersion?: pulumi.Input<string>;
+  /**
+   * The `hostname` line of frr.conf.
+   * @default the machine name
+   */
+  hostname?: pulumi.Input<string>;
+  /**
+   * zebra's options in the daemons file.
+   * @default " -A 127.0.0.1 -s 90000000"
+   */
+  zebraOptions?: pulumi.Input<string>;
+  /**
+   * bgpd's options in the daemons file.
+   * @default " -A 127.0.0.1"
+   */
+  bgpdOptions?: pulumi.Input<string>;
+}
+
+/**
+ * BGP unnumbered from a CoreOS host to its top-of-rack switch, announcing the host's
+ * loopback /32. On the host: IPv6 sysctls and a unit that puts the loopback on `lo`
+ * (both persist across reboots). In the FRR machine: the daemons file and frr.conf,
+ * checked with `vtysh --dryrun` first; frr.conf changes apply with `frr-reload.py`, so
+ * BGP sessions stay up.
+ *
+ * Steps, in order: `${name}-sysctl`, `${name}-host-unit`, `${name}-daemons`, `${name}-frr-conf`.
+ */
+export class BgpLoopback extends pulumi.ComponentResource {
+  /** The rendered frr.conf. */
+  public readonly frrConf: pulumi.Output<string>;
+  /** The rendered /etc/frr/daemons. */
+  public readonly daemons: pulumi.Output<string>;
+  public readonly routerId: pulumi.Output<string>;
+  /** The AS number in asplain form. */
+  public readonly asn: pulumi.Output<number>;
+  /** The loopback as `a.b.c.d/32`. */
+  public readonly loopback: pulumi.Output<string>;
+
+  constructor(name: string, args: BgpLoopbackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("frr-nspawn:index:BgpLoopback", name, {}, opts);
+    const machine = args.machine instanceof NspawnMachine ? args.machine : undefined;
+    const config = resolveValidated(
+      `BgpLoopback "${name}"`,
+      {
+        machine: machine?.machineName ?? (args.machine as pulumi.Input<string>),
+        loopback: args.loopback,
+        asn: args.asn,
+        routerId: args.routerId,
+        interfaces: args.interfaces,
+        peerGroup: args.peerGroup,
+        networks: args.networks,
+        frrVersion: args.frrVersion ?? machine?.frrVersion,
+        hostname: args.hostname,
+        zebraOptions: args.zebraOptions,
+        bgpdOptions: args.bgpdOptions,
+      },
+      validateBgpLoopback,
+    );
+    const target: RemoteTarget = {
+      connection: providerConnection(args.connection),
+      sudo: sudoOf(args.connection),
+    };
+    const net = config.apply((c): HostNetworkConfig => ({
+      machine: c.machine,
+      loopback: c.frr.loopback,
+      interfaces: c.frr.interfaces,
+    }));
+    const frr = config.apply((c): FrrTarget => ({ kind: "machine", machine: c.machine }));
+    this.frrConf = config.apply((c) => renderHostFrrConf(c.frr));
+    this.daemons = config.apply((c) => renderDaemons(c.daemons));
+
+    const sysctl = remoteStep(
+      this,
+      `${name}-sysctl`,
+      target,
+      net.apply((n) => ({
+        create: renderSysctlApply(`${name}-sysctl`, n),
+        delete: renderSysctlRemove(`${name}-sysctl`, n.machine),
+      })),
+      { dependsOn: machine === undefined ? [] : [machine] },
+    );
+    const hostUnit = remoteStep(
+      this,
+      `${name}-host-unit`,
+      target,
+      net.apply((n) => ({
+        create: renderHostUnitApply(`${name}-host-unit`, n),
+        delete: renderHostUnitRemove(`${name}-host-unit`, n.machine),
+      })),
+      { dependsOn: [sysctl] },
+    );
+    const daemons = remoteStep(
+      this,
+      `${name}-daemons`,
+      target,
+      pulumi.all([frr, this.daemons]).apply(([t, d]) => ({
+        create: renderDaemonsApply(`${name}-daemons`, t, d),
+        delete: renderDaemonsRemove(`${name}-daemons`, t),
+      })),
+      { dependsOn: [hostUnit] },
+    );
+    remoteStep(
+      this,
+      `${name}-frr-conf`,
+      target,
+      pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
+        create: renderFrrConfApply(`${name}-frr-conf`, t, conf),
+        delete: renderFrrConfRemove(
+          `${name}-frr-conf`,
+          t,
+          renderEmptyFrrConf(c.frr.frrVersion, c.frr.hostname, false),
+        ),
+      })),
+      { dependsOn: [daemons] },
+    );
+
+    this.routerId = config.apply((c) => c.frr.routerId);
+    this.asn = config.apply((c) => c.frr.asn);
+    this.loopback = config.apply((c) => c.frr.loopback);
+    this.registerOutputs({
+      frrConf: this.frrConf,
+      daemons: this.daemons,
+      routerId: this.routerId,
+      asn: this.asn,
+      loopback: this.loopback,
+    });
+  }
+}

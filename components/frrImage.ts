@@ -1,0 +1,162 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, providerConnection, sudoOf } from "./connection";
+import {
+  ImageRecipe,
+  parseImageResult,
+  recipeHash,
+  renderImageBuildScript,
+  renderImageRemoveScript,
+} from "./render/image";
+import { resolveValidated } from "./resolve";
+import { localStep, remoteStep, StepScripts } from "./steps";
+import { validateFrrImage } from "./validate/frrImage";
+
+/** Where FRR comes from: the distribution's own package, or FRR's apt repository. */
+export interface FrrSource {
+  /** `"distro"`: the suite's `frr` package; `"frrouting"`: FRR's own apt repository. */
+  source: pulumi.Input<"distro" | "frrouting">;
+  /**
+   * FRR repository channel (frrouting only), e.g. `"frr-stable"` or `"frr-8"`.
+   * @default "frr-stable"
+   */
+  channel?: pulumi.Input<string>;
+  /** The repository's apt URL (frrouting only; required). */
+  repository?: pulumi.Input<string>;
+  /** URL of the repository's signing key, installed with `signed-by` (frrouting only; required). */
+  keyUrl?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link FrrImage}. */
+export interface FrrImageArgs {
+  /**
+   * Where to build (needs root, debootstrap and network to the mirror). Absent: the
+   * machine running Pulumi, through `sudo -n` unless `localSudo` is false.
+   * @default undefined (build locally)
+   */
+  builder?: pulumi.Input<Connection>;
+  /**
+   * Run a local build through `sudo -n` (set false when Pulumi already runs as root).
+   * @default true
+   */
+  localSudo?: boolean;
+  /**
+   * The suite (code name) to bootstrap.
+   * @default "bookworm"
+   */
+  suite?: pulumi.Input<string>;
+  /**
+   * `"debian"` or `"ubuntu"`.
+   * @default "debian"
+   */
+  distribution?: pulumi.Input<"debian" | "ubuntu">;
+  /**
+   * The apt mirror for debootstrap. Required for ubuntu.
+   * @default the mirror the build host's own apt sources use
+   */
+  mirror?: pulumi.Input<string>;
+  /**
+   * Debian architecture.
+   * @default "amd64"
+   */
+  arch?: pulumi.Input<string>;
+  /**
+   * Where FRR comes from.
+   * @default { source: "distro" }
+   */
+  frr?: pulumi.Input<FrrSource>;
+  /**
+   * More packages to install in the image.
+   * @default []
+   */
+  extraPackages?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The image's hostname (debootstrap would copy the builder's).
+   * @default "frr"
+   */
+  hostname?: pulumi.Input<string>;
+  /**
+   * Where images are built and kept on the builder, one folder per recipe hash.
+   * @default "/var/lib/frr-nspawn/images"
+   */
+  workDir?: pulumi.Input<string>;
+  /**
+   * Tarball compression: `"gzip"`, `"xz"` (smaller, much slower) or `"none"`. systemd
+   * 252's `machinectl import-tar` does not read zstd.
+   * @default "gzip"
+   */
+  compression?: pulumi.Input<"gzip" | "xz" | "none">;
+}
+
+/**
+ * An FRR machine image built with debootstrap and exported as a tarball that
+ * `machinectl import-tar` reads, with its SHA-256. The build is keyed by a hash of its
+ * recipe: an unchanged recipe never rebuilds.
+ *
+ * Step: `${name}-build` (a `local.Command`, or a `remote.Command` on `builder`).
+ */
+export class FrrImage extends pulumi.ComponentResource {
+  /** The tarball's path on the builder. */
+  public readonly imagePath: pulumi.Output<string>;
+  public readonly sha256: pulumi.Output<string>;
+  public readonly sizeBytes: pulumi.Output<number>;
+  /** FRR's upstream version in the image, e.g. `8.4.4`. */
+  public readonly frrVersion: pulumi.Output<string>;
+  /** Hash of the recipe: the build's identity. */
+  public readonly recipeHash: pulumi.Output<string>;
+  /** True when the image is built on the machine running Pulumi (NspawnMachine can copy it). */
+  public readonly builtLocally: boolean;
+  /** The resource name, for messages. */
+  public readonly name: string;
+
+  constructor(name: string, args: FrrImageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("frr-nspawn:index:FrrImage", name, {}, opts);
+    this.name = name;
+    this.builtLocally = args.builder === undefined;
+    const recipe: pulumi.Output<ImageRecipe> = resolveValidated(
+      `FrrImage "${name}"`,
+      {
+        suite: args.suite,
+        distribution: args.distribution,
+        mirror: args.mirror,
+        arch: args.arch,
+        frr: args.frr,
+        extraPackages: args.extraPackages,
+        hostname: args.hostname,
+        workDir: args.workDir,
+        compression: args.compression,
+      },
+      validateFrrImage,
+    );
+    const hash = recipe.apply(recipeHash);
+    const scripts: pulumi.Output<StepScripts> = recipe.apply((r) => ({
+      create: renderImageBuildScript(r),
+      delete: renderImageRemoveScript(r),
+    }));
+    // A new recipe builds a new image before the old one is removed.
+    const options = { triggers: [hash] };
+    const build =
+      args.builder === undefined
+        ? localStep(this, `${name}-build`, args.localSudo ?? true, scripts, options)
+        : remoteStep(
+            this,
+            `${name}-build`,
+            { connection: providerConnection(args.builder), sudo: sudoOf(args.builder) },
+            scripts,
+            options,
+          );
+
+    const result = build.stdout.apply(parseImageResult);
+    this.imagePath = result.apply((r) => r.imagePath);
+    this.sha256 = result.apply((r) => r.sha256);
+    this.sizeBytes = result.apply((r) => r.sizeBytes);
+    this.frrVersion = result.apply((r) => r.frrVersion);
+    this.recipeHash = hash;
+    this.registerOutputs({
+      imagePath: this.imagePath,
+      sha256: this.sha256,
+      sizeBytes: this.sizeBytes,
+      frrVersion: this.frrVersion,
+      recipeHash: this.recipeHash,
+    });
+  }
+}

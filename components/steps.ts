@@ -1,0 +1,89 @@
+/**
+ * One `@pulumi/command` resource per step, named `${component}-${step}`, parented to the
+ * component, each after the one before it. Scripts come from the renderers; this file
+ * only decides how they are run.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { forLoginShell } from "./shell";
+
+/** A step's scripts: `create` also runs on update; `delete` runs with the stored inputs. */
+export interface StepScripts {
+  create: string;
+  delete: string;
+}
+
+/** What every remote step of a component shares. */
+export interface RemoteTarget {
+  connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+  sudo: pulumi.Output<boolean>;
+}
+
+export interface StepOptions {
+  /** Changes that replace the step instead of updating it. */
+  triggers?: pulumi.Input<unknown[]>;
+  /** Steps (or components) this one runs after. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  deleteBeforeReplace?: boolean;
+  /** Outputs to keep secret in state (stdout/stderr that may carry secrets). */
+  secretOutputs?: string[];
+}
+
+/** The step's scripts as the provider's `create` and `delete` strings. */
+function wrapped(scripts: pulumi.Output<StepScripts>, sudo: pulumi.Input<boolean>, name: string) {
+  const both = pulumi.all([scripts, sudo]);
+  return {
+    create: both.apply(([s, su]) => forLoginShell(s.create, { sudo: su, name })),
+    delete: both.apply(([s, su]) => forLoginShell(s.delete, { sudo: su, name })),
+  };
+}
+
+/** A `remote.Command` running rendered scripts over SSH (bash, through sudo if asked). */
+export function remoteStep(
+  parent: pulumi.Resource,
+  name: string,
+  target: RemoteTarget,
+  scripts: pulumi.Output<StepScripts>,
+  options: StepOptions = {},
+): command.remote.Command {
+  return new command.remote.Command(
+    name,
+    {
+      connection: target.connection,
+      ...wrapped(scripts, target.sudo, name),
+      triggers: options.triggers,
+      // Over SSH, environment variables need the server's AcceptEnv: never rely on them.
+      addPreviousOutputInEnv: false,
+    },
+    {
+      parent,
+      dependsOn: options.dependsOn,
+      deleteBeforeReplace: options.deleteBeforeReplace,
+      additionalSecretOutputs: options.secretOutputs,
+    },
+  );
+}
+
+/** A `local.Command` running a rendered script on the machine that runs Pulumi. */
+export function localStep(
+  parent: pulumi.Resource,
+  name: string,
+  sudo: boolean,
+  scripts: pulumi.Output<StepScripts>,
+  options: StepOptions = {},
+): command.local.Command {
+  return new command.local.Command(
+    name,
+    {
+      ...wrapped(scripts, sudo, name),
+      triggers: options.triggers,
+      addPreviousOutputInEnv: false,
+    },
+    {
+      parent,
+      dependsOn: options.dependsOn,
+      deleteBeforeReplace: options.deleteBeforeReplace,
+      additionalSecretOutputs: options.secretOutputs,
+    },
+  );
+}

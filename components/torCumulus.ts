@@ -1,0 +1,181 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, providerConnection, sudoOf } from "./connection";
+import { renderDaemons, DEFAULT_DAEMONS } from "./render/daemons";
+import { renderEmptyFrrConf, renderSwitchFrrConf } from "./render/frrConf";
+import { ncluAddCommands } from "./render/nclu";
+import {
+  renderDaemonsApply,
+  renderDaemonsRemove,
+  renderFrrConfApply,
+  renderFrrConfRemove,
+} from "./render/scripts/frrApply";
+import { renderNcluApply, renderNcluRemove } from "./render/scripts/tor";
+import { resolveValidated } from "./resolve";
+import { command } from "./shell";
+import { RemoteTarget, remoteStep } from "./steps";
+import { TorCli, TorCumulusConfig, validateTorCumulus } from "./validate/torCumulus";
+
+/** A downlink port with its own router-advertisement timing. */
+export interface Downlink {
+  /** The port, e.g. `"swp1"`. */
+  port: pulumi.Input<string>;
+  /**
+   * Router-advertisement interval in seconds, 1..1800.
+   * @default 5
+   */
+  raInterval?: pulumi.Input<number>;
+  /**
+   * Router lifetime in seconds, 0 or >= raInterval, at most 9000.
+   * @default 15
+   */
+  raLifetime?: pulumi.Input<number>;
+}
+
+/** Arguments of {@link TorCumulus}. */
+export interface TorCumulusArgs {
+  /** The switch (SSH; kept secret). Cumulus logs in as `cumulus` and needs `sudo: true`. */
+  connection: pulumi.Input<Connection>;
+  /**
+   * The switch's AS number.
+   * @example 65000
+   */
+  asn: pulumi.Input<number | string>;
+  /**
+   * The switch's loopback, announced over BGP: `"1.1.1.1"` or `"1.1.1.1/32"`.
+   */
+  loopback: pulumi.Input<string>;
+  /**
+   * BGP router-id (IPv4).
+   * @default the loopback address
+   */
+  routerId?: pulumi.Input<string>;
+  /**
+   * Ports facing the hosts, each an unnumbered BGP neighbour with router advertisements:
+   * a port name, or `{ port, raInterval?, raLifetime? }`.
+   * @example ["swp1", { port: "swp2", raInterval: 10, raLifetime: 30 }]
+   */
+  downlinks: pulumi.Input<pulumi.Input<string | Downlink>[]>;
+  /**
+   * Extra IPv4 prefixes the switch announces.
+   * @default []
+   */
+  networks?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * How the switch is configured: `"nclu"` (`net add … / net commit`, Cumulus Linux up to
+   * 4.x) or `"vtysh"` (a switch running plain FRR: frr.conf written whole, applied with
+   * frr-reload.py; one TorCumulus owns that switch's frr.conf).
+   * @default "nclu"
+   */
+  cli?: pulumi.Input<TorCli>;
+  /**
+   * `net commit description` text (nclu).
+   * @default "frr-nspawn <project>/<stack> <name>"
+   */
+  commitDescription?: pulumi.Input<string>;
+  /**
+   * The `hostname` line of frr.conf (vtysh).
+   * @default "tor"
+   */
+  hostname?: pulumi.Input<string>;
+  /**
+   * The `frr version` line of frr.conf (vtysh).
+   * @default "8.4.4"
+   */
+  frrVersion?: pulumi.Input<string>;
+}
+
+/**
+ * The top-of-rack side of BGP unnumbered: loopback, router advertisements on the
+ * downlinks, an eBGP neighbour per downlink with `remote-as external`, the loopback
+ * announced. NCLU writes are atomic (`net abort` first, commit only when something is
+ * pending) and serialised on the switch by a lock, so several TorCumulus resources may
+ * share one switch.
+ *
+ * Steps: `${name}-nclu` (nclu), or `${name}-daemons` then `${name}-frr-conf` (vtysh).
+ */
+export class TorCumulus extends pulumi.ComponentResource {
+  /** The configuration lines applied (NCLU commands, or frr.conf for vtysh). */
+  public readonly commands: pulumi.Output<string[]>;
+  public readonly asn: pulumi.Output<number>;
+  public readonly loopback: pulumi.Output<string>;
+
+  constructor(name: string, args: TorCumulusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("frr-nspawn:index:TorCumulus", name, {}, opts);
+    const description = `frr-nspawn ${pulumi.getProject()}/${pulumi.getStack()} ${name}`;
+    const config = resolveValidated(
+      `TorCumulus "${name}"`,
+      {
+        asn: args.asn,
+        loopback: args.loopback,
+        routerId: args.routerId,
+        downlinks: args.downlinks,
+        networks: args.networks,
+        cli: args.cli,
+        commitDescription: args.commitDescription,
+        hostname: args.hostname,
+        frrVersion: args.frrVersion,
+      },
+      (subject, v) => validateTorCumulus(subject, v, description),
+    );
+    const target: RemoteTarget = {
+      connection: providerConnection(args.connection),
+      sudo: sudoOf(args.connection),
+    };
+    const stateId = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.replace(
+      /[^A-Za-z0-9_.-]/g,
+      "_",
+    );
+
+    // The cli decides which steps exist, so it must be known now.
+    if (args.cli !== undefined && typeof args.cli !== "string") {
+      throw new Error(
+        `TorCumulus "${name}" has an invalid input:\n  - cli: must be a plain "nclu" or "vtysh", not an Output`,
+      );
+    }
+    if ((args.cli ?? "nclu") === "nclu") {
+      remoteStep(
+        this,
+        `${name}-nclu`,
+        target,
+        config.apply((c) => ({
+          create: renderNcluApply(`${name}-nclu`, stateId, c, c.commitDescription),
+          delete: renderNcluRemove(`${name}-nclu`, stateId, c, `${c.commitDescription} (destroy)`),
+        })),
+      );
+    } else {
+      const host = { kind: "host" } as const;
+      const daemons = remoteStep(
+        this,
+        `${name}-daemons`,
+        target,
+        pulumi.output({
+          create: renderDaemonsApply(`${name}-daemons`, host, renderDaemons(DEFAULT_DAEMONS)),
+          delete: renderDaemonsRemove(`${name}-daemons`, host),
+        }),
+      );
+      remoteStep(
+        this,
+        `${name}-frr-conf`,
+        target,
+        config.apply((c) => ({
+          create: renderFrrConfApply(`${name}-frr-conf`, host, renderSwitchFrrConf(c)),
+          delete: renderFrrConfRemove(
+            `${name}-frr-conf`,
+            host,
+            renderEmptyFrrConf(c.frrVersion, c.hostname, true),
+          ),
+        })),
+        { dependsOn: [daemons] },
+      );
+    }
+
+    this.commands = config.apply((c: TorCumulusConfig) =>
+      c.cli === "nclu"
+        ? ncluAddCommands(c).map((words) => command(...words))
+        : renderSwitchFrrConf(c).trimEnd().split("\n"),
+    );
+    this.asn = config.apply((c) => c.asn);
+    this.loopback = config.apply((c) => c.loopback);
+    this.registerOutputs({ commands: this.commands, asn: this.asn, loopback: this.loopback });
+  }
+}

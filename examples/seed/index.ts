@@ -1,0 +1,65 @@
+/**
+ * The seed's hand procedure as one Pulumi program: build the FRR image here, deploy it
+ * to one CoreOS host as an nspawn machine, announce the host's loopback over BGP
+ * unnumbered, and configure the top-of-rack switch. Hosts and keys come from stack
+ * config (keys as secrets); see README.md beside this file.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
+
+const config = new pulumi.Config();
+
+const host = {
+  host: config.require("coreosHost"),
+  port: config.getNumber("coreosPort") ?? 22,
+  user: config.get("coreosUser") ?? "core",
+  privateKey: config.requireSecret("coreosPrivateKey"),
+  hostKey: config.get("coreosHostKey"),
+  sudo: config.getBoolean("coreosSudo") ?? true,
+};
+
+const tor = {
+  host: config.require("torHost"),
+  port: config.getNumber("torPort") ?? 22,
+  user: config.get("torUser") ?? "cumulus",
+  privateKey: config.requireSecret("torPrivateKey"),
+  hostKey: config.get("torHostKey"),
+  sudo: config.getBoolean("torSudo") ?? true,
+};
+
+const image = new FrrImage("frr-image", {
+  suite: config.get("suite") ?? "bookworm",
+  mirror: config.get("mirror"),
+  workDir: config.get("imageWorkDir"),
+  // Pulumi usually runs unprivileged; set imageLocalSudo=false when it runs as root.
+  localSudo: config.getBoolean("imageLocalSudo") ?? true,
+});
+
+const machine = new NspawnMachine("coreos-frr", {
+  connection: host,
+  image,
+  machineName: config.get("machineName") ?? "frr",
+});
+
+const bgp = new BgpLoopback("coreos-bgp", {
+  connection: host,
+  machine,
+  loopback: config.get("hostLoopback") ?? "2.2.2.2/32",
+  asn: config.getNumber("hostAsn") ?? 65001,
+  interfaces: config.getObject<string[]>("hostInterfaces") ?? ["ens3"],
+  networks: config.getObject<string[]>("hostNetworks") ?? [],
+});
+
+const switchConfig = new TorCumulus("tor", {
+  connection: tor,
+  asn: config.getNumber("torAsn") ?? 65000,
+  loopback: config.get("torLoopback") ?? "1.1.1.1/32",
+  downlinks: config.getObject<string[]>("torDownlinks") ?? ["swp1"],
+  cli: (config.get("torCli") as "nclu" | "vtysh" | undefined) ?? "nclu",
+});
+
+export const imageSha256 = image.sha256;
+export const frrVersion = image.frrVersion;
+export const machineName = machine.machineName;
+export const hostFrrConf = bgp.frrConf;
+export const torCommands = switchConfig.commands;

@@ -1,0 +1,393 @@
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+
+import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
+import { FAKE_IMAGE_RESULT, Recorder, valueOf } from "./harness";
+
+const rec = new Recorder();
+const coreos = {
+  host: "192.0.2.10",
+  user: "core",
+  privateKey: pulumi.secret("KEY-MATERIAL"),
+  sudo: true,
+};
+const cumulus = {
+  host: "192.0.2.1",
+  user: "cumulus",
+  password: pulumi.secret("PASSWORD"),
+  sudo: true,
+};
+const SHA = "c".repeat(64);
+
+function steps(): [string, string, string][] {
+  return rec.steps().map((r) => [r.type, r.name, r.parentType]);
+}
+
+describe("components under the real SDK with mocks", () => {
+  beforeEach(() => rec.install());
+
+  it("FrrImage: one local build step keyed by the recipe hash; outputs parsed from its stdout", async () => {
+    const image = new FrrImage("img", { localSudo: false });
+    assert.equal(await valueOf(image.sha256), FAKE_IMAGE_RESULT.sha256);
+    assert.equal(await valueOf(image.frrVersion), "8.4.4");
+    await rec.settle();
+    assert.deepEqual(steps(), [
+      ["command:local:Command", "img-build", "frr-nspawn:index:FrrImage"],
+    ]);
+    const build = rec.byName("img-build").inputs;
+    assert.match(String(build.create), /debootstrap/);
+    assert.match(String(build.create), /^bash -c "\$\(cat <<'[A-Z0-9_]*FRR_NSPAWN_SCRIPT'/);
+    assert.deepEqual(build.triggers, [await valueOf(image.recipeHash)]);
+    assert.equal(build.addPreviousOutputInEnv, false);
+  });
+
+  it("NspawnMachine: copy, verify, import, settings, start, in that order, under the component", async () => {
+    const m = new NspawnMachine("m1", {
+      connection: coreos,
+      image: { path: "/tmp/frr.tar.gz", sha256: SHA },
+    });
+    assert.equal(await valueOf(m.machineName), "frr");
+    await rec.settle();
+    assert.deepEqual(steps(), [
+      ["command:remote:CopyToRemote", "m1-copy", "frr-nspawn:index:NspawnMachine"],
+      ["command:remote:Command", "m1-verify", "frr-nspawn:index:NspawnMachine"],
+      ["command:remote:Command", "m1-import", "frr-nspawn:index:NspawnMachine"],
+      ["command:remote:Command", "m1-settings", "frr-nspawn:index:NspawnMachine"],
+      ["command:remote:Command", "m1-start", "frr-nspawn:index:NspawnMachine"],
+    ]);
+    const tar = `/var/tmp/frr-nspawn-frr-${SHA.slice(0, 16)}.tar.gz`;
+    assert.equal(rec.byName("m1-copy").inputs.remotePath, tar);
+    assert.deepEqual(rec.byName("m1-copy").inputs.triggers, ["core@192.0.2.10:22"]);
+    assert.match(
+      String(rec.byName("m1-verify").inputs.create),
+      new RegExp(`echo '${SHA}  ${tar}' \\| sha256sum --check --status -`),
+    );
+    assert.match(
+      String(rec.byName("m1-import").inputs.create),
+      new RegExp(`machinectl import-tar ${tar} frr`),
+    );
+    assert.deepEqual(rec.byName("m1-import").inputs.triggers, [SHA]);
+    assert.match(String(rec.byName("m1-settings").inputs.create), /^VirtualEthernet=no$/m);
+    assert.match(String(rec.byName("m1-start").inputs.create), /^sudo -n bash -c/);
+    assert.match(String(rec.byName("m1-start").inputs.delete), /machinectl poweroff frr/);
+  });
+
+  it("each step depends on the one before it; image and start are replaced delete-first", async () => {
+    const m = new NspawnMachine("d", {
+      connection: coreos,
+      image: { path: "/tmp/frr.tar.gz", sha256: SHA },
+    });
+    new BgpLoopback("dh", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
+    await rec.settle();
+    const dependsOn = (name: string, on: string) =>
+      assert.ok(
+        rec.byName(name).dependencies.some((urn) => urn.endsWith(`::${on}`)),
+        `${name} should depend on ${on}; has ${rec.byName(name).dependencies.join(", ")}`,
+      );
+    dependsOn("d-verify", "d-copy");
+    dependsOn("d-import", "d-verify");
+    dependsOn("d-settings", "d-import");
+    dependsOn("d-start", "d-settings");
+    dependsOn("dh-sysctl", "d-start");
+    dependsOn("dh-host-unit", "dh-sysctl");
+    dependsOn("dh-daemons", "dh-host-unit");
+    dependsOn("dh-frr-conf", "dh-daemons");
+    assert.deepEqual(
+      rec
+        .steps()
+        .filter((r) => r.deleteBeforeReplace)
+        .map((r) => r.name),
+      ["d-import", "d-start"],
+    );
+  });
+
+  it("NspawnMachine from a URL downloads on the host instead of copying", async () => {
+    new NspawnMachine("m2", {
+      connection: coreos,
+      image: { url: "https://images.example/frr.tar.xz", sha256: SHA },
+      machineName: "frr2",
+    });
+    await rec.settle();
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["m2-fetch", "m2-verify", "m2-import", "m2-settings", "m2-start"],
+    );
+    assert.match(
+      String(rec.byName("m2-fetch").inputs.create),
+      /curl --fail --silent --show-error --location --retry 3 --output \/var\/tmp\/frr-nspawn-frr2-c{16}\.tar\.xz\.part https:\/\/images\.example\/frr\.tar\.xz/,
+    );
+  });
+
+  it("BgpLoopback: sysctl, host unit, daemons, frr.conf; scripts carry the rendered config", async () => {
+    const bgp = new BgpLoopback("h1", {
+      connection: coreos,
+      machine: "frr",
+      loopback: "2.2.2.2",
+      asn: 65001,
+    });
+    assert.equal(await valueOf(bgp.loopback), "2.2.2.2/32");
+    assert.equal(await valueOf(bgp.routerId), "2.2.2.2");
+    await rec.settle();
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["h1-sysctl", "h1-host-unit", "h1-daemons", "h1-frr-conf"],
+    );
+    const conf = String(rec.byName("h1-frr-conf").inputs.create);
+    assert.ok(
+      conf.includes(String(await valueOf(bgp.frrConf))),
+      "frr.conf travels verbatim in the script",
+    );
+    assert.match(conf, /in_frr vtysh --dryrun -f \/etc\/frr\/frr\.conf\.frr-nspawn-new/);
+    assert.match(conf, /frr-reload\.py --reload \/etc\/frr\/frr\.conf/);
+    assert.match(
+      String(rec.byName("h1-sysctl").inputs.create),
+      /^net\.ipv6\.conf\.ens3\.disable_ipv6 = 0$/m,
+    );
+    assert.match(
+      String(rec.byName("h1-host-unit").inputs.create),
+      /^ExecStart=ip -4 address replace 2\.2\.2\.2\/32 dev lo$/m,
+    );
+  });
+
+  it("BgpLoopback after an NspawnMachine waits for it and takes the image's FRR version", async () => {
+    const image = new FrrImage("img", { localSudo: false });
+    const m = new NspawnMachine("m", { connection: coreos, image });
+    new BgpLoopback("h", {
+      connection: coreos,
+      machine: m,
+      loopback: "10.255.0.1/32",
+      asn: 65001,
+      networks: ["10.1.0.0/24"],
+    });
+    await rec.settle();
+    const names = rec.steps().map((r) => r.name);
+    assert.deepEqual(names, [
+      "img-build",
+      "m-copy",
+      "m-verify",
+      "m-import",
+      "m-settings",
+      "m-start",
+      "h-sysctl",
+      "h-host-unit",
+      "h-daemons",
+      "h-frr-conf",
+    ]);
+    assert.match(String(rec.byName("h-frr-conf").inputs.create), /^frr version 8\.4\.4$/m);
+    assert.equal(
+      rec.byName("m-copy").inputs.remotePath,
+      `/var/tmp/frr-nspawn-frr-${"a".repeat(16)}.tar.gz`,
+    );
+  });
+
+  it("TorCumulus (nclu): one locked, atomic NCLU step with the seed's commands", async () => {
+    const tor = new TorCumulus("tor1", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: ["swp1"],
+    });
+    assert.deepEqual(await valueOf(tor.commands), [
+      "net add loopback lo ip address 1.1.1.1/32",
+      "net add interface swp1 ipv6 nd ra-interval 5",
+      "net add interface swp1 ipv6 nd ra-lifetime 15",
+      "net add bgp autonomous-system 65000",
+      "net add bgp router-id 1.1.1.1",
+      "net add bgp ipv4 unicast network 1.1.1.1/32",
+      "net add bgp neighbor swp1 interface remote-as external",
+    ]);
+    await rec.settle();
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["tor1-nclu"],
+    );
+    const create = String(rec.byName("tor1-nclu").inputs.create);
+    assert.match(create, /^flock|^if ! flock --wait 600 9/m);
+    assert.match(create, /^net abort$/m);
+    assert.match(create, /^commit 'frr-nspawn project\/stack tor1'$/m);
+    assert.match(
+      String(rec.byName("tor1-nclu").inputs.delete),
+      /^net del bgp neighbor swp1 interface remote-as external$/m,
+    );
+  });
+
+  it("TorCumulus (vtysh): daemons then frr.conf on the switch itself", async () => {
+    new TorCumulus("tor", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: ["swp1"],
+      cli: "vtysh",
+    });
+    await rec.settle();
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["tor-daemons", "tor-frr-conf"],
+    );
+    assert.match(
+      String(rec.byName("tor-frr-conf").inputs.create),
+      /^ neighbor swp1 interface remote-as external$/m,
+    );
+  });
+
+  it("secrets stay secret: the connection is a secret input and no script holds the key", async () => {
+    rec.install();
+    // Read the raw inputs (before unwrapping) through a second recorder-free check.
+    new BgpLoopback("s", { connection: coreos, machine: "frr", loopback: "2.2.2.2", asn: 65001 });
+    await rec.settle();
+    for (const step of rec.steps()) {
+      assert.ok(!JSON.stringify(step.inputs.create).includes("KEY-MATERIAL"));
+      assert.ok(!JSON.stringify(step.inputs.delete).includes("KEY-MATERIAL"));
+    }
+  });
+});
+
+describe("preview", () => {
+  it("completes with unknown outputs and registers every step", async () => {
+    rec.install(true);
+    const image = new FrrImage("img", { localSudo: false });
+    const m = new NspawnMachine("m", { connection: coreos, image });
+    new BgpLoopback("h", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
+    new TorCumulus("t", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: ["swp1"],
+    });
+    assert.equal(await valueOf(image.sha256), undefined);
+    await rec.settle();
+    assert.equal(rec.steps().length, 11);
+  });
+});
+
+describe("bad input throws at construction and registers no command", () => {
+  beforeEach(() => rec.install());
+
+  const table: [string, () => unknown, string][] = [
+    [
+      "asn out of range",
+      () =>
+        new BgpLoopback("b", {
+          connection: coreos,
+          machine: "frr",
+          loopback: "2.2.2.2",
+          asn: 70000000000,
+        }),
+      "asn: 70000000000 is out of range 1..4294967295",
+    ],
+    [
+      "loopback not /32",
+      () =>
+        new BgpLoopback("b", {
+          connection: coreos,
+          machine: "frr",
+          loopback: "2.2.2.0/24",
+          asn: 65001,
+        }),
+      'loopback: "2.2.2.0/24" is not a /32',
+    ],
+    [
+      "bad interface",
+      () =>
+        new BgpLoopback("b", {
+          connection: coreos,
+          machine: "frr",
+          loopback: "2.2.2.2",
+          asn: 65001,
+          interfaces: ["ens3; reboot"],
+        }),
+      'interfaces[0]: "ens3; reboot" is not a valid interface name',
+    ],
+    [
+      "bad machine name",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: { path: "/tmp/x.tar", sha256: SHA },
+          machineName: "../etc",
+        }),
+      'machineName: "../etc" is not a valid machine name',
+    ],
+    [
+      "bad sha",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: { path: "/tmp/x.tar", sha256: "nope" },
+        }),
+      'image.sha256: "nope" is not a SHA-256 digest',
+    ],
+    [
+      "bad port",
+      () =>
+        new TorCumulus("b", {
+          connection: cumulus,
+          asn: 65000,
+          loopback: "1.1.1.1",
+          downlinks: ["eth0"],
+        }),
+      'downlinks[0]: "eth0" is not a Cumulus port',
+    ],
+    [
+      "bad RA",
+      () =>
+        new TorCumulus("b", {
+          connection: cumulus,
+          asn: 65000,
+          loopback: "1.1.1.1",
+          downlinks: [{ port: "swp1", raInterval: 0 }],
+        }),
+      "downlinks[0].raInterval: 0 is out of range 1..1800",
+    ],
+    [
+      "bad suite",
+      () => new FrrImage("b", { suite: "Bookworm; rm" }),
+      'suite: "Bookworm; rm" is not a suite code name',
+    ],
+    [
+      "bad package",
+      () => new FrrImage("b", { extraPackages: ["-o"] }),
+      'extraPackages[0]: "-o" is not a Debian package name',
+    ],
+    [
+      "bad mirror",
+      () => new FrrImage("b", { mirror: "http://m/$(id)" }),
+      'mirror: "http://m/$(id)" is not a mirror URL',
+    ],
+    [
+      "ubuntu without mirror",
+      () => new FrrImage("b", { distribution: "ubuntu", suite: "jammy" }),
+      'mirror: is required with distribution: "ubuntu"',
+    ],
+  ];
+  for (const [title, make, message] of table) {
+    it(`${title}: ${message}`, async () => {
+      assert.throws(make, (e: Error) => e.message.includes(message));
+      await rec.settle(50);
+      assert.deepEqual(rec.steps(), []);
+    });
+  }
+
+  it("an Output that resolves to a bad value fails with the same message, when it resolves", async () => {
+    const bgp = new BgpLoopback("late", {
+      connection: coreos,
+      machine: "frr",
+      loopback: pulumi.output("2.2.2.0/24"),
+      asn: 65001,
+    });
+    await assert.rejects(valueOf(bgp.loopback), /loopback: "2\.2\.2\.0\/24" is not a \/32/);
+  });
+
+  it("plain bad values still throw at once when other inputs are Outputs", () => {
+    assert.throws(
+      () =>
+        new BgpLoopback("mixed", {
+          connection: coreos,
+          machine: pulumi.output("frr"),
+          loopback: "2.2.2.2",
+          asn: 0,
+        }),
+      /asn: 0 is out of range/,
+    );
+  });
+});

@@ -1,0 +1,102 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+import { Recorder } from "./harness";
+
+const rec = new Recorder();
+
+/** Loads an example program afresh with the given stack config. */
+function runExample(dir: string, config: Record<string, string>, secrets: string[]): void {
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`project:${k}`, v])),
+    secrets.map((k) => `project:${k}`),
+  );
+  const file = require.resolve(path.join(__dirname, "..", "..", "examples", dir, "index.ts"));
+  delete require.cache[file];
+  // A fresh load runs the program again under the current mocks and config.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(file);
+}
+
+describe("examples construct under mocks", () => {
+  beforeEach(() => rec.install());
+
+  it("seed: image, machine, BGP and switch steps, keys kept out of every script", async () => {
+    runExample(
+      "seed",
+      {
+        coreosHost: "192.0.2.10",
+        coreosPrivateKey: "HOST-KEY",
+        torHost: "192.0.2.1",
+        torPrivateKey: "TOR-KEY",
+        imageLocalSudo: "false",
+      },
+      ["coreosPrivateKey", "torPrivateKey"],
+    );
+    await rec.settle();
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      [
+        "frr-image-build",
+        "tor-nclu",
+        "coreos-frr-copy",
+        "coreos-frr-verify",
+        "coreos-frr-import",
+        "coreos-frr-settings",
+        "coreos-frr-start",
+        "coreos-bgp-sysctl",
+        "coreos-bgp-host-unit",
+        "coreos-bgp-daemons",
+        "coreos-bgp-frr-conf",
+      ],
+    );
+    for (const step of rec.steps()) {
+      const text = JSON.stringify([step.inputs.create, step.inputs.delete]);
+      assert.ok(
+        !text.includes("HOST-KEY") && !text.includes("TOR-KEY"),
+        `${step.name} holds a key`,
+      );
+    }
+  });
+
+  it("rack: one image, a machine and BGP per host, one switch listing every port", async () => {
+    runExample(
+      "rack",
+      {
+        privateKey: "KEY",
+        torHost: "192.0.2.1",
+        torLoopback: "10.255.255.1/32",
+        imageLocalSudo: "false",
+        hosts: JSON.stringify([
+          {
+            name: "h1",
+            address: "192.0.2.11",
+            loopback: "10.255.0.11/32",
+            asn: 65011,
+            switchPort: "swp1",
+          },
+          {
+            name: "h2",
+            address: "192.0.2.12",
+            loopback: "10.255.0.12/32",
+            asn: 65012,
+            switchPort: "swp2",
+          },
+        ]),
+      },
+      ["privateKey"],
+    );
+    await rec.settle();
+    const names = rec.steps().map((r) => r.name);
+    assert.equal(names.filter((n) => n.endsWith("-build")).length, 1);
+    assert.deepEqual(names.filter((n) => n.endsWith("-frr-conf")).sort(), [
+      "h1-bgp-frr-conf",
+      "h2-bgp-frr-conf",
+    ]);
+    assert.match(
+      String(rec.byName("rack1-tor-nclu").inputs.create),
+      /^net add bgp neighbor swp2 interface remote-as external$/m,
+    );
+  });
+});
