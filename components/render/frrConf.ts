@@ -60,6 +60,26 @@ export function hostPolicyNames(peerGroup: string): {
 export const SWITCH_ROUTE_MAP_IN = "DOWNLINKS-IN";
 export const SWITCH_ROUTE_MAP_OUT = "DOWNLINKS-OUT";
 
+/**
+ * FRR lists interfaces in name order with numbers compared as numbers (`lo` before
+ * `swp1`, `swp2` before `swp10`), as its if_cmp_name_func does.
+ */
+export function compareInterfaceNames(a: string, b: string): number {
+  const parts = (name: string) => name.match(/[0-9]+|[^0-9]+/g) ?? [];
+  const pa = parts(a);
+  const pb = parts(b);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const numeric = /^[0-9]/.test(pa[i]) && /^[0-9]/.test(pb[i]);
+    if (numeric && Number(pa[i]) !== Number(pb[i])) {
+      return Number(pa[i]) - Number(pb[i]);
+    }
+    if (pa[i] !== pb[i]) {
+      return pa[i] < pb[i] ? -1 : 1;
+    }
+  }
+  return pa.length - pb.length;
+}
+
 function header(frrVersion: string, hostname: string, forwarding: boolean): string[] {
   return [
     `frr version ${frrVersion}`,
@@ -119,18 +139,7 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
 export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
   return [
     ...header(c.frrVersion, c.hostname, true),
-    ...c.downlinks.flatMap((d) => [
-      `interface ${d.port}`,
-      ` ipv6 nd ra-interval ${d.raInterval}`,
-      ` ipv6 nd ra-lifetime ${d.raLifetime}`,
-      " no ipv6 nd suppress-ra",
-      "exit",
-      "!",
-    ]),
-    "interface lo",
-    ` ip address ${c.loopback}`,
-    "exit",
-    "!",
+    ...interfaceBlocks(c),
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
     ...c.downlinks.map((d) => ` neighbor ${d.port} interface remote-as external`),
@@ -152,6 +161,21 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
     "!",
     "",
   ].join("\n");
+}
+
+/** The switch's `interface` blocks (each downlink's RA, the loopback on lo) in FRR's order. */
+function interfaceBlocks(c: SwitchFrrConfig): string[] {
+  const blocks = new Map<string, string[]>([["lo", [` ip address ${c.loopback}`]]]);
+  for (const d of c.downlinks) {
+    blocks.set(d.port, [
+      ` ipv6 nd ra-interval ${d.raInterval}`,
+      ` ipv6 nd ra-lifetime ${d.raLifetime}`,
+      " no ipv6 nd suppress-ra",
+    ]);
+  }
+  return [...blocks.entries()]
+    .sort(([a], [b]) => compareInterfaceNames(a, b))
+    .flatMap(([name, lines]) => [`interface ${name}`, ...lines, "exit", "!"]);
 }
 
 /**

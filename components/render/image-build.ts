@@ -5,6 +5,7 @@
  */
 import { command, quote, script, writeFile } from "../shell";
 import { findMirrorLines, PRELUDE } from "./image-bash";
+import { configure, installFromFrrouting, verify } from "./image-rootfs";
 import {
   bootstrapPackages,
   canonicalJson,
@@ -17,9 +18,6 @@ import {
 
 /** The line prefix of the build script's one line on stdout. */
 export const RESULT_PREFIX = "FRR_NSPAWN_IMAGE ";
-
-/** Where the FRR repository key goes inside the image (apt `signed-by=`). */
-export const FRR_KEYRING = "/usr/share/keyrings/frrouting.gpg";
 
 const ARCHIVE_KEYRINGS: Record<ImageRecipe["distribution"], string> = {
   debian: "/usr/share/keyrings/debian-archive-keyring.gpg",
@@ -39,14 +37,6 @@ export function debootstrapCommand(recipe: ImageRecipe, rootfs: string): string 
     rootfs,
   ];
   return `${command(...words)} "$mirror"`;
-}
-
-/** The apt source line for FRR's own repository, inside the image. */
-export function frroutingSourceLine(recipe: ImageRecipe): string | undefined {
-  if (recipe.frr.source !== "frrouting") {
-    return undefined;
-  }
-  return `deb [signed-by=${FRR_KEYRING}] ${recipe.frr.repository} ${recipe.suite} ${recipe.frr.channel}`;
 }
 
 /** The tar export (run in the build dir), per compression. */
@@ -85,28 +75,6 @@ export function requiredTools(recipe: ImageRecipe): string[] {
     ...compressor,
   ];
 }
-
-function hostsFile(hostname: string): string {
-  return [
-    "127.0.0.1\tlocalhost",
-    `127.0.1.1\t${hostname}`,
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-    "",
-  ].join("\n");
-}
-
-/** dpkg leaves out docs and translations when something is installed in the machine later. */
-const DPKG_EXCLUDES = [
-  "# frr-nspawn: the image is trimmed; keep it so when packages are added later",
-  "path-exclude /usr/share/doc/*",
-  "path-include /usr/share/doc/*/copyright",
-  "path-exclude /usr/share/man/*",
-  "path-exclude /usr/share/info/*",
-  "path-exclude /usr/share/locale/*/*",
-  "",
-].join("\n");
 
 function preflight(recipe: ImageRecipe, l: ImageLayout): string[] {
   return [
@@ -198,118 +166,6 @@ function mirror(recipe: ImageRecipe): string[] {
     ...findMirrorLines(dist, recipe.suite),
     `frr_nspawn_find_mirror || die ${quote(`no ${dist} archive found in /etc/apt/sources.list or /etc/apt/sources.list.d/: ${hint}`)}`,
     'say "using the mirror $mirror (from this build host\'s apt sources)"',
-  ];
-}
-
-function installFromFrrouting(recipe: ImageRecipe, l: ImageLayout): string[] {
-  if (recipe.frr.source !== "frrouting") {
-    return [];
-  }
-  const keyTmp = `${l.buildDir}/frrouting.key`;
-  const keyGpg = `${l.buildDir}/frrouting.gpg`;
-  const r = l.rootfs;
-  const line = frroutingSourceLine(recipe) ?? "";
-  return [
-    command(
-      "step",
-      `downloading FRR's repository key from ${recipe.frr.keyUrl}`,
-      "check that keyUrl is reachable from the build host and serves an OpenPGP public key",
-    ),
-    "if command -v curl >/dev/null 2>&1; then",
-    `    ${command("curl", "-fsSL", "--retry", "3", "-o", keyTmp, recipe.frr.keyUrl)}`,
-    "else",
-    `    ${command("wget", "-q", "-O", keyTmp, recipe.frr.keyUrl)}`,
-    "fi",
-    `[[ -s ${quote(keyTmp)} ]] || die ${quote(`the key downloaded from ${recipe.frr.keyUrl} is empty`)}`,
-    `if grep -q -e '-----BEGIN PGP PUBLIC KEY BLOCK-----' ${quote(keyTmp)}; then`,
-    `    command -v gpg >/dev/null 2>&1 || die "the key is ASCII-armored and gpg is missing on the build host: apt-get install gpg, then run again"`,
-    `    ${command("install", "-d", "-m", "0700", `${l.buildDir}/gnupg`)}`,
-    `    ${command("gpg", "--homedir", `${l.buildDir}/gnupg`, "--batch", "--yes", "--dearmor", "-o", keyGpg, keyTmp)}`,
-    "else",
-    `    ${command("cp", keyTmp, keyGpg)}`,
-    "fi",
-    command("install", "-D", "-m", "0644", keyGpg, `${r}${FRR_KEYRING}`),
-    command(
-      "step",
-      `installing frr and frr-pythontools from ${recipe.frr.repository} (${recipe.frr.channel}) in the image`,
-      "check the repository URL, channel and key (apt-get's message above says which); the suite must be one the repository serves",
-    ),
-    ...writeFile(`${r}/etc/apt/sources.list.d/frrouting.list`, `${line}\n`, { mode: "0644" }),
-    "# Nothing may start while the image is built (policy-rc.d 101 = action forbidden).",
-    ...writeFile(`${r}/usr/sbin/policy-rc.d`, "#!/bin/sh\nexit 101\n", { mode: "0755" }),
-    command("mount", "-t", "proc", "proc", `${r}/proc`),
-    command("mount", "-t", "sysfs", "sysfs", `${r}/sys`),
-    command("mount", "--bind", "/dev", `${r}/dev`),
-    command("chroot", r, "apt-get", "update"),
-    command(
-      "chroot",
-      r,
-      "apt-get",
-      "install",
-      "-y",
-      "--no-install-recommends",
-      "frr",
-      "frr-pythontools",
-    ),
-    command("rm", "-f", `${r}/usr/sbin/policy-rc.d`),
-    'frr_nspawn_unmount || die "cannot unmount /proc, /sys or /dev under the rootfs"',
-  ];
-}
-
-function configure(recipe: ImageRecipe, l: ImageLayout): string[] {
-  const r = l.rootfs;
-  return [
-    command(
-      "step",
-      `setting up the image: hostname ${recipe.hostname}, frr enabled, no default frr.conf`,
-      "see the message above; the image is rebuilt from scratch on the next run",
-    ),
-    "# debootstrap copied the builder's /etc/hostname and /etc/resolv.conf; neither belongs in the image.",
-    ...writeFile(`${r}/etc/hostname`, `${recipe.hostname}\n`, { mode: "0644" }),
-    ...writeFile(`${r}/etc/hosts`, hostsFile(recipe.hostname), { mode: "0644" }),
-    "# Empty: systemd-nspawn fills it from the host when the machine uses the host's network.",
-    command("rm", "-f", `${r}/etc/resolv.conf`),
-    `: > ${quote(`${r}/etc/resolv.conf`)}`,
-    "# An empty machine-id: each machine made from this image gets its own on first boot.",
-    `: > ${quote(`${r}/etc/machine-id`)}`,
-    `if [[ -f ${quote(`${r}/var/lib/dbus/machine-id`)} && ! -L ${quote(`${r}/var/lib/dbus/machine-id`)} ]]; then ${command("rm", "-f", `${r}/var/lib/dbus/machine-id`)}; fi`,
-    "# The configuration is written later, for each host; FRR starts with an empty one.",
-    command("rm", "-f", `${r}/etc/frr/frr.conf`),
-    command("chroot", r, "systemctl", "enable", "frr.service"),
-    ...writeFile(`${r}/etc/dpkg/dpkg.cfg.d/frr-nspawn-nodoc`, DPKG_EXCLUDES, { mode: "0644" }),
-    command(
-      "step",
-      "trimming the image (docs, man pages, translations, apt lists and caches, logs)",
-      "see the message above",
-    ),
-    `${command("find", `${r}/usr/share/doc`, "-mindepth", "1", "!", "-type", "d", "!", "-name", "copyright", "-delete")}`,
-    `${command("find", `${r}/usr/share/doc`, "-mindepth", "1", "-type", "d", "-empty", "-delete")}`,
-    `rm -rf ${quote(`${r}/usr/share/man`)}/* ${quote(`${r}/usr/share/info`)}/* ${quote(`${r}/usr/share/lintian`)}/*`,
-    "# Translations only; the C.UTF-8 locale (in /usr/lib/locale) stays.",
-    `[[ ! -d ${quote(`${r}/usr/share/locale`)} ]] || ${command("find", `${r}/usr/share/locale`, "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-exec", "rm", "-rf", "{}", "+")}`,
-    `rm -rf ${quote(`${r}/var/lib/apt/lists`)}/*`,
-    `rm -f ${quote(`${r}/var/cache/apt`)}/*.bin ${quote(`${r}/var/cache/apt/archives`)}/*.deb ${quote(`${r}/var/cache/apt/archives/partial`)}/*`,
-    `rm -f ${quote(`${r}/var/cache/debconf`)}/*-old ${quote(`${r}/var/lib/dpkg`)}/*-old`,
-    `[[ ! -d ${quote(`${r}/var/log`)} ]] || ${command("find", `${r}/var/log`, "-type", "f", "-delete")}`,
-  ];
-}
-
-function verify(l: ImageLayout): string[] {
-  const r = l.rootfs;
-  return [
-    command("step", "checking the image", "the image is incomplete: see which check failed above"),
-    `[[ -L ${quote(`${r}/etc/systemd/system/multi-user.target.wants/frr.service`)} ]] || die "frr.service is not enabled in the image"`,
-    `[[ ! -e ${quote(`${r}/etc/frr/frr.conf`)} ]] || die "/etc/frr/frr.conf is still in the image"`,
-    `[[ ! -e ${quote(`${r}/usr/sbin/policy-rc.d`)} ]] || die "/usr/sbin/policy-rc.d is still in the image"`,
-    `for f in /lib/systemd/systemd /usr/lib/frr/zebra /usr/lib/frr/bgpd /usr/lib/frr/frr-reload.py; do`,
-    `    [[ -e ${quote(r)}$f ]] || die "$f is missing in the image"`,
-    "done",
-    "for t in ip vtysh dbus-daemon python3; do",
-    `    ${command("chroot", r, "sh", "-c", 'command -v "$1" >/dev/null', "frr-nspawn-check")} "$t" || die "$t is missing in the image"`,
-    "done",
-    `full_version=$(${command("chroot", r, "dpkg-query", "-W", "-f=${Version}", "frr")})`,
-    'version=$(frr_nspawn_upstream_version "$full_version")',
-    'say "FRR $full_version (upstream $version) is in the image"',
   ];
 }
 

@@ -93,6 +93,18 @@ export function validateTorCumulus(
   const downlinks = list(v.downlinks, "downlinks", problems, downlink(port), { min: 1 });
   if (downlinks !== undefined) {
     uniquePorts(downlinks, problems);
+    if (cli === "vtysh") {
+      // FRR 8.4's zebra refuses `ipv6 nd ra-interval` on a port whose lifetime is 0
+      // ("would conflict with configured ra-lifetime"), so frr-reload.py fails on it.
+      downlinks.forEach((d, i) => {
+        if (d.raLifetime === 0) {
+          problems.add(
+            `downlinks[${i}].raLifetime`,
+            `0 is refused by FRR with an ra-interval set; with cli "vtysh" use a value >= ${d.raInterval}`,
+          );
+        }
+      });
+    }
   }
   const networks = optional(v.networks, [] as string[], "networks", problems, (x, p, pr) =>
     list(x, p, pr, ipv4Prefix),

@@ -85,7 +85,7 @@ describe("rendered frr.conf passes FRR's own parser (vtysh --dryrun)", () => {
     SEED_SWITCH.downlinks,
     [
       { port: "swp1", raInterval: 5, raLifetime: 15 },
-      { port: "swp2", raInterval: 30, raLifetime: 0 },
+      { port: "swp2", raInterval: 30, raLifetime: 90 },
     ],
   ]) {
     for (const asn of [65000, 4200000000]) {

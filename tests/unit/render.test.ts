@@ -4,6 +4,7 @@ import * as path from "node:path";
 
 import { renderDaemons, DEFAULT_DAEMONS } from "../../components/render/daemons";
 import {
+  compareInterfaceNames,
   renderEmptyFrrConf,
   renderHostFrrConf,
   renderSwitchFrrConf,
@@ -205,5 +206,14 @@ describe("NCLU command lists", () => {
     del.forEach((words, i) => {
       assert.deepEqual(words, ["net", "del", ...add[add.length - 1 - i].slice(2)]);
     });
+  });
+});
+
+describe("interface order", () => {
+  it("follows FRR: names compared with numbers as numbers", () => {
+    assert.deepEqual(
+      ["swp10", "swp2", "lo", "swp1s1", "swp1", "eth0"].sort(compareInterfaceNames),
+      ["eth0", "lo", "swp1", "swp1s1", "swp2", "swp10"],
+    );
   });
 });

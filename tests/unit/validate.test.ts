@@ -332,6 +332,26 @@ describe("component validation collects every problem at once", () => {
     );
   });
 
+  it("TorCumulus with vtysh refuses raLifetime 0 (FRR 8.4's zebra does)", () => {
+    assert.throws(
+      () =>
+        validateTorCumulus(
+          "t",
+          {
+            asn: 65000,
+            loopback: "1.1.1.1",
+            cli: "vtysh",
+            downlinks: [{ port: "eth1", raInterval: 10, raLifetime: 0 }],
+          },
+          "d",
+        ),
+      {
+        message:
+          't has an invalid input:\n  - downlinks[0].raLifetime: 0 is refused by FRR with an ra-interval set; with cli "vtysh" use a value >= 10',
+      },
+    );
+  });
+
   it("TorCumulus refuses the same port twice, whatever its timing", () => {
     assert.throws(
       () =>
