@@ -1,0 +1,425 @@
+// Tests for the lab driver: run the CLI (one process per operation) against the
+// fixture programs and check what ran, in which order, and what state holds.
+// Run: npx mocha --import=tsx --timeout 120000 lab/driver/driver.test.ts
+import * as assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { StateFile, Summary } from "./types";
+
+const CLI = path.join(__dirname, "cli.ts");
+const TOKEN = "tok-3f9a-very-secret";
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  summary: Summary;
+}
+
+function runCli(
+  op: string,
+  program: string,
+  state: string,
+  config: Record<string, unknown>,
+  extra: string[] = [],
+): RunResult {
+  const cfgFile = `${state}.config.json`;
+  fs.writeFileSync(cfgFile, JSON.stringify(config));
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      CLI,
+      op,
+      "--program",
+      program,
+      "--state",
+      state,
+      "--config",
+      cfgFile,
+      "--project",
+      "labtest",
+      ...extra,
+    ],
+    { encoding: "utf8", cwd: path.join(__dirname, "..", ".."), timeout: 120_000 },
+  );
+  const line = r.stdout.split("\n").find((l) => l.startsWith("LAB-DRIVER-SUMMARY "));
+  assert.ok(line, `no summary line; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    summary: JSON.parse(line.slice("LAB-DRIVER-SUMMARY ".length)) as Summary,
+  };
+}
+
+function readState(file: string): StateFile {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as StateFile;
+}
+
+function names(s: StateFile): string[] {
+  return Object.values(s.resources)
+    .map((r) => r.name)
+    .sort();
+}
+
+describe("lab driver (local commands)", function () {
+  this.timeout(120_000);
+  const program = path.join(__dirname, "fixtures", "local");
+  let dir: string;
+  let state: string;
+  const log = (): string[] => fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
+  const cfg = (over: Record<string, string> = {}): Record<string, unknown> => {
+    const c: Record<string, unknown> = {
+      "labtest:dir": { value: dir, secret: false },
+      "labtest:token": { value: TOKEN, secret: true },
+    };
+    for (const [k, v] of Object.entries(over)) {
+      c[`labtest:${k}`] = { value: v, secret: false };
+    }
+    return c;
+  };
+  const up = (over: Record<string, string> = {}, extra: string[] = []): RunResult =>
+    runCli("up", program, state, cfg(over), extra);
+  const noSecret = (r: RunResult): void => {
+    assert.ok(!r.stdout.includes(TOKEN) && !r.stderr.includes(TOKEN), "secret printed");
+  };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-driver-test-"));
+    state = path.join(dir, "state.json");
+  });
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("preview on empty state runs nothing and writes no state", () => {
+    const r = runCli("preview", program, state, cfg());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.summary.ran, 0);
+    assert.ok(!fs.existsSync(state));
+    assert.ok(!fs.existsSync(path.join(dir, "log")));
+    const actions = Object.fromEntries(r.summary.plan.map((p) => [p.name, p.action]));
+    assert.equal(actions["pair-a"], "create");
+    assert.equal(actions["c"], "create");
+  });
+
+  it("up creates everything; component children have the component in their URN", () => {
+    const r = up({}, ["--verbose"]);
+    assert.equal(r.code, 0, r.stderr);
+    noSecret(r);
+    assert.equal(r.summary.ran, 4);
+    assert.deepEqual(r.summary.steps.map((s) => `${s.op} ${s.name}`).sort(), [
+      "create c",
+      "create pair-a",
+      "create pair-b",
+      "create s",
+    ]);
+    assert.match(r.stdout, /^create command:local:Command pair-a exit=0 \d+ms$/m);
+    assert.equal(fs.readFileSync(path.join(dir, "a.txt"), "utf8"), "hello");
+    const s = readState(state);
+    assert.deepEqual(names(s), ["c", "labtest-dev", "pair", "pair-a", "pair-b", "s"]);
+    const b = Object.values(s.resources).find((x) => x.name === "pair-b");
+    assert.equal(b?.urn, "urn:pulumi:dev::labtest::lab:test:Pair$command:local:Command::pair-b");
+    assert.equal(b?.outputs["stdout"], "out-1", "one trailing newline trimmed");
+    const sres = Object.values(s.resources).find((x) => x.name === "s");
+    assert.deepEqual(sres?.secretInputs, ["create"]);
+    assert.ok(sres?.secretOutputs.includes("stdout"));
+    // dependsOn a component is expanded to its children.
+    const c = Object.values(s.resources).find((x) => x.name === "c");
+    assert.ok(c?.options.dependsOn.includes(b!.urn));
+    // c waited for pair-b (dependsOn): its create is logged after pair-b's.
+    assert.ok(log().indexOf("create-c") > log().indexOf("create-b-1"));
+  });
+
+  it("a second up with no change runs zero commands", () => {
+    const before = fs.readFileSync(path.join(dir, "log"), "utf8");
+    const r = up();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.summary.ran, 0);
+    assert.deepEqual([...new Set(r.summary.plan.map((p) => p.action))], ["same"]);
+    assert.equal(fs.readFileSync(path.join(dir, "log"), "utf8"), before);
+  });
+
+  it("preview of a change runs nothing and leaves state untouched", () => {
+    const stateBefore = fs.readFileSync(state, "utf8");
+    const r = runCli("preview", program, state, cfg({ createText: "changed" }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.summary.ran, 0);
+    assert.equal(r.summary.plan.find((p) => p.name === "pair-a")?.action, "update");
+    assert.equal(fs.readFileSync(state, "utf8"), stateBefore);
+    assert.equal(fs.readFileSync(path.join(dir, "a.txt"), "utf8"), "hello");
+  });
+
+  it("changing `create` is an update that re-runs create (no update command)", () => {
+    const r = up({ createText: "changed" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["update pair-a"],
+    );
+    assert.equal(fs.readFileSync(path.join(dir, "a.txt"), "utf8"), "changed");
+  });
+
+  it("changing triggers replaces: create the new one, then delete the old one", () => {
+    const r = up({ createText: "changed", trigger: "2" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["create pair-b", "delete pair-b"],
+    );
+    assert.ok(r.summary.steps.every((s) => s.replacement === true));
+    const l = log();
+    // The old delete sees the old stdout in PULUMI_COMMAND_STDOUT.
+    assert.ok(
+      l.indexOf("create-b-2") >= 0 && l.indexOf("delete-b-out-1") > l.indexOf("create-b-2"),
+      l.join(","),
+    );
+    assert.equal(readState(state).pendingDeletes.length, 0);
+  });
+
+  it("with deleteBeforeReplace the old one is deleted first", () => {
+    // Turning dbr on alone is not an input change.
+    const r0 = up({ createText: "changed", trigger: "2", dbr: "true" });
+    assert.equal(r0.summary.ran, 0);
+    const r = up({ createText: "changed", trigger: "3", dbr: "true" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["delete pair-b", "create pair-b"],
+    );
+    const l = log();
+    assert.ok(
+      l.indexOf("delete-b-out-2") >= 0 && l.indexOf("delete-b-out-2") < l.indexOf("create-b-3"),
+      l.join(","),
+    );
+  });
+
+  it("a failing command fails the run with its output and is not saved", () => {
+    const r = up({ createText: "changed", trigger: "3", dbr: "true", fail: "true" });
+    assert.equal(r.code, 1);
+    assert.equal(r.summary.ok, false);
+    assert.match(r.summary.error ?? "", /exit status 3/);
+    assert.match(r.summary.error ?? "", /boom-err/);
+    assert.match(r.stderr, /boom-err/);
+    assert.ok(!names(readState(state)).includes("failing"));
+    noSecret(r);
+  });
+
+  it("removing a resource from the program deletes it (and only it)", () => {
+    const r = up({ createText: "changed", trigger: "3", dbr: "true", withC: "false" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["delete c"],
+    );
+    assert.ok(!names(readState(state)).includes("c"));
+    assert.equal(log().at(-1), "delete-c");
+  });
+
+  it("destroy deletes the rest, dependents first, and empties state", () => {
+    // Bring c back so there is a dependency chain c -> pair-b -> pair-a.
+    const r1 = up({ createText: "changed", trigger: "3", dbr: "true" });
+    assert.deepEqual(
+      r1.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["create c"],
+    );
+    const mark = log().length;
+    const r = runCli("destroy", program, state, cfg());
+    assert.equal(r.code, 0, r.stderr);
+    noSecret(r);
+    assert.deepEqual(r.summary.steps.map((s) => s.name).sort(), ["c", "pair-a", "pair-b", "s"]);
+    const l = log().slice(mark);
+    assert.ok(l.indexOf("delete-c") < l.indexOf("delete-b-out-3"), l.join(","));
+    assert.ok(l.indexOf("delete-b-out-3") < l.indexOf("delete-a"), l.join(","));
+    assert.ok(!fs.existsSync(path.join(dir, "a.txt")));
+    const s = readState(state);
+    assert.deepEqual(s.resources, {});
+    const r2 = runCli("destroy", program, state, cfg());
+    assert.equal(r2.summary.ran, 0);
+  });
+});
+
+// ------------------------------------------------------------- remote ---
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      srv.close(() =>
+        typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function waitForPort(port: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.end();
+        res(true);
+      });
+      s.on("error", () => res(false));
+    });
+    if (ok) {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+describe("lab driver (remote over a real sshd)", function () {
+  this.timeout(120_000);
+  before(() => {
+    // Fails rather than skips: these are the driver's SSH and SFTP paths.
+    assert.equal(process.getuid?.(), 0, "the remote tests start their own sshd: run them as root");
+    assert.ok(
+      fs.existsSync("/usr/sbin/sshd") && fs.existsSync("/usr/bin/ssh-keygen"),
+      "install openssh-server and openssh-client for the remote tests",
+    );
+  });
+  const program = path.join(__dirname, "fixtures", "remote");
+  let dir: string;
+  let remoteDir: string;
+  let state: string;
+  let sshd: ChildProcess | undefined;
+  let port: number;
+  let clientKey: string;
+  let hostPub: string;
+  let binFile: string;
+
+  const cfg = (over: Record<string, string> = {}): Record<string, unknown> => {
+    const c: Record<string, unknown> = {
+      "labtest:dir": { value: remoteDir, secret: false },
+      "labtest:port": { value: String(port), secret: false },
+      "labtest:privateKey": { value: clientKey, secret: true },
+      "labtest:hostKey": { value: hostPub, secret: false },
+      "labtest:filePath": { value: binFile, secret: false },
+    };
+    for (const [k, v] of Object.entries(over)) {
+      c[`labtest:${k}`] = { value: v, secret: false };
+    }
+    return c;
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-driver-ssh-test-"));
+    remoteDir = path.join(dir, "remote");
+    fs.mkdirSync(remoteDir);
+    state = path.join(dir, "state.json");
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
+    clientKey = fs.readFileSync(path.join(dir, "client_key"), "utf8");
+    hostPub = fs
+      .readFileSync(path.join(dir, "host_key.pub"), "utf8")
+      .trim()
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
+    fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
+    binFile = path.join(dir, "payload.bin");
+    fs.writeFileSync(binFile, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256)));
+    port = await freePort();
+    fs.writeFileSync(
+      path.join(dir, "sshd_config"),
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${path.join(dir, "host_key")}`,
+        `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
+        `PidFile ${path.join(dir, "sshd.pid")}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        "Subsystem sftp internal-sftp",
+      ].join("\n") + "\n",
+    );
+    fs.mkdirSync("/run/sshd", { recursive: true });
+    sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(dir, "sshd_config")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    sshd.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    assert.ok(await waitForPort(port, 10_000), `sshd did not start: ${err}`);
+  });
+
+  after(() => {
+    if (sshd?.pid) {
+      process.kill(sshd.pid, "SIGTERM");
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates over ssh (login shell, stdin) and copies text and file assets byte for byte", () => {
+    const r = runCli("up", program, state, cfg(), ["--verbose"]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(r.summary.steps.map((s) => `${s.op} ${s.name}`).sort(), [
+      "create file",
+      "create marker",
+      "create text",
+    ]);
+    const marker = Object.values(readState(state).resources).find((x) => x.name === "marker");
+    assert.equal(marker?.outputs["stdout"], "from-stdin\ncreated");
+    assert.match(fs.readFileSync(path.join(remoteDir, "marker"), "utf8"), /sh/); // $0 is the login shell
+    assert.equal(
+      fs.readFileSync(path.join(remoteDir, "sub", "deeper", "text.txt"), "utf8"),
+      "text-v1\n",
+    );
+    assert.deepEqual(fs.readFileSync(path.join(remoteDir, "copied.bin")), fs.readFileSync(binFile));
+    assert.ok(!r.stdout.includes("PRIVATE KEY") && !r.stderr.includes("PRIVATE KEY"));
+    assert.ok(
+      !fs.readFileSync(state, "utf8").includes('"privateKey": "[secret]'),
+      "state keeps the key for deletes",
+    );
+  });
+
+  it("a second up runs nothing; a text change re-copies only that asset", () => {
+    const r0 = runCli("up", program, state, cfg());
+    assert.equal(r0.summary.ran, 0, r0.stdout);
+    const r = runCli("up", program, state, cfg({ text: "text-v2\n" }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["update text"],
+    );
+    assert.equal(
+      fs.readFileSync(path.join(remoteDir, "sub", "deeper", "text.txt"), "utf8"),
+      "text-v2\n",
+    );
+  });
+
+  it("a wrong pinned host key fails the run", () => {
+    const other = path.join(dir, "other_key");
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);
+    const wrong = fs.readFileSync(`${other}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+    const r = runCli("up", program, path.join(dir, "state-wrong.json"), cfg({ hostKey: wrong }));
+    assert.equal(r.code, 1);
+    assert.match(r.summary.error ?? "", /Host key verification failed|REMOTE HOST IDENTIFICATION/i);
+  });
+
+  it("`environment` on a remote command fails with a clear message", () => {
+    const r = runCli("up", program, state, cfg({ text: "text-v2\n", withEnv: "true" }));
+    assert.equal(r.code, 1);
+    assert.match(r.summary.error ?? "", /AcceptEnv/);
+  });
+
+  it("destroy runs the remote delete", () => {
+    const r = runCli("destroy", program, state, cfg());
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["delete marker"],
+    );
+    assert.ok(!fs.existsSync(path.join(remoteDir, "marker")));
+  });
+});
