@@ -132,8 +132,9 @@ export class FrrImage extends pulumi.ComponentResource {
       create: renderImageBuildScript(r),
       delete: renderImageRemoveScript(r),
     }));
-    // A new recipe builds a new image before the old one is removed.
-    const options = { triggers: [hash] };
+    // A new recipe builds a new image before the old one is removed; a cold build takes
+    // minutes (about 75 s here, more with xz or a slow mirror).
+    const options = { triggers: [hash], timeoutSeconds: 3600 };
     const build =
       args.builder === undefined
         ? localStep(this, `${name}-build`, args.localSudo ?? true, scripts, options)

@@ -141,11 +141,17 @@ export function script(options: ScriptOptions, lines: readonly string[]): string
  */
 export function forLoginShell(
   bashScript: string,
-  options: { sudo?: boolean; name?: string } = {},
+  options: { sudo?: boolean; name?: string; timeoutSeconds?: number } = {},
 ): string {
   rejectNul(bashScript, "a script");
   const delimiter = heredocDelimiter(bashScript, "FRR_NSPAWN_SCRIPT");
-  const runner = options.sudo ? "sudo -n bash -c" : "bash -c";
+  // The provider cannot stop a remote command (customTimeouts does not), so `timeout`
+  // does: TERM at the limit, KILL 30 s later.
+  const limit =
+    options.timeoutSeconds === undefined
+      ? ""
+      : `timeout --kill-after=30 ${Math.floor(options.timeoutSeconds)} `;
+  const runner = `${options.sudo ? "sudo -n " : ""}${limit}bash -c`;
   const argv0 = quote(options.name ?? "frr-nspawn");
   // $(cat <<'X' … X) drops trailing newlines only, which a script does not need.
   return `${runner} "$(cat <<'${delimiter}'\n${bashScript.replace(/\n+$/, "")}\n${delimiter}\n)" ${argv0}\n`;

@@ -27,14 +27,25 @@ export interface StepOptions {
   deleteBeforeReplace?: boolean;
   /** Outputs to keep secret in state (stdout/stderr that may carry secrets). */
   secretOutputs?: string[];
+  /** The script is stopped after this long (the provider cannot stop it). Default 900. */
+  timeoutSeconds?: number;
 }
 
+/** How long a step may run unless it says otherwise: every wait inside is shorter. */
+const DEFAULT_TIMEOUT_SECONDS = 900;
+
 /** The step's scripts as the provider's `create` and `delete` strings. */
-function wrapped(scripts: pulumi.Output<StepScripts>, sudo: pulumi.Input<boolean>, name: string) {
+function wrapped(
+  scripts: pulumi.Output<StepScripts>,
+  sudo: pulumi.Input<boolean>,
+  name: string,
+  options: StepOptions,
+) {
   const both = pulumi.all([scripts, sudo]);
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   return {
-    create: both.apply(([s, su]) => forLoginShell(s.create, { sudo: su, name })),
-    delete: both.apply(([s, su]) => forLoginShell(s.delete, { sudo: su, name })),
+    create: both.apply(([s, su]) => forLoginShell(s.create, { sudo: su, name, timeoutSeconds })),
+    delete: both.apply(([s, su]) => forLoginShell(s.delete, { sudo: su, name, timeoutSeconds })),
   };
 }
 
@@ -50,7 +61,7 @@ export function remoteStep(
     name,
     {
       connection: target.connection,
-      ...wrapped(scripts, target.sudo, name),
+      ...wrapped(scripts, target.sudo, name, options),
       triggers: options.triggers,
       // Over SSH, environment variables need the server's AcceptEnv: never rely on them.
       addPreviousOutputInEnv: false,
@@ -75,7 +86,7 @@ export function localStep(
   return new command.local.Command(
     name,
     {
-      ...wrapped(scripts, sudo, name),
+      ...wrapped(scripts, sudo, name, options),
       triggers: options.triggers,
       addPreviousOutputInEnv: false,
     },

@@ -38,7 +38,7 @@ const DPKG_EXCLUDES = [
   "",
 ].join("\n");
 
-/** FRR from its own repository, installed in a chroot after debootstrap (untested here: no access). */
+/** FRR from its own repository, installed in a chroot after debootstrap (tried only against a stand-in repository). */
 export function installFromFrrouting(recipe: ImageRecipe, l: ImageLayout): string[] {
   if (recipe.frr.source !== "frrouting") {
     return [];

@@ -36,7 +36,10 @@ describe("components under the real SDK with mocks", () => {
     ]);
     const build = rec.byName("img-build").inputs;
     assert.match(String(build.create), /debootstrap/);
-    assert.match(String(build.create), /^bash -c "\$\(cat <<'[A-Z0-9_]*FRR_NSPAWN_SCRIPT'/);
+    assert.match(
+      String(build.create),
+      /^timeout --kill-after=30 3600 bash -c "\$\(cat <<'[A-Z0-9_]*FRR_NSPAWN_SCRIPT'/,
+    );
     assert.deepEqual(build.triggers, [await valueOf(image.recipeHash)]);
     assert.equal(build.addPreviousOutputInEnv, false);
   });
@@ -68,7 +71,10 @@ describe("components under the real SDK with mocks", () => {
     );
     assert.deepEqual(rec.byName("m1-import").inputs.triggers, [SHA]);
     assert.match(String(rec.byName("m1-settings").inputs.create), /^VirtualEthernet=no$/m);
-    assert.match(String(rec.byName("m1-start").inputs.create), /^sudo -n bash -c/);
+    assert.match(
+      String(rec.byName("m1-start").inputs.create),
+      /^sudo -n timeout --kill-after=30 900 bash -c/,
+    );
     assert.match(String(rec.byName("m1-start").inputs.delete), /machinectl poweroff frr/);
   });
 

@@ -253,3 +253,19 @@ describe("shell.script and forLoginShell", () => {
     assert.equal(result.stdout.toString(), "got:hello\n");
   });
 });
+
+describe("shell.forLoginShell timeout", () => {
+  it("puts sudo first, then timeout, then bash", () => {
+    assert.match(
+      forLoginShell("true\n", { sudo: true, timeoutSeconds: 60 }),
+      /^sudo -n timeout --kill-after=30 60 bash -c "/,
+    );
+  });
+
+  it("stops a script that runs past its limit", () => {
+    const started = Date.now();
+    const result = spawnSync("/bin/sh", ["-c", forLoginShell("sleep 30\n", { timeoutSeconds: 1 })]);
+    assert.equal(result.status, 124);
+    assert.ok(Date.now() - started < 10000);
+  });
+});
