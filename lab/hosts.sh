@@ -64,6 +64,7 @@ cmd_up() {
     if host_running "$name"; then log "$name: already running"; setup_mgmt "$name"; else boot_host "$name"; fi
   done
   link_repair
+  switch_port_up
   for name in "${LAB_HOSTS[@]}"; do wait_ssh "$name"; done
   cmd_info
 }
@@ -133,6 +134,7 @@ cmd_reboot() {
   customise_rootfs "$name" "$(host_root "$name")"
   boot_host "$name"
   link_repair
+  switch_port_up
   wait_ssh "$name"
 }
 

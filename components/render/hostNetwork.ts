@@ -58,7 +58,10 @@ export function renderHostUnit(c: HostNetworkConfig): string {
     "[Service]",
     "Type=oneshot",
     "RemainAfterExit=yes",
-    ...c.interfaces.map((nic) => `ExecStart=ip link set dev ${nic} up`),
+    // A NIC can appear after this unit starts (late renames, a container's veth): wait
+    // for it, bounded by TimeoutStartSec.
+    "TimeoutStartSec=120",
+    ...c.interfaces.map((nic) => `ExecStart=/bin/sh -c 'until ip link set dev ${nic} up 2>/dev/null; do sleep 1; done'`),
     `ExecStart=ip -4 address replace ${c.loopback} dev lo`,
     `ExecStop=-ip -4 address del ${c.loopback} dev lo`,
     "",

@@ -72,6 +72,13 @@ link_repair() {
     || die "could not recreate link veth ens3 <-> swp1"
 }
 
+# A switch's ports are up: its platform brings them up, not FRR (on Cumulus, NCLU's
+# ifreload does). The tor stands in for that whenever its end of the link is new.
+switch_port_up() {
+  host_running tor || return 0
+  in_host_netns tor ip link set swp1 up || die "could not bring swp1 up on tor"
+}
+
 # Remove lab interfaces left in the root netns (only veths, never real NICs).
 net_cleanup_root() {
   local ifn

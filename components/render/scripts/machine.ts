@@ -149,12 +149,13 @@ export function renderSettings(
     mode === "nspawn-file" ? renderNspawnSettings(capabilities) : renderUnitOverride();
   return script({ step, description: `${mode} settings for machine ${machine}` }, [
     command("mkdir", "-p", "/etc/systemd/nspawn", unitOverrideDir(machine)),
-    "before=$(cat " + quote(file) + " " + quote(other) + " 2>/dev/null | sha256sum)",
+    // Missing files read as empty: a first run is a change too.
+    `before=$(cat ${quote(file)} ${quote(other)} 2>/dev/null | sha256sum || true)`,
     ...writeFile(file, content, { mode: "0644" }),
     command("rm", "-f", other),
     `rmdir --ignore-fail-on-non-empty ${quote(unitOverrideDir(machine))}`,
     "systemctl daemon-reload",
-    "after=$(cat " + quote(file) + " 2>/dev/null | sha256sum)",
+    `after=$(sha256sum < ${quote(file)})`,
     `if [ "$before" != "$after" ] && [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]; then`,
     `    echo "frr-nspawn: settings changed: restarting machine ${machine}"`,
     `    systemctl restart ${quote(`systemd-nspawn@${machine}.service`)}`,

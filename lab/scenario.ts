@@ -1,0 +1,263 @@
+/**
+ * The seed scenario on the local lab: boots the hosts (lab/hosts.sh), applies
+ * examples/seed to them with the lab driver (the engine stand-in), and reads host state
+ * back over SSH. Used by `npm run lab` and by tests/lab.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export const REPO = path.resolve(__dirname, "..");
+export const STATE_DIR = process.env.LAB_STATE ?? "/var/tmp/frr-nspawn-lab";
+const HOSTS = path.join(REPO, "lab", "hosts.sh");
+const DRIVER = path.join(REPO, "lab", "driver", "cli.ts");
+const PROGRAM = path.join(REPO, "examples", "seed");
+/** The project name of the root Pulumi.yaml, which runs examples/seed. */
+export const PROJECT = "frr-nspawn-seed";
+const STACK = "lab";
+/** Built images persist here between runs, so a warm lab does not rebuild. */
+export const IMAGE_WORK_DIR = path.join(REPO, ".cache", "lab", "images");
+const IMAGE_KEEP = path.join(REPO, ".cache", "lab", "images-kept");
+
+export const LAB = {
+  coreos: { address: "10.254.1.2", loopback: "10.255.0.1", asn: 65001, nic: "ens3" },
+  tor: { address: "10.254.2.2", loopback: "10.255.0.2", asn: 65000, port: "swp1" },
+};
+
+export interface LabInfo {
+  sshKey: string;
+  knownHosts: string;
+  hosts: Record<"coreos" | "tor", { address: string; user: string; hostKey: string }>;
+}
+
+/** Boots both hosts (idempotent) and returns what the hosts script reports. */
+export function hostsUp(): LabInfo {
+  execFileSync(HOSTS, ["up"], { stdio: ["ignore", "ignore", "inherit"] });
+  return info();
+}
+
+export function hostsDown(): void {
+  execFileSync(HOSTS, ["down"], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+export function info(): LabInfo {
+  return JSON.parse(execFileSync(HOSTS, ["info"], { encoding: "utf8" })) as LabInfo;
+}
+
+export function rebootHost(host: "coreos" | "tor"): void {
+  execFileSync(HOSTS, ["reboot", host], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/** Runs a command on a lab host as root over SSH; returns stdout, throws on failure. */
+export function ssh(lab: LabInfo, host: "coreos" | "tor", command: string): string {
+  const r = sshRaw(lab, host, command);
+  if (r.status !== 0) {
+    throw new Error(`ssh ${host} ${JSON.stringify(command)} exited ${r.status}: ${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+export function sshRaw(lab: LabInfo, host: "coreos" | "tor", command: string) {
+  return spawnSync(
+    "ssh",
+    [
+      "-T",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      `UserKnownHostsFile=${lab.knownHosts}`,
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "ConnectTimeout=5",
+      "-i",
+      lab.sshKey,
+      `root@${lab.hosts[host].address}`,
+      "--",
+      command,
+    ],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+}
+
+/** A shell command line that runs `command` inside coreos's FRR machine (by nsenter). */
+export function inFrr(command: string, machine = "frr"): string {
+  return `nsenter --target "$(machinectl show ${machine} --property=Leader --value)" --mount --uts --ipc --net --pid -- ${command}`;
+}
+
+/** One BGP peer as `show bgp ipv4 unicast summary json` reports it. */
+export interface BgpPeer {
+  state: string;
+  pfxRcd?: number;
+  connectionsEstablished: number;
+  connectionsDropped: number;
+  peerUptimeEstablishedEpoch?: number;
+}
+
+/** The BGP summary of a host's FRR: in the machine on coreos, on the tor itself. */
+export function bgpPeers(lab: LabInfo, host: "coreos" | "tor"): Record<string, BgpPeer> {
+  const vtysh = "vtysh -c 'show bgp ipv4 unicast summary json'";
+  const out = ssh(lab, host, host === "coreos" ? inFrr(vtysh) : vtysh);
+  return (JSON.parse(out) as { peers?: Record<string, BgpPeer> }).peers ?? {};
+}
+
+/** True once `host`'s peer on `iface` is Established and has received a prefix. */
+export function bgpUp(lab: LabInfo, host: "coreos" | "tor", iface: string): boolean {
+  try {
+    const peer = bgpPeers(lab, host)[iface];
+    return peer?.state === "Established" && (peer.pfxRcd ?? 0) >= 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` once a second until it holds or `seconds` pass; returns whether it held. */
+export function waitUntil(check: () => boolean, seconds: number): boolean {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (check()) return true;
+    if (Date.now() > deadline) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+}
+
+/** The stack config examples/seed reads, pointed at the lab. */
+export function seedConfig(
+  lab: LabInfo,
+  extra: Record<string, string> = {},
+): Record<string, { value: string; secret: boolean }> {
+  const key = fs.readFileSync(lab.sshKey, "utf8");
+  const plain: Record<string, string> = {
+    coreosHost: lab.hosts.coreos.address,
+    coreosUser: lab.hosts.coreos.user,
+    coreosHostKey: lab.hosts.coreos.hostKey,
+    torHost: lab.hosts.tor.address,
+    torUser: lab.hosts.tor.user,
+    torHostKey: lab.hosts.tor.hostKey,
+    torCli: "vtysh",
+    hostLoopback: `${LAB.coreos.loopback}/32`,
+    hostAsn: String(LAB.coreos.asn),
+    hostInterfaces: JSON.stringify([LAB.coreos.nic]),
+    torLoopback: `${LAB.tor.loopback}/32`,
+    torAsn: String(LAB.tor.asn),
+    torDownlinks: JSON.stringify([LAB.tor.port]),
+    imageWorkDir: IMAGE_WORK_DIR,
+    // The lab runs as root, where sudo is neither needed nor installed.
+    imageLocalSudo: "false",
+    ...extra,
+  };
+  const config: Record<string, { value: string; secret: boolean }> = {};
+  for (const [k, v] of Object.entries(plain)) {
+    config[`${PROJECT}:${k}`] = { value: v, secret: false };
+  }
+  config[`${PROJECT}:coreosPrivateKey`] = { value: key, secret: true };
+  config[`${PROJECT}:torPrivateKey`] = { value: key, secret: true };
+  return config;
+}
+
+/** What one driver run did, from its LAB-DRIVER-SUMMARY line. */
+export interface DriverSummary {
+  operation: string;
+  ok: boolean;
+  ran: number;
+  steps: {
+    op: string;
+    type: string;
+    name: string;
+    exitCode: number;
+    durationMs: number;
+    ok: boolean;
+  }[];
+  error?: string;
+}
+
+export const DRIVER_STATE = path.join(STATE_DIR, "pulumi-state.json");
+const DRIVER_CONFIG = path.join(STATE_DIR, "pulumi-config.json");
+
+/** Runs `up` or `destroy` of examples/seed on the lab through the driver. */
+export function driver(
+  operation: "up" | "destroy" | "preview",
+  config: Record<string, { value: string; secret: boolean }>,
+  log = false,
+): DriverSummary {
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  fs.writeFileSync(DRIVER_CONFIG, JSON.stringify(config), { mode: 0o600 });
+  if (operation === "up") {
+    restoreKeptImages();
+  }
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      DRIVER,
+      operation,
+      "--program",
+      PROGRAM,
+      "--state",
+      DRIVER_STATE,
+      "--config",
+      DRIVER_CONFIG,
+      "--project",
+      PROJECT,
+      "--stack",
+      STACK,
+    ],
+    {
+      cwd: REPO,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ["ignore", "pipe", log ? "inherit" : "pipe"],
+    },
+  );
+  const lines = r.stdout.trimEnd().split("\n");
+  if (log) {
+    for (const line of lines.filter((l) => !l.startsWith("LAB-DRIVER-SUMMARY "))) {
+      console.log(`  ${line}`);
+    }
+  }
+  const last = lines.filter((l) => l.startsWith("LAB-DRIVER-SUMMARY ")).pop();
+  if (last === undefined) {
+    throw new Error(
+      `the driver printed no summary (exit ${r.status}):\n${r.stdout}\n${r.stderr ?? ""}`,
+    );
+  }
+  const summary = JSON.parse(last.slice("LAB-DRIVER-SUMMARY ".length)) as DriverSummary;
+  if (operation === "up" && summary.ok) {
+    keepImages();
+  }
+  return summary;
+}
+
+/** Outputs of a resource in the driver's state, by name. */
+export function stateOutputs(name: string): Record<string, unknown> {
+  const state = JSON.parse(fs.readFileSync(DRIVER_STATE, "utf8")) as {
+    resources: Record<string, { name: string; outputs: Record<string, unknown> }>;
+  };
+  const found = Object.values(state.resources).find((r) => r.name === name);
+  if (found === undefined) {
+    throw new Error(`no resource ${name} in ${DRIVER_STATE}`);
+  }
+  return found.outputs;
+}
+
+// Destroy removes the built image (as it should); the lab keeps hard links to it so
+// that the next run finds it and the build script's "already built" path is taken.
+function keepImages(): void {
+  if (!fs.existsSync(IMAGE_WORK_DIR)) return;
+  fs.mkdirSync(IMAGE_KEEP, { recursive: true });
+  for (const dir of fs.readdirSync(IMAGE_WORK_DIR)) {
+    if (dir.startsWith(".")) continue;
+    execFileSync("cp", ["-al", "--no-clobber", path.join(IMAGE_WORK_DIR, dir), IMAGE_KEEP]);
+  }
+}
+
+function restoreKeptImages(): void {
+  if (!fs.existsSync(IMAGE_KEEP)) return;
+  fs.mkdirSync(IMAGE_WORK_DIR, { recursive: true });
+  for (const dir of fs.readdirSync(IMAGE_KEEP)) {
+    if (!fs.existsSync(path.join(IMAGE_WORK_DIR, dir))) {
+      execFileSync("cp", ["-al", path.join(IMAGE_KEEP, dir), IMAGE_WORK_DIR]);
+    }
+  }
+}
