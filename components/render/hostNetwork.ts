@@ -61,7 +61,10 @@ export function renderHostUnit(c: HostNetworkConfig): string {
     // A NIC can appear after this unit starts (late renames, a container's veth): wait
     // for it, bounded by TimeoutStartSec.
     "TimeoutStartSec=120",
-    ...c.interfaces.map((nic) => `ExecStart=/bin/sh -c 'until ip link set dev ${nic} up 2>/dev/null; do sleep 1; done'`),
+    ...c.interfaces.map(
+      (nic) =>
+        `ExecStart=/bin/sh -c 'until ip link set dev ${nic} up 2>/dev/null; do sleep 1; done'`,
+    ),
     `ExecStart=ip -4 address replace ${c.loopback} dev lo`,
     `ExecStop=-ip -4 address del ${c.loopback} dev lo`,
     "",
