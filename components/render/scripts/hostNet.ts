@@ -12,7 +12,7 @@ import {
   sysctlKeys,
   sysctlPath,
 } from "../hostNetwork";
-import { machineStateDir } from "./lib";
+import { machineStateDir, removeStateDirs } from "./lib";
 
 function savedSysctlPath(machine: string): string {
   return `${machineStateDir(machine)}/sysctl.before`;
@@ -46,7 +46,7 @@ export function renderSysctlRemove(step: string, machine: string): string {
       `    sysctl --quiet --load ${quote(saved)} || echo "frr-nspawn: some saved sysctls could not be restored" >&2`,
       `    rm -f ${quote(saved)}`,
       "fi",
-      `rmdir --ignore-fail-on-non-empty ${quote(machineStateDir(machine))} 2>/dev/null || true`,
+      ...removeStateDirs(machine),
     ],
   );
 }

@@ -12,6 +12,14 @@ export function machineStateDir(machine: string): string {
   return `${STATE_DIR}/${machine}`;
 }
 
+/** Lines removing the machine's state folder, and frr-nspawn's, once they are empty. */
+export function removeStateDirs(machine: string): string[] {
+  return [
+    `rmdir ${quote(machineStateDir(machine))} 2>/dev/null || true`,
+    `rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
+  ];
+}
+
 /** Where FRR's files are, seen from the host, and how to run a command next to FRR. */
 export type FrrTarget =
   /** FRR inside an nspawn machine: files under /var/lib/machines/<machine>, commands by nsenter. */

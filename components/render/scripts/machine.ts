@@ -10,7 +10,7 @@ import {
   unitOverrideDir,
   unitOverridePath,
 } from "../nspawn";
-import { inFrrFunctions, machineStateDir, waitUntilFunction } from "./lib";
+import { inFrrFunctions, machineStateDir, removeStateDirs, waitUntilFunction } from "./lib";
 
 /** Where the image tarball waits on the host (world-writable /var/tmp: the SSH user copies it). */
 export function remoteTarPath(machine: string, sha256: string, extension: string): string {
@@ -125,7 +125,7 @@ export function renderRemoveImage(step: string, machine: string): string {
     `    machinectl remove ${m}`,
     "fi",
     command("rm", "-f", marker),
-    `rmdir --ignore-fail-on-non-empty ${quote(machineStateDir(machine))} 2>/dev/null || true`,
+    ...removeStateDirs(machine),
   ]);
 }
 
@@ -168,6 +168,8 @@ export function renderRemoveSettings(step: string, machine: string): string {
   return script({ step, description: `remove the settings of machine ${machine}` }, [
     command("rm", "-f", nspawnSettingsPath(machine), unitOverridePath(machine)),
     `rmdir ${quote(unitOverrideDir(machine))} 2>/dev/null || true`,
+    // Created by the settings step; an empty one goes too.
+    "rmdir /etc/systemd/nspawn 2>/dev/null || true",
     "systemctl daemon-reload",
   ]);
 }

@@ -1,0 +1,235 @@
+/**
+ * The whole seed scenario on real hosts: lab/hosts.sh boots two systemd hosts (coreos,
+ * tor) joined by a veth link; the lab driver applies examples/seed to them over real
+ * SSH, building the image with real debootstrap; the assertions read host state back.
+ * Needs root and the packages .ci/run installs. Takes minutes (see README.md).
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+
+import { parseImageResult } from "../../components/render/image";
+import {
+  DRIVER_STATE,
+  LAB,
+  LabInfo,
+  bgpPeers,
+  bgpUp,
+  driver,
+  hostsDown,
+  hostsUp,
+  inFrr,
+  rebootHost,
+  seedConfig,
+  ssh,
+  stateOutputs,
+  waitUntil,
+} from "../../lab/scenario";
+
+/** What must be as it was after destroy: files, units, images, addresses, sysctls. */
+const COREOS_LISTING = [
+  "machinectl list-images --no-legend 2>&1 | sort",
+  "systemctl list-units --all --no-legend --plain 'frr-nspawn*' 'systemd-nspawn@*' | awk '{print $1, $3, $4}'",
+  "ls -1A /etc/systemd/nspawn /etc/systemd/system /etc/systemd/system/machines.target.wants /etc/sysctl.d /var/lib/machines /var/lib/frr-nspawn 2>&1",
+  "ls -1A /var/tmp | grep -v '^systemd-private-' || true",
+  "ip -4 -o address show dev lo | awk '{print $4}'",
+  "sysctl net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6 net.ipv6.conf.ens3.disable_ipv6",
+].join("; echo ---; ");
+
+const routeGet = `ip route get ${LAB.tor.loopback}`;
+const NEW_NETWORK = "10.255.1.0/24";
+
+function bgpRoutes(lab: LabInfo, host: "coreos" | "tor"): string[] {
+  const vtysh = "vtysh -c 'show bgp ipv4 unicast json'";
+  const out = ssh(lab, host, host === "coreos" ? inFrr(vtysh) : vtysh);
+  return Object.keys((JSON.parse(out) as { routes: Record<string, unknown> }).routes);
+}
+
+describe("lab: the seed scenario on real hosts", function () {
+  this.timeout(20 * 60 * 1000);
+  let lab: LabInfo;
+  let before0: string;
+  let torDaemonsBefore: string;
+  const started = Date.now();
+
+  before(() => {
+    assert.equal(process.getuid?.(), 0, "the lab boots systemd-nspawn hosts: run it as root");
+    hostsDown();
+    fs.rmSync(DRIVER_STATE, { force: true });
+    lab = hostsUp();
+    before0 = ssh(lab, "coreos", COREOS_LISTING);
+    torDaemonsBefore = ssh(lab, "tor", "cat /etc/frr/daemons");
+    console.log(`      lab hosts up after ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+
+  after(() => {
+    console.log(`      lab total ${Math.round((Date.now() - started) / 1000)} s`);
+    if (process.env.LAB_KEEP === undefined) {
+      hostsDown();
+    }
+  });
+
+  it("applies examples/seed: every step runs once and BGP comes up", () => {
+    const summary = driver("up", seedConfig(lab));
+    assert.ok(summary.ok, summary.error);
+    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.ok(
+      waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 90),
+      "BGP did not reach Established with a prefix each way within 90 s",
+    );
+    console.log(`      applied and converged after ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+
+  it("1. the image was built, its sha256 matches the output, and it imported", () => {
+    const result = parseImageResult(String(stateOutputs("frr-image-build").stdout));
+    const actual = execFileSync("sha256sum", [result.imagePath], { encoding: "utf8" }).split(
+      " ",
+    )[0];
+    assert.equal(actual, result.sha256);
+    assert.equal(result.frrVersion, "8.4.4");
+    assert.match(ssh(lab, "coreos", "machinectl list-images --no-legend"), /^frr\s/m);
+  });
+
+  it("2. the FRR machine runs in coreos's network namespace with CAP_NET_ADMIN, frr active", () => {
+    assert.equal(
+      ssh(lab, "coreos", "machinectl show frr --property=State --value").trim(),
+      "running",
+    );
+    const leader = ssh(lab, "coreos", "machinectl show frr --property=Leader --value").trim();
+    const [hostNs, machineNs] = ssh(lab, "coreos", `readlink /proc/1/ns/net /proc/${leader}/ns/net`)
+      .trim()
+      .split("\n");
+    assert.equal(machineNs, hostNs);
+    const capEff = /CapEff:\s*([0-9a-f]+)/.exec(
+      ssh(lab, "coreos", `cat /proc/${leader}/status`),
+    )![1];
+    assert.ok((BigInt(`0x${capEff}`) >> 12n) & 1n, `CAP_NET_ADMIN (12) not in CapEff ${capEff}`);
+    assert.equal(ssh(lab, "coreos", inFrr("systemctl is-active frr")).trim(), "active");
+  });
+
+  it("3. BGP unnumbered: both sides Established, each learns the other's /32, ping between loopbacks", () => {
+    assert.equal(bgpPeers(lab, "coreos")[LAB.coreos.nic].state, "Established");
+    assert.equal(bgpPeers(lab, "tor")[LAB.tor.port].state, "Established");
+    assert.ok(bgpRoutes(lab, "coreos").includes(`${LAB.tor.loopback}/32`));
+    assert.ok(bgpRoutes(lab, "tor").includes(`${LAB.coreos.loopback}/32`));
+    const route = ssh(lab, "coreos", routeGet);
+    assert.match(
+      route,
+      new RegExp(`dev ${LAB.coreos.nic} src ${LAB.coreos.loopback.replace(/\./g, "\\.")}`),
+    );
+    assert.match(route, /via (169\.254\.0\.1|inet6 fe80::[0-9a-f:]+) /);
+    assert.match(
+      ssh(lab, "coreos", `ping -c 3 -W 2 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`),
+      / 0% packet loss/,
+    );
+  });
+
+  it("4. a second apply with no change runs zero commands", () => {
+    const summary = driver("up", seedConfig(lab));
+    assert.ok(summary.ok, summary.error);
+    assert.equal(summary.ran, 0, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+  });
+
+  it("5. adding a network reloads frr.conf alone: no session reset, no ping lost", async () => {
+    // Something in coreos's RIB to announce (BGP's import check wants it there).
+    ssh(lab, "coreos", `ip route replace blackhole ${NEW_NETWORK}`);
+    const peersBefore = [
+      bgpPeers(lab, "coreos")[LAB.coreos.nic],
+      bgpPeers(lab, "tor")[LAB.tor.port],
+    ];
+    const ping = spawn("ssh", [
+      "-T",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      `UserKnownHostsFile=${lab.knownHosts}`,
+      "-i",
+      lab.sshKey,
+      `root@${lab.hosts.coreos.address}`,
+      "--",
+      `ping -i 0.05 -w 20 -I ${LAB.coreos.loopback} ${LAB.tor.loopback} | tail -2`,
+    ]);
+    let pingOut = "";
+    ping.stdout.on("data", (d: Buffer) => (pingOut += d.toString()));
+    const pingDone = new Promise((resolve) => ping.on("close", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+
+    const summary = driver("up", seedConfig(lab, { hostNetworks: JSON.stringify([NEW_NETWORK]) }));
+    assert.ok(summary.ok, summary.error);
+    assert.deepEqual(
+      summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["update coreos-bgp-frr-conf"],
+    );
+    assert.ok(
+      waitUntil(() => bgpRoutes(lab, "tor").includes(NEW_NETWORK), 30),
+      `tor never learned ${NEW_NETWORK}`,
+    );
+    await pingDone;
+
+    const stats = /(\d+) packets transmitted, (\d+) received/.exec(pingOut);
+    assert.ok(stats, `no ping statistics in: ${pingOut}`);
+    assert.ok(Number(stats[1]) > 200, `only ${stats[1]} pings were sent`);
+    assert.equal(stats[2], stats[1], `pings lost during the reload: ${pingOut}`);
+    const peersAfter = [
+      bgpPeers(lab, "coreos")[LAB.coreos.nic],
+      bgpPeers(lab, "tor")[LAB.tor.port],
+    ];
+    for (let i = 0; i < 2; i++) {
+      assert.equal(
+        peersAfter[i].connectionsEstablished,
+        peersBefore[i].connectionsEstablished,
+        "a session was re-established",
+      );
+      assert.equal(
+        peersAfter[i].connectionsDropped,
+        peersBefore[i].connectionsDropped,
+        "a session dropped",
+      );
+    }
+    assert.match(
+      ssh(lab, "coreos", inFrr("vtysh -c 'show running-config'")),
+      new RegExp(`^  network ${NEW_NETWORK.replace(/\./g, "\\.")}$`, "m"),
+    );
+  });
+
+  it("6. coreos reboots: loopback, sysctls, machine and BGP come back by themselves", () => {
+    rebootHost("coreos");
+    assert.ok(
+      waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120),
+      "BGP did not come back within 120 s of the reboot",
+    );
+    assert.match(
+      ssh(lab, "coreos", "ip -4 -o address show dev lo"),
+      new RegExp(` ${LAB.coreos.loopback.replace(/\./g, "\\.")}/32 `),
+    );
+    assert.equal(
+      ssh(
+        lab,
+        "coreos",
+        "sysctl -n net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6 net.ipv6.conf.ens3.disable_ipv6",
+      ),
+      "0\n0\n0\n",
+    );
+    assert.equal(
+      ssh(lab, "coreos", "machinectl show frr --property=State --value").trim(),
+      "running",
+    );
+    assert.match(
+      ssh(lab, "coreos", `ping -c 3 -W 2 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`),
+      / 0% packet loss/,
+    );
+  });
+
+  it("7. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
+    const summary = driver(
+      "destroy",
+      seedConfig(lab, { hostNetworks: JSON.stringify([NEW_NETWORK]) }),
+    );
+    assert.ok(summary.ok, summary.error);
+    assert.equal(summary.ran, 11, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
+    const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");
+    assert.doesNotMatch(torConfig, /router bgp|10\.255\.0\.2|route-map/);
+    assert.equal(ssh(lab, "tor", "cat /etc/frr/daemons"), torDaemonsBefore);
+  });
+});
