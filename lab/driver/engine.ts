@@ -404,6 +404,38 @@ export class Engine {
     process.on("unhandledRejection", (reason: unknown) => {
       this.fail(reason instanceof Error ? reason : new Error(String(reason)));
     });
+    // The program is done when it has returned and is quiet, or when it can no longer
+    // progress. After a failed registration the SDK leaves the failed resource's dependents
+    // (and the stack's outputs) pending forever: the language host relies on the engine
+    // ending the program there. Here nothing would settle `runInPulumiStack` or
+    // `waitForRPCs`, Node would find its event loop empty and exit in the middle of the
+    // run (no summary, and the SDK's "N promises were still active" warning). `beforeExit`
+    // is exactly that moment: no step runs and nothing can resolve any more.
+    let onStall = (): void => {};
+    const stalled = new Promise<"stalled">((resolve) => {
+      onStall = () => resolve("stalled");
+    });
+    process.on("beforeExit", onStall);
+    try {
+      const outcome = await Promise.race([
+        this.programAndRPCs().then(() => "done" as const),
+        stalled,
+      ]);
+      if (outcome === "stalled" && !this.failure) {
+        this.fail(
+          new Error(
+            "the program did not finish: it waits for values that can never resolve " +
+              "(a dependency cycle, or a promise the program never settles)",
+          ),
+        );
+      }
+    } finally {
+      process.off("beforeExit", onStall);
+    }
+  }
+
+  /** Runs the program in the root stack, then waits until no registration is in flight or arriving. */
+  private async programAndRPCs(): Promise<void> {
     const programFile = this.opts.programFile;
     try {
       await pulumi.runtime.runInPulumiStack(async () => {

@@ -1,0 +1,132 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+
+import { renderDaemons, DEFAULT_DAEMONS } from "../../components/render/daemons";
+import { renderEmptyFrrConf, renderHostFrrConf } from "../../components/render/frrConf";
+import {
+  renderDaemonsApply,
+  renderDaemonsRemove,
+  renderFrrConfApply,
+  renderFrrConfRemove,
+} from "../../components/render/scripts/frrApply";
+import {
+  renderHostUnitApply,
+  renderHostUnitRemove,
+  renderSysctlApply,
+  renderSysctlRemove,
+} from "../../components/render/scripts/hostNet";
+import { FrrTarget } from "../../components/render/scripts/lib";
+import {
+  remoteTarPath,
+  renderFetch,
+  renderImport,
+  renderRemoveImage,
+  renderRemoveSettings,
+  renderRemoveTar,
+  renderSettings,
+  renderStart,
+  renderStop,
+  renderVerify,
+  tarExtension,
+} from "../../components/render/scripts/machine";
+import { renderNcluApply, renderNcluRemove } from "../../components/render/scripts/tor";
+import { forLoginShell } from "../../components/shell";
+import { SEED_HOST, SEED_SWITCH } from "../fixtures";
+
+const SHA = "d".repeat(64);
+const TAR = remoteTarPath("frr", SHA, ".tar.gz");
+const NET = { machine: "frr", loopback: "2.2.2.2/32", interfaces: ["ens3"] };
+const targets: FrrTarget[] = [{ kind: "machine", machine: "frr" }, { kind: "host" }];
+
+/** Every step script, as rendered for the seed's values. */
+const scripts: [string, string][] = [
+  ["fetch", renderFetch("s", "https://images.example/frr.tar.gz", TAR, SHA)],
+  ["verify", renderVerify("s", TAR, SHA)],
+  ["remove tar", renderRemoveTar("s", TAR)],
+  ["import", renderImport("s", "frr", TAR, SHA)],
+  ["remove image", renderRemoveImage("s", "frr")],
+  ["settings nspawn-file", renderSettings("s", "frr", "nspawn-file", ["CAP_NET_ADMIN"])],
+  ["settings unit-override", renderSettings("s", "frr", "unit-override", [])],
+  ["remove settings", renderRemoveSettings("s", "frr")],
+  ["start", renderStart("s", "frr", 120)],
+  ["stop", renderStop("s", "frr")],
+  ["sysctl", renderSysctlApply("s", NET)],
+  ["remove sysctl", renderSysctlRemove("s", "frr")],
+  ["host unit", renderHostUnitApply("s", NET)],
+  ["remove host unit", renderHostUnitRemove("s", "frr")],
+  ...targets.flatMap((t): [string, string][] => [
+    [`daemons (${t.kind})`, renderDaemonsApply("s", t, renderDaemons(DEFAULT_DAEMONS))],
+    [`remove daemons (${t.kind})`, renderDaemonsRemove("s", t)],
+    [`frr.conf (${t.kind})`, renderFrrConfApply("s", t, renderHostFrrConf(SEED_HOST))],
+    [
+      `remove frr.conf (${t.kind})`,
+      renderFrrConfRemove("s", t, renderEmptyFrrConf("8.4.4", "frr", false)),
+    ],
+  ]),
+  ["nclu", renderNcluApply("s", "p-s-tor", SEED_SWITCH, "frr-nspawn p/s tor")],
+  ["remove nclu", renderNcluRemove("s", "p-s-tor", SEED_SWITCH, "frr-nspawn p/s tor (destroy)")],
+];
+
+describe("step scripts", () => {
+  for (const [title, text] of scripts) {
+    it(`${title}: bash parses it, and it starts in strict mode`, () => {
+      const r = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(text, /^# frr-nspawn: s: .+\nset -euo pipefail\ntrap '/);
+    });
+    it(`${title}: the login-shell wrapper parses under sh`, () => {
+      const r = spawnSync("sh", ["-n"], {
+        input: forLoginShell(text, { sudo: true, timeoutSeconds: 60 }),
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, r.stderr);
+    });
+  }
+
+  it("the tarball name carries the machine and the start of the checksum", () => {
+    assert.equal(TAR, `/var/tmp/frr-nspawn-frr-${"d".repeat(16)}.tar.gz`);
+    assert.equal(tarExtension("/x/frr-image.tar.xz"), ".tar.xz");
+    assert.equal(tarExtension("/x/image"), ".tar");
+  });
+
+  it("verify checks the checksum before anything imports", () => {
+    assert.ok(
+      renderVerify("s", TAR, SHA).includes(
+        `if ! echo '${SHA}  ${TAR}' | sha256sum --check --status -; then`,
+      ),
+    );
+  });
+
+  it("import never touches an image frr-nspawn did not import", () => {
+    const text = renderImport("s", "frr", TAR, SHA);
+    assert.ok(text.includes("an image named frr exists that frr-nspawn did not import"));
+    assert.ok(text.includes(`machinectl import-tar ${TAR} frr`));
+  });
+
+  it("frr.conf is checked by vtysh --dryrun, rejected lines included, before it replaces the running file", () => {
+    const text = renderFrrConfApply("s", { kind: "machine", machine: "frr" }, "x\n");
+    const check = text.indexOf("in_frr vtysh --dryrun -f /etc/frr/frr.conf.frr-nspawn-new");
+    const replace = text.indexOf(
+      "mv -f /var/lib/machines/frr/etc/frr/frr.conf.frr-nspawn-new /var/lib/machines/frr/etc/frr/frr.conf",
+    );
+    assert.ok(check > 0 && replace > check);
+    assert.ok(text.includes("grep -Eq '^line [0-9]+: %'"));
+  });
+
+  it("NCLU: lock, abort first, stale lines removed, commit only when pending", () => {
+    const text = renderNcluApply("s", "p-s-tor", SEED_SWITCH, "d");
+    const order = [
+      "flock --wait 600 9",
+      "\nnet abort\n",
+      "grep -Fxv -f",
+      "net add loopback lo ip address 1.1.1.1/32",
+      "\ncommit d\n",
+    ];
+    const at = order.map((needle) => text.indexOf(needle));
+    assert.ok(
+      at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1])),
+      `out of order: ${JSON.stringify(at)}`,
+    );
+    assert.ok(text.includes('if [ -z "$pending" ]; then'));
+  });
+});
