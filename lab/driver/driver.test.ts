@@ -206,7 +206,11 @@ describe("lab driver (local commands)", function () {
     assert.match(r.summary.error ?? "", /exit status 3/);
     assert.match(r.summary.error ?? "", /boom-err/);
     assert.match(r.stderr, /boom-err/);
-    assert.ok(!names(readState(state)).includes("failing"));
+    assert.ok(!names(readState(state)).includes("failing-a"));
+    // Its dependent never ran, and the run ended with the failure rather than stalling.
+    assert.ok(!names(readState(state)).includes("failing-b"));
+    assert.ok(!log().some((line) => line.startsWith("after")));
+    assert.doesNotMatch(r.stderr, /promises were still active/);
     noSecret(r);
   });
 
