@@ -49,6 +49,16 @@ function wrapped(
   };
 }
 
+/** Resource options every step gets: its parent, its order, its replacement rule. */
+function stepOptions(parent: pulumi.Resource, options: StepOptions): pulumi.CustomResourceOptions {
+  return {
+    parent,
+    dependsOn: options.dependsOn,
+    deleteBeforeReplace: options.deleteBeforeReplace,
+    additionalSecretOutputs: options.secretOutputs,
+  };
+}
+
 /** A `remote.Command` running rendered scripts over SSH (bash, through sudo if asked). */
 export function remoteStep(
   parent: pulumi.Resource,
@@ -66,12 +76,7 @@ export function remoteStep(
       // Over SSH, environment variables need the server's AcceptEnv: never rely on them.
       addPreviousOutputInEnv: false,
     },
-    {
-      parent,
-      dependsOn: options.dependsOn,
-      deleteBeforeReplace: options.deleteBeforeReplace,
-      additionalSecretOutputs: options.secretOutputs,
-    },
+    stepOptions(parent, options),
   );
 }
 
@@ -90,11 +95,6 @@ export function localStep(
       triggers: options.triggers,
       addPreviousOutputInEnv: false,
     },
-    {
-      parent,
-      dependsOn: options.dependsOn,
-      deleteBeforeReplace: options.deleteBeforeReplace,
-      additionalSecretOutputs: options.secretOutputs,
-    },
+    stepOptions(parent, options),
   );
 }

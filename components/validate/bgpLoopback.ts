@@ -3,7 +3,7 @@ import { DAEMON_OPTIONS_PATTERN, DEFAULT_DAEMONS, DaemonsConfig } from "../rende
 import { HostFrrConfig } from "../render/frrConf";
 import { asn, frrName, frrVersion } from "./bgp";
 import { list, optional } from "./common";
-import { addressOf, interfaceName, ipv4, ipv4Prefix, loopback } from "./net";
+import { interfaceName, ipv4Prefix, loopback, routerId } from "./net";
 import { hostname, machineName } from "./names";
 import { Problems, show } from "./problems";
 
@@ -55,13 +55,7 @@ export function validateBgpLoopback(subject: string, v: BgpLoopbackValues): BgpL
   const m = machineName(v.machine, "machine", problems);
   const lo = loopback(v.loopback, "loopback", problems);
   const as = asn(v.asn, "asn", problems);
-  const routerId = optional(
-    v.routerId,
-    lo === undefined ? undefined : addressOf(lo),
-    "routerId",
-    problems,
-    ipv4,
-  );
+  const rid = routerId(v.routerId, lo, "routerId", problems);
   const interfaces = optional(v.interfaces, ["ens3"], "interfaces", problems, (x, p, pr) =>
     list(x, p, pr, interfaceName, { min: 1 }),
   );
@@ -104,7 +98,7 @@ export function validateBgpLoopback(subject: string, v: BgpLoopbackValues): BgpL
       frrVersion: version!,
       hostname: host!,
       asn: as!,
-      routerId: routerId!,
+      routerId: rid!,
       loopback: lo!,
       interfaces: interfaces!,
       peerGroup: peerGroup!,

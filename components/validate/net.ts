@@ -102,3 +102,16 @@ export function cumulusPort(value: unknown, path: string, problems: Problems): s
   }
   return value;
 }
+
+/** A router-id: an IPv4 address, by default the loopback's address. */
+export function routerId(
+  value: unknown,
+  loopbackCidr: string | undefined,
+  path: string,
+  problems: Problems,
+): string | undefined {
+  if (value === undefined) {
+    return loopbackCidr === undefined ? undefined : addressOf(loopbackCidr);
+  }
+  return ipv4(value, path, problems);
+}

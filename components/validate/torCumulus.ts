@@ -2,7 +2,7 @@
 import { CumulusConfig, CumulusDownlink } from "../render/nclu";
 import { asn, frrVersion, raTiming } from "./bgp";
 import { Check, list, oneOf, optional } from "./common";
-import { addressOf, cumulusPort, interfaceName, ipv4, ipv4Prefix, loopback } from "./net";
+import { cumulusPort, interfaceName, ipv4Prefix, loopback, routerId } from "./net";
 import { hostname, oneLine } from "./names";
 import { DEFAULT_FRR_VERSION } from "./bgpLoopback";
 import { Problems, show } from "./problems";
@@ -82,13 +82,7 @@ export function validateTorCumulus(
   const cli = optional(v.cli, "nclu" as TorCli, "cli", problems, oneOf(TOR_CLIS));
   const as = asn(v.asn, "asn", problems);
   const lo = loopback(v.loopback, "loopback", problems);
-  const routerId = optional(
-    v.routerId,
-    lo === undefined ? undefined : addressOf(lo),
-    "routerId",
-    problems,
-    ipv4,
-  );
+  const rid = routerId(v.routerId, lo, "routerId", problems);
   const port = cli === "vtysh" ? interfaceName : cumulusPort;
   const downlinks = list(v.downlinks, "downlinks", problems, downlink(port), { min: 1 });
   if (downlinks !== undefined) {
@@ -123,7 +117,7 @@ export function validateTorCumulus(
     cli: cli!,
     asn: as!,
     loopback: lo!,
-    routerId: routerId!,
+    routerId: rid!,
     downlinks: downlinks!,
     networks: networks!,
     commitDescription: description!,

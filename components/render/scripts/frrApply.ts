@@ -21,6 +21,17 @@ function label(target: FrrTarget): string {
   return target.kind === "machine" ? `machine ${target.machine}` : "this host";
 }
 
+/** Lines that apply /etc/frr/frr.conf to the running FRR; on failure say `failure`. */
+function reloadLines(failure: string): string[] {
+  return [
+    `if ! out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
+    `    echo ${quote(`frr-nspawn: ${failure}. frr-reload.py said:`)} >&2`,
+    '    echo "$out" >&2',
+    "    exit 1",
+    "fi",
+  ];
+}
+
 /** Lines that write `content` as `<etc>/<file>.frr-nspawn-new`, owned like /etc/frr. */
 function stage(etc: string, file: string, content: string): string[] {
   const staged = `${etc}/${file}.frr-nspawn-new`;
@@ -117,11 +128,7 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
     ...startFrr(),
     "    exit 0",
     "fi",
-    `if ! out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
-    '    echo "frr-nspawn: frr-reload.py failed; frr.conf is in place but not fully applied. Its output:" >&2',
-    '    echo "$out" >&2',
-    "    exit 1",
-    "fi",
+    ...reloadLines("frr.conf is in place but not fully applied"),
     'echo "frr-nspawn: frr.conf applied with frr-reload.py"',
   ]);
 }
@@ -144,11 +151,7 @@ export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: 
     // Written unindented: the heredoc body is the file's content.
     ...writeFile(file, emptyConf, { mode: "0640" }),
     `chown --reference=${quote(etc)} ${quote(file)}`,
-    `if ! out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
-    '    echo "frr-nspawn: frr-reload.py could not remove the config; its output:" >&2',
-    '    echo "$out" >&2',
-    "    exit 1",
-    "fi",
+    ...reloadLines("the config could not be removed from the running FRR"),
     `rm -f ${quote(file)}`,
     'echo "frr-nspawn: BGP config removed from the running FRR and frr.conf deleted"',
   ]);
