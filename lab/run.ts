@@ -2,7 +2,9 @@
  * `npm run lab`: boots the lab, applies examples/seed to it, shows BGP working, and
  * leaves it running. `npm run lab:down`: destroys the stack and stops everything.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import {
   DRIVER_STATE,
   LAB,
@@ -19,6 +21,7 @@ import {
 } from "./scenario";
 
 function up(): void {
+  execFileSync("bash", [path.join(__dirname, "install-packages.sh")], { stdio: "inherit" });
   console.log("== lab hosts (coreos, tor)");
   const lab = hostsUp();
   console.log("== pulumi up of examples/seed through the lab driver (the engine stand-in)");
