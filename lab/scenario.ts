@@ -168,6 +168,8 @@ export interface DriverSummary {
     durationMs: number;
     ok: boolean;
   }[];
+  /** What the run planned for every resource (preview and up). */
+  plan: { action: string; type: string; name: string; custom: boolean }[];
   error?: string;
 }
 

@@ -69,6 +69,16 @@ describe("lab: the seed scenario on real hosts", function () {
     }
   });
 
+  it("previews examples/seed: every step planned, nothing run", () => {
+    const summary = driver("preview", seedConfig(lab));
+    assert.ok(summary.ok, summary.error);
+    assert.equal(summary.ran, 0);
+    const planned = summary.plan.filter((p) => p.type.startsWith("command:"));
+    assert.equal(planned.length, 12);
+    assert.ok(planned.every((p) => p.action === "create"));
+    assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
+  });
+
   it("applies examples/seed: every step runs once and BGP comes up", () => {
     const summary = driver("up", seedConfig(lab));
     assert.ok(summary.ok, summary.error);
