@@ -181,7 +181,9 @@ export class NspawnMachine extends pulumi.ComponentResource {
         create: renderSettings(`${name}-settings`, c.machineName, c.settings, c.capabilities),
         delete: renderRemoveSettings(`${name}-settings`, c.machineName),
       })),
-      { dependsOn: [imported] },
+      // `machinectl remove` deletes the image's settings file too, so a new image needs
+      // them written again, after the old image is gone.
+      { dependsOn: [imported], triggers: [sha], deleteBeforeReplace: true },
     );
     const start = remoteStep(
       this,

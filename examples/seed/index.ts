@@ -27,13 +27,18 @@ const tor = {
   sudo: config.getBoolean("torSudo") ?? true,
 };
 
-const image = new FrrImage("frr-image", {
-  suite: config.get("suite") ?? "bookworm",
-  mirror: config.get("mirror"),
-  workDir: config.get("imageWorkDir"),
-  // Pulumi usually runs unprivileged; set imageLocalSudo=false when it runs as root.
-  localSudo: config.getBoolean("imageLocalSudo") ?? true,
-});
+// Build the image here, or deploy one built elsewhere (imagePath and imageSha256).
+const prebuilt = config.get("imagePath");
+const image =
+  prebuilt === undefined
+    ? new FrrImage("frr-image", {
+        suite: config.get("suite") ?? "bookworm",
+        mirror: config.get("mirror"),
+        workDir: config.get("imageWorkDir"),
+        // Pulumi usually runs unprivileged; set imageLocalSudo=false when it runs as root.
+        localSudo: config.getBoolean("imageLocalSudo") ?? true,
+      })
+    : { path: prebuilt, sha256: config.require("imageSha256") };
 
 const machine = new NspawnMachine("coreos-frr", {
   connection: host,
@@ -58,8 +63,8 @@ const switchConfig = new TorCumulus("tor", {
   cli: (config.get("torCli") as "nclu" | "vtysh" | undefined) ?? "nclu",
 });
 
-export const imageSha256 = image.sha256;
-export const frrVersion = image.frrVersion;
+export const imageSha256 = machine.imageSha256;
+export const frrVersion = machine.frrVersion;
 export const machineName = machine.machineName;
 export const hostFrrConf = bgp.frrConf;
 export const torCommands = switchConfig.commands;

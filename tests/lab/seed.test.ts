@@ -7,11 +7,13 @@
 import * as assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 import { parseImageResult } from "../../components/render/image";
 import {
   DRIVER_STATE,
   LAB,
+  STATE_DIR,
   LabInfo,
   bgpPeers,
   bgpUp,
@@ -38,6 +40,8 @@ const COREOS_LISTING = [
 
 const routeGet = `ip route get ${LAB.tor.loopback}`;
 const NEW_NETWORK = "10.255.1.0/24";
+/** The config after step 5 (a network added); later steps keep it. */
+const changed = { hostNetworks: JSON.stringify([NEW_NETWORK]) };
 
 function bgpRoutes(lab: LabInfo, host: "coreos" | "tor"): string[] {
   const vtysh = "vtysh -c 'show bgp ipv4 unicast json'";
@@ -164,7 +168,7 @@ describe("lab: the seed scenario on real hosts", function () {
     const pingDone = new Promise((resolve) => ping.on("close", resolve));
     await new Promise((resolve) => setTimeout(resolve, 3000));
 
-    const summary = driver("up", seedConfig(lab, { hostNetworks: JSON.stringify([NEW_NETWORK]) }));
+    const summary = driver("up", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
     assert.deepEqual(
       summary.steps.map((s) => `${s.op} ${s.name}`),
@@ -230,13 +234,52 @@ describe("lab: the seed scenario on real hosts", function () {
     );
   });
 
-  it("7. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
+  it("7. a new image replaces the machine (old one removed first) and BGP comes back", () => {
+    const built = parseImageResult(String(stateOutputs("frr-image-build").stdout));
+    // The same rootfs as a plain tar: another image (another checksum) to deploy.
+    const plain = path.join(STATE_DIR, "frr-image-plain.tar");
+    execFileSync("sh", ["-c", `gzip -dc '${built.imagePath}' > '${plain}'`]);
+    const sha = execFileSync("sha256sum", [plain], { encoding: "utf8" }).split(" ")[0];
+    const summary = driver(
+      "up",
+      seedConfig(lab, { ...changed, imagePath: plain, imageSha256: sha }),
+    );
+    assert.ok(summary.ok, summary.error);
+    const ops = summary.steps.map((s) => `${s.op} ${s.name}`);
+    for (const step of ["coreos-frr-import", "coreos-frr-settings", "coreos-frr-start"]) {
+      const del = ops.indexOf(`delete ${step}`);
+      const create = ops.indexOf(`create ${step}`);
+      assert.ok(
+        del >= 0 && create > del,
+        `${step} is not replaced delete-first: ${ops.join(", ")}`,
+      );
+    }
+    assert.ok(ops.includes("delete frr-image-build"), ops.join(", "));
+    // A fresh rootfs: BgpLoopback writes FRR's files into it again.
+    assert.ok(
+      ops.includes("update coreos-bgp-daemons") && ops.includes("update coreos-bgp-frr-conf"),
+      ops.join(", "),
+    );
+    assert.ok(
+      waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120),
+      "BGP did not come back on the new image",
+    );
+    assert.equal(ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/image.sha256").trim(), sha);
+    assert.match(ssh(lab, "coreos", "cat /etc/systemd/nspawn/frr.nspawn"), /^VirtualEthernet=no$/m);
+    assert.ok(
+      !ssh(lab, "coreos", "ls /var/tmp").includes(built.sha256.slice(0, 16)),
+      "the old tarball is still on coreos",
+    );
+    fs.rmSync(plain, { force: true });
+  });
+
+  it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver(
       "destroy",
       seedConfig(lab, { hostNetworks: JSON.stringify([NEW_NETWORK]) }),
     );
     assert.ok(summary.ok, summary.error);
-    assert.equal(summary.ran, 11, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.equal(summary.ran, 10, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");
     assert.doesNotMatch(torConfig, /router bgp|10\.255\.0\.2|route-map/);

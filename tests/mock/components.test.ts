@@ -103,7 +103,7 @@ describe("components under the real SDK with mocks", () => {
         .steps()
         .filter((r) => r.deleteBeforeReplace)
         .map((r) => r.name),
-      ["d-import", "d-start"],
+      ["d-import", "d-settings", "d-start"],
     );
   });
 
@@ -180,6 +180,13 @@ describe("components under the real SDK with mocks", () => {
       "h-frr-conf",
     ]);
     assert.match(String(rec.byName("h-frr-conf").inputs.create), /^frr version 8\.4\.4$/m);
+    // The image is part of what the FRR steps write into, so a new image re-runs them.
+    for (const step of ["h-daemons", "h-frr-conf"]) {
+      assert.match(
+        String(rec.byName(step).inputs.create),
+        new RegExp(`^# Written into the rootfs of image ${"a".repeat(64)};`, "m"),
+      );
+    }
     assert.equal(
       rec.byName("m-copy").inputs.remotePath,
       `/var/tmp/frr-nspawn-frr-${"a".repeat(16)}.tar.gz`,

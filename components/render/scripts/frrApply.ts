@@ -6,7 +6,7 @@
  * (TorCumulus with `cli: "vtysh"`).
  */
 import { command, quote, script, writeFile } from "../../shell";
-import { FrrTarget, frrEtc, inFrrFunctions, waitUntilFunction } from "./lib";
+import { FrrTarget, frrEtc, imageNote, inFrrFunctions, waitUntilFunction } from "./lib";
 
 const RELOAD = "/usr/lib/frr/frr-reload.py";
 
@@ -60,6 +60,7 @@ export function renderDaemonsApply(step: string, target: FrrTarget, daemons: str
   const staged = `${file}.frr-nspawn-new`;
   const backup = `${file}.frr-nspawn-orig`;
   return script({ step, description: `FRR daemons file on ${label(target)}` }, [
+    ...imageNote(target),
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
     ...stage(etc, "daemons", daemons),
@@ -109,6 +110,7 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
   const file = `${etc}/frr.conf`;
   const staged = `${file}.frr-nspawn-new`;
   return script({ step, description: `frr.conf on ${label(target)}, checked, then applied` }, [
+    ...imageNote(target),
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
     "if ! machine_running; then",

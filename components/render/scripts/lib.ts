@@ -22,10 +22,21 @@ export function removeStateDirs(machine: string): string[] {
 
 /** Where FRR's files are, seen from the host, and how to run a command next to FRR. */
 export type FrrTarget =
-  /** FRR inside an nspawn machine: files under /var/lib/machines/<machine>, commands by nsenter. */
-  | { kind: "machine"; machine: string }
+  /**
+   * FRR inside an nspawn machine: files under /var/lib/machines/<machine>, commands by
+   * nsenter. `imageSha256` names the image it runs, when known: a new image is a fresh
+   * rootfs, so the steps that write into it must run again.
+   */
+  | { kind: "machine"; machine: string; imageSha256?: string }
   /** FRR on the host itself (a plain-FRR switch): files under /, commands run directly. */
   | { kind: "host" };
+
+/** A comment that ties a step's script to the machine's image, so a new image re-runs it. */
+export function imageNote(target: FrrTarget): string[] {
+  return target.kind === "machine" && target.imageSha256 !== undefined
+    ? [`# Written into the rootfs of image ${target.imageSha256}; a new image runs this again.`]
+    : [];
+}
 
 /** The host path of FRR's /etc/frr for a target. */
 export function frrEtc(target: FrrTarget): string {
