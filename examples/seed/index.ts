@@ -44,6 +44,9 @@ const machine = new NspawnMachine("coreos-frr", {
   connection: host,
   image,
   machineName: config.get("machineName") ?? "frr",
+  // "nspawn-file" (least privilege) or "unit-override" (the seed's --capability=all).
+  settings:
+    (config.get("machineSettings") as "nspawn-file" | "unit-override" | undefined) ?? "nspawn-file",
 });
 
 const bgp = new BgpLoopback("coreos-bgp", {

@@ -24,6 +24,7 @@ import {
   rebootHost,
   seedConfig,
   ssh,
+  sshRaw,
   stateOutputs,
   waitUntil,
 } from "../../lab/scenario";
@@ -42,6 +43,10 @@ const routeGet = `ip route get ${LAB.tor.loopback}`;
 const NEW_NETWORK = "10.255.1.0/24";
 /** The config after step 5 (a network added); later steps keep it. */
 const changed = { hostNetworks: JSON.stringify([NEW_NETWORK]) };
+
+function sshRawStatus(lab: LabInfo, command: string): number | null {
+  return sshRaw(lab, "coreos", command).status;
+}
 
 function bgpRoutes(lab: LabInfo, host: "coreos" | "tor"): string[] {
   const vtysh = "vtysh -c 'show bgp ipv4 unicast json'";
@@ -232,6 +237,39 @@ describe("lab: the seed scenario on real hosts", function () {
       ssh(lab, "coreos", `ping -c 3 -W 2 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`),
       / 0% packet loss/,
     );
+  });
+
+  it("6b. the seed's own unit override works too, and switching back restores least privilege", () => {
+    const leaderCaps = () => {
+      const leader = ssh(lab, "coreos", "machinectl show frr --property=Leader --value").trim();
+      return /CapEff:\s*([0-9a-f]+)/.exec(ssh(lab, "coreos", `cat /proc/${leader}/status`))![1];
+    };
+    const converged = () =>
+      waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120);
+    const leastPrivilege = leaderCaps();
+
+    let summary = driver("up", seedConfig(lab, { ...changed, machineSettings: "unit-override" }));
+    assert.ok(summary.ok, summary.error);
+    assert.deepEqual(
+      summary.steps.map((s) => `${s.op} ${s.name}`),
+      ["update coreos-frr-settings"],
+    );
+    assert.ok(converged(), "BGP did not come back with the unit override");
+    assert.match(
+      ssh(lab, "coreos", "cat /etc/systemd/system/systemd-nspawn@frr.service.d/frr-nspawn.conf"),
+      / --capability=all /,
+    );
+    assert.equal(sshRawStatus(lab, "test -e /etc/systemd/nspawn/frr.nspawn"), 1);
+    assert.ok(
+      BigInt(`0x${leaderCaps()}`) > BigInt(`0x${leastPrivilege}`),
+      "the override grants more capabilities",
+    );
+
+    summary = driver("up", seedConfig(lab, changed));
+    assert.ok(summary.ok, summary.error);
+    assert.ok(converged(), "BGP did not come back with the settings file");
+    assert.equal(leaderCaps(), leastPrivilege);
+    assert.equal(sshRawStatus(lab, "test -e /etc/systemd/system/systemd-nspawn@frr.service.d"), 1);
   });
 
   it("7. a new image replaces the machine (old one removed first) and BGP comes back", () => {
