@@ -5,7 +5,7 @@
  * config (keys as secrets); see README.md beside this file.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
+import { BgpLoopback, FrrImage, ImageFile, ImageUrl, NspawnMachine, TorCumulus } from "../../index";
 
 const config = new pulumi.Config();
 
@@ -27,18 +27,28 @@ const tor = {
   sudo: config.getBoolean("torSudo") ?? true,
 };
 
-// Build the image here, or deploy one built elsewhere (imagePath and imageSha256).
-const prebuilt = config.get("imagePath");
-const image =
-  prebuilt === undefined
-    ? new FrrImage("frr-image", {
-        suite: config.get("suite") ?? "bookworm",
-        mirror: config.get("mirror"),
-        workDir: config.get("imageWorkDir"),
-        // Pulumi usually runs unprivileged; set imageLocalSudo=false when it runs as root.
-        localSudo: config.getBoolean("imageLocalSudo") ?? true,
-      })
-    : { path: prebuilt, sha256: config.require("imageSha256") };
+/**
+ * Build the image here, or deploy one built elsewhere: a file here (imagePath) or a URL
+ * the host downloads (imageUrl), either with its imageSha256.
+ */
+function chooseImage(): FrrImage | ImageFile | ImageUrl {
+  const url = config.get("imageUrl");
+  if (url !== undefined) {
+    return { url, sha256: config.require("imageSha256") };
+  }
+  const path = config.get("imagePath");
+  if (path !== undefined) {
+    return { path, sha256: config.require("imageSha256") };
+  }
+  return new FrrImage("frr-image", {
+    suite: config.get("suite") ?? "bookworm",
+    mirror: config.get("mirror"),
+    workDir: config.get("imageWorkDir"),
+    // Pulumi usually runs unprivileged; set imageLocalSudo=false when it runs as root.
+    localSudo: config.getBoolean("imageLocalSudo") ?? true,
+  });
+}
+const image = chooseImage();
 
 const machine = new NspawnMachine("coreos-frr", {
   connection: host,

@@ -3,7 +3,7 @@
 # per-host copies and customise them (hostname, users, keys, network).
 
 # Packages every lab host gets (on top of debootstrap's minbase).
-BASE_INCLUDE="systemd,systemd-sysv,systemd-container,dbus,openssh-server,iproute2,sudo,iputils-ping,procps,less,tar,gzip,xz-utils,kmod"
+BASE_INCLUDE="systemd,systemd-sysv,systemd-container,dbus,openssh-server,iproute2,sudo,iputils-ping,procps,less,tar,gzip,xz-utils,kmod,curl,ca-certificates"
 # Extra packages for the "tor" flavour (installed into a copy of base).
 TOR_PACKAGES=(frr frr-pythontools)
 

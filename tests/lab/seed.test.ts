@@ -41,6 +41,8 @@ const COREOS_LISTING = [
 
 const routeGet = `ip route get ${LAB.tor.loopback}`;
 const NEW_NETWORK = "10.255.1.0/24";
+/** coreos reaches the root netns side of its management veth: the lab's own address. */
+const LAB_HTTP = { address: "10.254.1.1", port: 8099 };
 /** The config after step 5 (a network added); later steps keep it. */
 const changed = { hostNetworks: JSON.stringify([NEW_NETWORK]) };
 
@@ -272,32 +274,51 @@ describe("lab: the seed scenario on real hosts", function () {
     assert.equal(sshRawStatus(lab, "test -e /etc/systemd/system/systemd-nspawn@frr.service.d"), 1);
   });
 
-  it("7. a new image replaces the machine (old one removed first) and BGP comes back", () => {
+  it("7. a new image from a URL replaces the machine (old one removed first) and BGP comes back", async () => {
     const built = parseImageResult(String(stateOutputs("frr-image-build").stdout));
-    // The same rootfs as a plain tar: another image (another checksum) to deploy.
-    const plain = path.join(STATE_DIR, "frr-image-plain.tar");
-    execFileSync("sh", ["-c", `gzip -dc '${built.imagePath}' > '${plain}'`]);
-    const sha = execFileSync("sha256sum", [plain], { encoding: "utf8" }).split(" ")[0];
-    const summary = driver(
-      "up",
-      seedConfig(lab, { ...changed, imagePath: plain, imageSha256: sha }),
+    // The same rootfs as a plain tar (another image, another checksum), served over
+    // http from the lab's own management address for coreos to download.
+    const served = fs.mkdtempSync(path.join(STATE_DIR, "served-"));
+    execFileSync("sh", ["-c", `gzip -dc '${built.imagePath}' > '${served}/frr-image.tar'`]);
+    const sha = execFileSync("sha256sum", [`${served}/frr-image.tar`], { encoding: "utf8" }).split(
+      " ",
+    )[0];
+    const server = spawn(
+      "python3",
+      ["-m", "http.server", "--bind", LAB_HTTP.address, String(LAB_HTTP.port)],
+      {
+        cwd: served,
+        stdio: "ignore",
+      },
     );
-    assert.ok(summary.ok, summary.error);
-    const ops = summary.steps.map((s) => `${s.op} ${s.name}`);
-    for (const step of ["coreos-frr-import", "coreos-frr-settings", "coreos-frr-start"]) {
-      const del = ops.indexOf(`delete ${step}`);
-      const create = ops.indexOf(`create ${step}`);
-      assert.ok(
-        del >= 0 && create > del,
-        `${step} is not replaced delete-first: ${ops.join(", ")}`,
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const url = `http://${LAB_HTTP.address}:${LAB_HTTP.port}/frr-image.tar`;
+      const summary = driver(
+        "up",
+        seedConfig(lab, { ...changed, imageUrl: url, imageSha256: sha }),
       );
+      assert.ok(summary.ok, summary.error);
+      const ops = summary.steps.map((s) => `${s.op} ${s.name}`);
+      assert.ok(ops.includes("create coreos-frr-fetch"), ops.join(", "));
+      for (const step of ["coreos-frr-import", "coreos-frr-settings", "coreos-frr-start"]) {
+        const del = ops.indexOf(`delete ${step}`);
+        const create = ops.indexOf(`create ${step}`);
+        assert.ok(
+          del >= 0 && create > del,
+          `${step} is not replaced delete-first: ${ops.join(", ")}`,
+        );
+      }
+      assert.ok(ops.includes("delete frr-image-build"), ops.join(", "));
+      // A fresh rootfs: BgpLoopback writes FRR's files into it again.
+      assert.ok(
+        ops.includes("update coreos-bgp-daemons") && ops.includes("update coreos-bgp-frr-conf"),
+        ops.join(", "),
+      );
+    } finally {
+      server.kill();
+      fs.rmSync(served, { recursive: true, force: true });
     }
-    assert.ok(ops.includes("delete frr-image-build"), ops.join(", "));
-    // A fresh rootfs: BgpLoopback writes FRR's files into it again.
-    assert.ok(
-      ops.includes("update coreos-bgp-daemons") && ops.includes("update coreos-bgp-frr-conf"),
-      ops.join(", "),
-    );
     assert.ok(
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120),
       "BGP did not come back on the new image",
@@ -308,16 +329,13 @@ describe("lab: the seed scenario on real hosts", function () {
       !ssh(lab, "coreos", "ls /var/tmp").includes(built.sha256.slice(0, 16)),
       "the old tarball is still on coreos",
     );
-    fs.rmSync(plain, { force: true });
   });
 
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
-    const summary = driver(
-      "destroy",
-      seedConfig(lab, { hostNetworks: JSON.stringify([NEW_NETWORK]) }),
-    );
+    const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    assert.equal(summary.ran, 10, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // Every step has a delete: fetch, verify, import, settings, start, 4 BGP, 2 switch.
+    assert.equal(summary.ran, 11, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");
     assert.doesNotMatch(torConfig, /router bgp|10\.255\.0\.2|route-map/);
