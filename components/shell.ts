@@ -48,6 +48,16 @@ export function command(...words: string[]): string {
   return words.map(quote).join(" ");
 }
 
+/** A line that prints `frr-nspawn: <message>`, the message quoted like any value. */
+export function say(message: string): string {
+  return `echo ${quote(`frr-nspawn: ${message}`)}`;
+}
+
+/** {@link say} to stderr: what failed and what to do. */
+export function warn(message: string): string {
+  return `${say(message)} >&2`;
+}
+
 const DELIMITER_LEADS = "ZQXJKVWYFGHMPB_0123456789";
 
 /**

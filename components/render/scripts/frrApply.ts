@@ -5,7 +5,7 @@
  * restarts FRR. Used for FRR in a machine (BgpLoopback) and on a plain-FRR switch
  * (TorCumulus with `cli: "vtysh"`).
  */
-import { command, quote, script, writeFile } from "../../shell";
+import { command, quote, say, script, warn, writeFile } from "../../shell";
 import { FrrTarget, frrEtc, imageNote, inFrrFunctions, waitUntilFunction } from "./lib";
 
 const RELOAD = "/usr/lib/frr/frr-reload.py";
@@ -37,7 +37,7 @@ function stage(etc: string, file: string, content: string): string[] {
   const staged = `${etc}/${file}.frr-nspawn-new`;
   return [
     `if [ ! -d ${quote(etc)} ]; then`,
-    `    echo "frr-nspawn: ${etc} does not exist: is FRR installed there?" >&2`,
+    `    ${warn(`${etc} does not exist: is FRR installed there?`)}`,
     "    exit 1",
     "fi",
     ...writeFile(staged, content, { mode: "0640" }),
@@ -69,12 +69,12 @@ export function renderDaemonsApply(step: string, target: FrrTarget, daemons: str
     "fi",
     `if cmp -s ${quote(staged)} ${quote(file)}; then`,
     `    rm -f ${quote(staged)}`,
-    '    echo "frr-nspawn: daemons file unchanged"',
+    `    ${say(`daemons file unchanged`)}`,
     "    exit 0",
     "fi",
     command("mv", "-f", staged, file),
     "if machine_running && in_frr systemctl is-active --quiet frr; then",
-    '    echo "frr-nspawn: daemons file changed: restarting FRR"',
+    `    ${say(`daemons file changed: restarting FRR`)}`,
     "    in_frr systemctl restart frr",
     "    wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
     "fi",
@@ -91,7 +91,7 @@ export function renderDaemonsRemove(step: string, target: FrrTarget): string {
     ...waitUntilFunction(),
     `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
     `if [ ! -e ${quote(backup)} ]; then`,
-    '    echo "frr-nspawn: no saved daemons file to restore; leaving it as it is"',
+    `    ${say(`no saved daemons file to restore; leaving it as it is`)}`,
     "    exit 0",
     "fi",
     command("mv", "-f", backup, file),
@@ -114,24 +114,24 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
     "if ! machine_running; then",
-    `    echo "frr-nspawn: ${label(target)} is not running; start it and run again" >&2`,
+    `    ${warn(`${label(target)} is not running; start it and run again`)}`,
     "    exit 1",
     "fi",
     ...stage(etc, "frr.conf", frrConf),
     `if ! check=$(in_frr vtysh --dryrun -f /etc/frr/frr.conf.frr-nspawn-new 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
     `    rm -f ${quote(staged)}`,
-    '    echo "frr-nspawn: vtysh --dryrun rejected the new frr.conf; the running config is untouched:" >&2',
+    `    ${warn(`vtysh --dryrun rejected the new frr.conf; the running config is untouched:`)}`,
     '    echo "$check" >&2',
     "    exit 1",
     "fi",
     command("mv", "-f", staged, file),
     "if ! in_frr systemctl is-active --quiet frr; then",
-    '    echo "frr-nspawn: starting FRR with the new frr.conf"',
+    `    ${say(`starting FRR with the new frr.conf`)}`,
     ...startFrr(),
     "    exit 0",
     "fi",
     ...reloadLines("frr.conf is in place but not fully applied"),
-    'echo "frr-nspawn: frr.conf applied with frr-reload.py"',
+    `${say(`frr.conf applied with frr-reload.py`)}`,
   ]);
 }
 
@@ -147,7 +147,7 @@ export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: 
     `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
     "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
     `    rm -f ${quote(file)}`,
-    '    echo "frr-nspawn: FRR is not running; frr.conf removed"',
+    `    ${say(`FRR is not running; frr.conf removed`)}`,
     "    exit 0",
     "fi",
     // Written unindented: the heredoc body is the file's content.
@@ -155,6 +155,6 @@ export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: 
     `chown --reference=${quote(etc)} ${quote(file)}`,
     ...reloadLines("the config could not be removed from the running FRR"),
     `rm -f ${quote(file)}`,
-    'echo "frr-nspawn: BGP config removed from the running FRR and frr.conf deleted"',
+    `${say(`BGP config removed from the running FRR and frr.conf deleted`)}`,
   ]);
 }

@@ -2,7 +2,7 @@
  * BgpLoopback's host-side scripts: the IPv6 sysctl file (with the values it replaced
  * saved for destroy) and the oneshot unit that puts the loopback on `lo`.
  */
-import { command, quote, script, writeFile } from "../../shell";
+import { command, quote, say, script, warn, writeFile } from "../../shell";
 import {
   HostNetworkConfig,
   hostUnitName,
@@ -43,7 +43,7 @@ export function renderSysctlRemove(step: string, machine: string): string {
     [
       command("rm", "-f", sysctlPath(machine)),
       `if [ -e ${quote(saved)} ]; then`,
-      `    sysctl --quiet --load ${quote(saved)} || echo "frr-nspawn: some saved sysctls could not be restored" >&2`,
+      `    sysctl --quiet --load ${quote(saved)} || ${warn("some saved sysctls could not be restored")}`,
       `    rm -f ${quote(saved)}`,
       "fi",
       ...removeStateDirs(machine),
@@ -68,7 +68,7 @@ export function renderHostUnitApply(step: string, c: HostNetworkConfig): string 
       ...writeFile(staged, renderHostUnit(c), { mode: "0644" }),
       `if cmp -s ${quote(staged)} ${quote(path)} && systemctl is-active --quiet ${unit}; then`,
       `    rm -f ${quote(staged)}`,
-      '    echo "frr-nspawn: host unit unchanged and active"',
+      `    ${say(`host unit unchanged and active`)}`,
       "    exit 0",
       "fi",
       `if [ -e ${quote(path)} ]; then`,
@@ -77,7 +77,7 @@ export function renderHostUnitApply(step: string, c: HostNetworkConfig): string 
       command("mv", "-f", staged, path),
       "systemctl daemon-reload",
       `systemctl enable --now ${unit}`,
-      `echo "frr-nspawn: ${c.loopback} on lo"`,
+      `${say(`${c.loopback} on lo`)}`,
     ],
   );
 }

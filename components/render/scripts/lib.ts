@@ -2,7 +2,7 @@
  * Bash functions shared by the step scripts. Each returns lines to put at the top of a
  * script; every value in them is quoted by the one quoting helper.
  */
-import { quote } from "../../shell";
+import { quote, warn } from "../../shell";
 
 /** Where frr-nspawn keeps its markers on a host (which image it imported, saved sysctls). */
 export const STATE_DIR = "/var/lib/frr-nspawn";
@@ -69,7 +69,7 @@ export function inFrrFunctions(target: FrrTarget): string[] {
         "    local leader",
         `    leader=$(machinectl show ${m} --property=Leader --value 2>/dev/null || true)`,
         '    if [ -z "$leader" ] || [ "$leader" = 0 ]; then',
-        `        echo "frr-nspawn: machine ${target.machine} is not running; start it (machinectl start ${target.machine}) and run again" >&2`,
+        `        ${warn(`machine ${target.machine} is not running; start it (machinectl start ${target.machine}) and run again`)}`,
         "        return 1",
         "    fi",
         '    nsenter --target "$leader" --mount --uts --ipc --net --pid -- "$@"',
@@ -96,6 +96,7 @@ export function waitUntilFunction(): string[] {
     "    shift 2",
     '    until "$@"; do',
     '        if [ "$SECONDS" -ge "$deadline" ]; then',
+    // $limit and $what are the function's own arguments, expanded by bash at run time.
     '            echo "frr-nspawn: timed out after ${limit}s waiting for ${what}" >&2',
     "            return 1",
     "        fi",

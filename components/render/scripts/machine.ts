@@ -2,7 +2,7 @@
  * NspawnMachine's step scripts on the CoreOS host: fetch (URL images), verify, import,
  * settings, enable and start; each with its delete. All idempotent.
  */
-import { command, quote, script, writeFile } from "../../shell";
+import { command, quote, say, script, warn, writeFile } from "../../shell";
 import {
   nspawnSettingsPath,
   renderNspawnSettings,
@@ -31,7 +31,7 @@ function markerPath(machine: string): string {
 export function renderFetch(step: string, url: string, tar: string, sha256: string): string {
   return script({ step, description: `download the FRR image to ${tar}` }, [
     `if [ -e ${quote(tar)} ] && echo ${quote(`${sha256}  ${tar}`)} | sha256sum --check --status -; then`,
-    '    echo "frr-nspawn: image already downloaded"',
+    `    ${say(`image already downloaded`)}`,
     "    exit 0",
     "fi",
     "if command -v curl >/dev/null; then",
@@ -39,7 +39,7 @@ export function renderFetch(step: string, url: string, tar: string, sha256: stri
     "elif command -v wget >/dev/null; then",
     `    ${command("wget", "--quiet", "--tries=3", "--output-document", `${tar}.part`, url)}`,
     "else",
-    '    echo "frr-nspawn: neither curl nor wget is on this host; copy the image with image: { path, sha256 } instead" >&2',
+    `    ${warn(`neither curl nor wget is on this host; copy the image with image: { path, sha256 } instead`)}`,
     "    exit 1",
     "fi",
     command("mv", "-f", `${tar}.part`, tar),
@@ -50,10 +50,10 @@ export function renderFetch(step: string, url: string, tar: string, sha256: stri
 export function renderVerify(step: string, tar: string, sha256: string): string {
   return script({ step, description: `check the SHA-256 of ${tar}` }, [
     `if ! echo ${quote(`${sha256}  ${tar}`)} | sha256sum --check --status -; then`,
-    `    echo "frr-nspawn: ${tar} is missing or does not match sha256 ${sha256}; nothing was imported. Remove the file and run pulumi up again to copy it anew." >&2`,
+    `    ${warn(`${tar} is missing or does not match sha256 ${sha256}; nothing was imported. Remove the file and run pulumi up again to copy it anew.`)}`,
     "    exit 1",
     "fi",
-    'echo "frr-nspawn: checksum verified"',
+    `${say(`checksum verified`)}`,
   ]);
 }
 
@@ -73,10 +73,10 @@ function stopMachineFunction(machine: string): string[] {
     "stop_machine() {",
     "    if machine_gone; then return 0; fi",
     `    machinectl poweroff ${m} || true`,
-    `    if ! wait_until 90 'machine ${machine} to power off' machine_gone; then`,
-    `        echo "frr-nspawn: terminating ${machine}" >&2`,
+    `    if ! wait_until 90 ${quote(`machine ${machine} to power off`)} machine_gone; then`,
+    `        ${warn(`terminating ${machine}`)}`,
     `        machinectl terminate ${m} || true`,
-    `        wait_until 30 'machine ${machine} to terminate' machine_gone`,
+    `        wait_until 30 ${quote(`machine ${machine} to terminate`)} machine_gone`,
     "    fi",
     "}",
   ];
@@ -93,14 +93,14 @@ export function renderImport(step: string, machine: string, tar: string, sha256:
     ...stopMachineFunction(machine),
     `if machinectl image-status ${m} >/dev/null 2>&1; then`,
     `    if [ "$(cat ${quote(marker)} 2>/dev/null)" = ${quote(sha256)} ]; then`,
-    '        echo "frr-nspawn: image already imported"',
+    `        ${say(`image already imported`)}`,
     "        exit 0",
     "    fi",
     `    if [ ! -e ${quote(marker)} ]; then`,
-    `        echo "frr-nspawn: an image named ${machine} exists that frr-nspawn did not import; remove it (machinectl remove ${machine}) or choose another machineName" >&2`,
+    `        ${warn(`an image named ${machine} exists that frr-nspawn did not import; remove it (machinectl remove ${machine}) or choose another machineName`)}`,
     "        exit 1",
     "    fi",
-    `    echo "frr-nspawn: replacing the image ${machine} imported earlier"`,
+    `    ${say(`replacing the image ${machine} imported earlier`)}`,
     "    stop_machine",
     `    machinectl remove ${m}`,
     "fi",
@@ -117,7 +117,7 @@ export function renderRemoveImage(step: string, machine: string): string {
   return script({ step, description: `remove machine image ${machine}` }, [
     ...stopMachineFunction(machine),
     `if [ ! -e ${quote(marker)} ]; then`,
-    `    echo "frr-nspawn: image ${machine} was not imported by frr-nspawn; leaving it"`,
+    `    ${say(`image ${machine} was not imported by frr-nspawn; leaving it`)}`,
     "    exit 0",
     "fi",
     "stop_machine",
@@ -157,7 +157,7 @@ export function renderSettings(
     "systemctl daemon-reload",
     `after=$(sha256sum < ${quote(file)})`,
     `if [ "$before" != "$after" ] && [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]; then`,
-    `    echo "frr-nspawn: settings changed: restarting machine ${machine}"`,
+    `    ${say(`settings changed: restarting machine ${machine}`)}`,
     `    systemctl restart ${quote(`systemd-nspawn@${machine}.service`)}`,
     "fi",
   ]);
@@ -190,11 +190,11 @@ export function renderStart(step: string, machine: string, timeoutSeconds: numbe
     "if ! machine_running; then",
     `    machinectl start ${m}`,
     "fi",
-    `if ! wait_until ${timeoutSeconds} 'machine ${machine} to boot' booted; then`,
+    `if ! wait_until ${timeoutSeconds} ${quote(`machine ${machine} to boot`)} booted; then`,
     `    journalctl --no-pager -n 30 -u ${quote(`systemd-nspawn@${machine}.service`)} >&2 || true`,
     "    exit 1",
     "fi",
-    `echo "frr-nspawn: machine ${machine} is running"`,
+    `${say(`machine ${machine} is running`)}`,
   ]);
 }
 
