@@ -19,6 +19,7 @@ import {
 import { resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
+import { InputError } from "./validate/problems";
 
 /** An image file on the machine running Pulumi, copied to the host over SFTP. */
 export interface ImageFile {
@@ -89,10 +90,14 @@ export class NspawnMachine extends pulumi.ComponentResource {
     super("frr-nspawn:index:NspawnMachine", name, {}, opts);
     const fromBuild = args.image instanceof FrrImage ? args.image : undefined;
     if (fromBuild !== undefined && !fromBuild.builtLocally) {
-      throw new Error(
-        `NspawnMachine "${name}" has an invalid input:\n  - image: FrrImage "${fromBuild.name}" is built on a remote builder, ` +
-          "so its tarball is not on this machine; serve it over http(s) and give image: { url, sha256 }",
-      );
+      throw new InputError(`NspawnMachine "${name}"`, [
+        {
+          path: "image",
+          message:
+            `FrrImage "${fromBuild.name}" is built on a remote builder, so its tarball is not on this ` +
+            "machine; serve it over http(s) and give image: { url, sha256 }",
+        },
+      ]);
     }
     const image =
       fromBuild !== undefined

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Connection, providerConnection, sudoOf } from "./connection";
 import { renderDaemons, DEFAULT_DAEMONS } from "./render/daemons";
 import { renderEmptyFrrConf, renderSwitchFrrConf } from "./render/frrConf";
-import { ncluAddCommands } from "./render/nclu";
+import { ncluAddLines } from "./render/nclu";
 import {
   renderDaemonsApply,
   renderDaemonsRemove,
@@ -11,8 +11,8 @@ import {
 } from "./render/scripts/frrApply";
 import { renderNcluApply, renderNcluRemove } from "./render/scripts/tor";
 import { resolveValidated } from "./resolve";
-import { command } from "./shell";
 import { RemoteTarget, remoteStep } from "./steps";
+import { InputError } from "./validate/problems";
 import { TorCli, TorCumulusConfig, validateTorCumulus } from "./validate/torCumulus";
 
 /** A downlink port with its own router-advertisement timing. */
@@ -128,9 +128,12 @@ export class TorCumulus extends pulumi.ComponentResource {
 
     // The cli decides which steps exist, so it must be known now.
     if (args.cli !== undefined && typeof args.cli !== "string") {
-      throw new Error(
-        `TorCumulus "${name}" has an invalid input:\n  - cli: must be a plain "nclu" or "vtysh", not an Output`,
-      );
+      throw new InputError(`TorCumulus "${name}"`, [
+        {
+          path: "cli",
+          message: 'must be a plain "nclu" or "vtysh", not an Output (it decides the steps)',
+        },
+      ]);
     }
     if ((args.cli ?? "nclu") === "nclu") {
       remoteStep(
@@ -170,9 +173,7 @@ export class TorCumulus extends pulumi.ComponentResource {
     }
 
     this.commands = config.apply((c: TorCumulusConfig) =>
-      c.cli === "nclu"
-        ? ncluAddCommands(c).map((words) => command(...words))
-        : renderSwitchFrrConf(c).trimEnd().split("\n"),
+      c.cli === "nclu" ? ncluAddLines(c) : renderSwitchFrrConf(c).trimEnd().split("\n"),
     );
     this.asn = config.apply((c) => c.asn);
     this.loopback = config.apply((c) => c.loopback);

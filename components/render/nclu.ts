@@ -1,8 +1,10 @@
 /**
  * The switch side on Cumulus Linux with NCLU (`net add …`, up to Cumulus Linux 4.x): the
- * command list and its exact inverse for destroy. Lines are argument lists; the script
- * renderer quotes them. (Cumulus Linux 5.x's NVUE is not supported yet.)
+ * command list and its exact inverse for destroy. Each command is an argument list;
+ * {@link ncluAddLines} and {@link ncluDelLines} quote them into shell lines. (Cumulus
+ * Linux 5.x's NVUE is not supported yet.)
  */
+import { command } from "../shell";
 
 /** One downlink port with its router-advertisement timing. */
 export interface CumulusDownlink {
@@ -34,6 +36,16 @@ export function ncluLines(c: CumulusConfig): string[][] {
     ...[c.loopback, ...c.networks].map((prefix) => ["bgp", "ipv4", "unicast", "network", prefix]),
     ...c.downlinks.map((d) => ["bgp", "neighbor", d.port, "interface", "remote-as", "external"]),
   ];
+}
+
+/** `net add …` commands, in order, as shell lines (what the switch runs and shows). */
+export function ncluAddLines(c: CumulusConfig): string[] {
+  return ncluAddCommands(c).map((words) => command(...words));
+}
+
+/** `net del …` commands, the inverse, as shell lines. */
+export function ncluDelLines(c: CumulusConfig): string[] {
+  return ncluDelCommands(c).map((words) => command(...words));
 }
 
 /** `net add …` commands, in order. */

@@ -2,6 +2,8 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 
 import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
+import { ncluAddLines } from "../../components/render/nclu";
+import { SEED_SWITCH } from "../fixtures";
 import { FAKE_IMAGE_RESULT, Recorder, valueOf } from "./harness";
 
 const rec = new Recorder();
@@ -200,22 +202,15 @@ describe("components under the real SDK with mocks", () => {
       loopback: "1.1.1.1",
       downlinks: ["swp1"],
     });
-    assert.deepEqual(await valueOf(tor.commands), [
-      "net add loopback lo ip address 1.1.1.1/32",
-      "net add interface swp1 ipv6 nd ra-interval 5",
-      "net add interface swp1 ipv6 nd ra-lifetime 15",
-      "net add bgp autonomous-system 65000",
-      "net add bgp router-id 1.1.1.1",
-      "net add bgp ipv4 unicast network 1.1.1.1/32",
-      "net add bgp neighbor swp1 interface remote-as external",
-    ]);
+    // The component shows exactly the renderer's lines (their text: tests/unit/render.test.ts).
+    assert.deepEqual(await valueOf(tor.commands), ncluAddLines(SEED_SWITCH));
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
       ["tor1-nclu"],
     );
     const create = String(rec.byName("tor1-nclu").inputs.create);
-    assert.match(create, /^flock|^if ! flock --wait 600 9/m);
+    assert.match(create, /^if ! flock --wait 600 9; then /m);
     assert.match(create, /^net abort$/m);
     assert.match(create, /^commit 'frr-nspawn project\/stack tor1'$/m);
     assert.match(
@@ -244,13 +239,12 @@ describe("components under the real SDK with mocks", () => {
   });
 
   it("secrets stay secret: the connection is a secret input and no script holds the key", async () => {
-    rec.install();
-    // Read the raw inputs (before unwrapping) through a second recorder-free check.
     new BgpLoopback("s", { connection: coreos, machine: "frr", loopback: "2.2.2.2", asn: 65001 });
     await rec.settle();
+    assert.equal(rec.steps().length, 4);
     for (const step of rec.steps()) {
-      assert.ok(!JSON.stringify(step.inputs.create).includes("KEY-MATERIAL"));
-      assert.ok(!JSON.stringify(step.inputs.delete).includes("KEY-MATERIAL"));
+      assert.deepEqual(step.secretInputs, ["connection"], step.name);
+      assert.ok(!JSON.stringify([step.inputs.create, step.inputs.delete]).includes("KEY-MATERIAL"));
     }
   });
 });
@@ -368,6 +362,18 @@ describe("bad input throws at construction and registers no command", () => {
       'mirror: "http://m/$(id)" is not a mirror URL',
     ],
     [
+      "cli as an Output",
+      () =>
+        new TorCumulus("b", {
+          connection: cumulus,
+          asn: 65000,
+          loopback: "1.1.1.1",
+          downlinks: ["swp1"],
+          cli: pulumi.output("nclu" as const),
+        }),
+      'cli: must be a plain "nclu" or "vtysh", not an Output',
+    ],
+    [
       "ubuntu without mirror",
       () => new FrrImage("b", { distribution: "ubuntu", suite: "jammy" }),
       'mirror: is required with distribution: "ubuntu"',
@@ -380,6 +386,19 @@ describe("bad input throws at construction and registers no command", () => {
       assert.deepEqual(rec.steps(), []);
     });
   }
+
+  it("an FrrImage built on a remote builder cannot be copied from here: the machine says so", async () => {
+    const image = new FrrImage("remote-img", { builder: coreos });
+    assert.throws(
+      () => new NspawnMachine("b", { connection: coreos, image }),
+      (e: Error) => e.message.includes('image: FrrImage "remote-img" is built on a remote builder'),
+    );
+    await rec.settle(50);
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["remote-img-build"],
+    );
+  });
 
   it("an Output that resolves to a bad value fails with the same message, when it resolves", async () => {
     const bgp = new BgpLoopback("late", {

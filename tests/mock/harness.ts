@@ -17,9 +17,20 @@ export interface Registration {
   additionalSecretOutputs: string[];
   custom: boolean;
   inputs: Record<string, unknown>;
+  /** Top-level inputs that arrived marked secret. */
+  secretInputs: string[];
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** True for a value the SDK sent wrapped as a secret. */
+export function isSecret(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270"
+  );
+}
 
 /** Unwraps secret markers so that tests can read inputs. */
 export function unsecret(value: unknown): unknown {
@@ -28,7 +39,7 @@ export function unsecret(value: unknown): unknown {
   }
   if (typeof value === "object" && value !== null) {
     const v = value as Record<string, unknown>;
-    if (v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") {
+    if (isSecret(v)) {
       return unsecret(v.value);
     }
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)]));
@@ -100,6 +111,9 @@ export class Recorder {
             additionalSecretOutputs: req?.additionalSecretOutputs ?? [],
             custom: args.custom ?? true,
             inputs: unsecret(args.inputs) as Record<string, unknown>,
+            secretInputs: Object.entries(args.inputs as Record<string, unknown>)
+              .filter(([, v]) => isSecret(v))
+              .map(([k]) => k),
           });
           const state: Record<string, unknown> = { ...args.inputs };
           if (!preview && args.type.startsWith("command:")) {

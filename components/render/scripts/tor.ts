@@ -2,8 +2,8 @@
  * TorCumulus's NCLU script: one writer at a time on the switch, nothing left pending on
  * failure, stale lines of an earlier apply removed, commit only when something changed.
  */
-import { CumulusConfig, ncluAddCommands, ncluDelCommands } from "../nclu";
-import { command, quote, script, writeFile } from "../../shell";
+import { CumulusConfig, ncluAddLines, ncluDelLines } from "../nclu";
+import { command, quote, say, script, warn, writeFile } from "../../shell";
 import { STATE_DIR } from "./lib";
 
 /** The switch-wide lock: NCLU's pending buffer is shared by every session. */
@@ -16,8 +16,8 @@ export function ncluStatePath(id: string): string {
 
 function preamble(): string[] {
   return [
-    `exec 9>${NCLU_LOCK}`,
-    `if ! flock --wait 600 9; then echo "frr-nspawn: another NCLU writer held ${NCLU_LOCK} for 10 minutes" >&2; exit 1; fi`,
+    `exec 9>${quote(NCLU_LOCK)}`,
+    `if ! flock --wait 600 9; then ${warn(`another NCLU writer held ${NCLU_LOCK} for 10 minutes`)}; exit 1; fi`,
     // Whatever fails, leave nothing pending for the next writer.
     "trap 'rc=$?; if [ \"$rc\" -ne 0 ]; then net abort >/dev/null 2>&1 || true; fi' EXIT",
     "net() {",
@@ -33,13 +33,13 @@ function preamble(): string[] {
     "    local pending out",
     "    pending=$(net pending)",
     '    if [ -z "$pending" ]; then',
-    '        echo "frr-nspawn: nothing to commit"',
+    `        ${say(`nothing to commit`)}`,
     "        return 0",
     "    fi",
     '    out=$(net commit description "$1")',
     '    printf "%s\\n" "$out"',
     '    if grep -Eqi "ifreload.*(fail|error)|error:" <<<"$out"; then',
-    '        echo "frr-nspawn: the commit reported a failure; see above (net rollback last undoes it)" >&2',
+    `        ${warn(`the commit reported a failure; see above (net rollback last undoes it)`)}`,
     "        return 1",
     "    fi",
     "}",
@@ -58,10 +58,7 @@ export function renderNcluApply(
   description: string,
 ): string {
   const state = ncluStatePath(id);
-  const undo =
-    ncluDelCommands(c)
-      .map((words) => command(...words))
-      .join("\n") + "\n";
+  const undo = `${ncluDelLines(c).join("\n")}\n`;
   const stale = `${state}.stale`;
   return script({ step, description: "switch config with NCLU" }, [
     ...preamble(),
@@ -72,7 +69,7 @@ export function renderNcluApply(
     '    while IFS= read -r line; do eval "$line"; done < ' + quote(stale),
     `    rm -f ${quote(stale)}`,
     "fi",
-    ...ncluAddCommands(c).map((words) => command(...words)),
+    ...ncluAddLines(c),
     `commit ${quote(description)}`,
     command("mv", "-f", `${state}.new`, state),
   ]);
@@ -87,7 +84,7 @@ export function renderNcluRemove(
 ): string {
   return script({ step, description: "remove this stack's switch config with NCLU" }, [
     ...preamble(),
-    ...ncluDelCommands(c).map((words) => command(...words)),
+    ...ncluDelLines(c),
     `commit ${quote(description)}`,
     command("rm", "-f", ncluStatePath(id)),
   ]);
