@@ -5,27 +5,32 @@
  * config (keys as secrets); see README.md beside this file.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BgpLoopback, FrrImage, ImageFile, ImageUrl, NspawnMachine, TorCumulus } from "../../index";
+import {
+  BgpLoopback,
+  Connection,
+  FrrImage,
+  ImageFile,
+  ImageUrl,
+  NspawnMachine,
+  TorCumulus,
+} from "../../index";
 
 const config = new pulumi.Config();
 
-const host = {
-  host: config.require("coreosHost"),
-  port: config.getNumber("coreosPort") ?? 22,
-  user: config.get("coreosUser") ?? "core",
-  privateKey: config.requireSecret("coreosPrivateKey"),
-  hostKey: config.get("coreosHostKey"),
-  sudo: config.getBoolean("coreosSudo") ?? true,
-};
+/** The SSH connection to a host from its `<prefix>Host`, `…Port`, `…User`, … config keys. */
+function connectionFromConfig(prefix: "coreos" | "tor", defaultUser: string): Connection {
+  return {
+    host: config.require(`${prefix}Host`),
+    port: config.getNumber(`${prefix}Port`) ?? 22,
+    user: config.get(`${prefix}User`) ?? defaultUser,
+    privateKey: config.requireSecret(`${prefix}PrivateKey`),
+    hostKey: config.get(`${prefix}HostKey`),
+    sudo: config.getBoolean(`${prefix}Sudo`) ?? true,
+  };
+}
 
-const tor = {
-  host: config.require("torHost"),
-  port: config.getNumber("torPort") ?? 22,
-  user: config.get("torUser") ?? "cumulus",
-  privateKey: config.requireSecret("torPrivateKey"),
-  hostKey: config.get("torHostKey"),
-  sudo: config.getBoolean("torSudo") ?? true,
-};
+const host = connectionFromConfig("coreos", "core");
+const tor = connectionFromConfig("tor", "cumulus");
 
 /**
  * Build the image here, or deploy one built elsewhere: a file here (imagePath) or a URL
