@@ -4,6 +4,7 @@
 // imported after it (and after the config environment is set).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs as parseArgsOf } from "node:util";
 import type { ConfigEntry } from "./engine-config";
 import type { Operation, Summary } from "./types";
 
@@ -26,47 +27,37 @@ function parseArgs(argv: string[]): Args {
   if (op !== "up" && op !== "preview" && op !== "destroy") {
     throw new Error(USAGE);
   }
-  const out: Partial<Args> = { operation: op, stack: "dev", verbose: false };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const val = (): string => {
-      const v = rest[++i];
-      if (v === undefined) {
-        throw new Error(`${a} needs a value\n${USAGE}`);
-      }
-      return v;
-    };
-    switch (a) {
-      case "--program":
-        out.program = val();
-        break;
-      case "--state":
-        out.state = val();
-        break;
-      case "--config":
-        out.config = val();
-        break;
-      case "--project":
-        out.project = val();
-        break;
-      case "--stack":
-        out.stack = val();
-        break;
-      case "--verbose":
-      case "-v":
-        out.verbose = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${a}\n${USAGE}`);
-    }
+  let values;
+  try {
+    ({ values } = parseArgsOf({
+      args: rest,
+      options: {
+        program: { type: "string" },
+        state: { type: "string" },
+        config: { type: "string" },
+        project: { type: "string" },
+        stack: { type: "string", default: "dev" },
+        verbose: { type: "boolean", short: "v", default: false },
+      },
+    }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${USAGE}`);
   }
-  if (!out.state) {
+  if (!values.state) {
     throw new Error(`--state is required\n${USAGE}`);
   }
-  if (op !== "destroy" && !out.program) {
+  if (op !== "destroy" && !values.program) {
     throw new Error(`--program is required for ${op}\n${USAGE}`);
   }
-  return out as Args;
+  return {
+    operation: op,
+    program: values.program,
+    state: values.state,
+    config: values.config,
+    project: values.project,
+    stack: values.stack ?? "dev",
+    verbose: values.verbose ?? false,
+  };
 }
 
 function resolveProgram(p: string): string {

@@ -138,19 +138,21 @@ export class Engine {
       outcome = { ran: false, outputs: {}, what: "", error: (e as Error).message };
     }
     const tag = `${op} ${res.type} ${res.name}${replacement ? " (replace)" : ""}`;
-    if (outcome.ran && outcome.result) {
-      const r = outcome.result;
-      const code = r.code;
+    const record = (exitCode: number | null, durationMs: number) =>
       this.steps.push({
         op,
         type: res.type,
         name: res.name,
         urn: res.urn,
         replacement: replacement || undefined,
-        exitCode: code,
-        durationMs: r.durationMs,
-        ok: code === 0,
+        exitCode,
+        durationMs,
+        ok: exitCode === 0,
       });
+    if (outcome.ran && outcome.result) {
+      const r = outcome.result;
+      const code = r.code;
+      record(code, r.durationMs);
       this.log(
         `${tag} exit=${code === null ? `signal:${r.signal ?? "?"}` : code} ${r.durationMs}ms`,
       );
@@ -161,16 +163,7 @@ export class Engine {
         );
       }
     } else if (outcome.error) {
-      this.steps.push({
-        op,
-        type: res.type,
-        name: res.name,
-        urn: res.urn,
-        replacement: replacement || undefined,
-        exitCode: null,
-        durationMs: Date.now() - started,
-        ok: false,
-      });
+      record(null, Date.now() - started);
       this.log(`${tag} exit=none ${Date.now() - started}ms`);
       throw new StepError(`${op} of ${res.urn} failed: ${this.redactor.redact(outcome.error)}`);
     }
