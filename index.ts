@@ -11,3 +11,10 @@ export { NspawnMachine, NspawnMachineArgs, ImageFile, ImageUrl } from "./compone
 export { BgpLoopback, BgpLoopbackArgs } from "./components/bgpLoopback";
 export { TorCumulus, TorCumulusArgs, Downlink } from "./components/torCumulus";
 export { InputError, Problem } from "./components/validate/problems";
+export {
+  Compression,
+  Distribution,
+  FrrPackageSource,
+  SettingsMode,
+  TorCli,
+} from "./components/enums";

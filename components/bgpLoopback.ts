@@ -20,27 +20,60 @@ import { FrrTarget } from "./render/scripts/lib";
 import { resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
+import { InputError, Problem } from "./validate/problems";
+
+/** The NspawnMachine to follow, if any; exactly one of `machine` and `machineName`. */
+function machineOf(subject: string, args: BgpLoopbackArgs): NspawnMachine | undefined {
+  const problems: Problem[] = [];
+  if (args.machine !== undefined && !(args.machine instanceof NspawnMachine)) {
+    problems.push({
+      path: "machine",
+      message:
+        "must be an NspawnMachine (plain, not an Output); for a machine not managed here give machineName",
+    });
+  }
+  if ((args.machine === undefined) === (args.machineName === undefined)) {
+    problems.push({
+      path: "machine",
+      message:
+        "give exactly one of machine (an NspawnMachine) and machineName (a running machine's name)",
+    });
+  }
+  if (problems.length > 0) {
+    throw new InputError(subject, problems);
+  }
+  return args.machine;
+}
 
 /** Arguments of {@link BgpLoopback}. */
 export interface BgpLoopbackArgs {
   /** The CoreOS host that runs the FRR machine (SSH; kept secret). */
   connection: pulumi.Input<Connection>;
   /**
-   * The FRR machine: an {@link NspawnMachine} (its steps run first and its image's FRR
-   * version is used) or the name of a machine already running on the host.
+   * The FRR machine, deployed by this program: its steps run first, its image's FRR
+   * version is used, and a new image applies FRR's files again. Give exactly one of
+   * `machine` and `machineName`. Plain: it decides what the steps wait for.
+   * @default undefined (then `machineName` is required)
+   */
+  machine?: NspawnMachine;
+  /**
+   * The name of an FRR machine already running on the host, not managed by this program.
+   * Give exactly one of `machine` and `machineName`.
+   * @default undefined (then `machine` is required)
    * @example "frr"
    */
-  machine: NspawnMachine | pulumi.Input<string>;
+  machineName?: pulumi.Input<string>;
   /**
    * The host's loopback, announced over BGP: `"10.255.0.1"` or `"10.255.0.1/32"`.
    * @example "2.2.2.2/32"
    */
   loopback: pulumi.Input<string>;
   /**
-   * The host's AS number: 1..4294967295 (not 23456), or asdot like `"1.10"`.
+   * The host's AS number in asplain form: 1..4294967295, not 23456 (AS_TRANS). For asdot
+   * `1.10`, write 65546.
    * @example 65001
    */
-  asn: pulumi.Input<number | string>;
+  asn: pulumi.Input<number>;
   /**
    * BGP router-id (IPv4).
    * @default the loopback address
@@ -108,11 +141,12 @@ export class BgpLoopback extends pulumi.ComponentResource {
 
   constructor(name: string, args: BgpLoopbackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("frr-nspawn:index:BgpLoopback", name, {}, opts);
-    const machine = args.machine instanceof NspawnMachine ? args.machine : undefined;
+    const subject = `BgpLoopback "${name}"`;
+    const machine = machineOf(subject, args);
     const config = resolveValidated(
-      `BgpLoopback "${name}"`,
+      subject,
       {
-        machine: machine?.machineName ?? (args.machine as pulumi.Input<string>),
+        machineName: machine?.machineName ?? args.machineName,
         loopback: args.loopback,
         asn: args.asn,
         routerId: args.routerId,

@@ -7,14 +7,18 @@ import {
   renderImageBuildScript,
   renderImageRemoveScript,
 } from "./render/image";
-import { resolveValidated } from "./resolve";
+import { Compression, Distribution, FrrPackageSource } from "./enums";
+import { requirePlain, resolveValidated } from "./resolve";
 import { localStep, remoteStep, StepScripts } from "./steps";
 import { validateFrrImage } from "./validate/frrImage";
 
 /** Where FRR comes from: the distribution's own package, or FRR's apt repository. */
 export interface FrrSource {
-  /** `"distro"`: the suite's `frr` package; `"frrouting"`: FRR's own apt repository. */
-  source: pulumi.Input<"distro" | "frrouting">;
+  /**
+   * `"distro"`: the suite's `frr` package; `"frrouting"`: FRR's own apt repository (then
+   * `repository` and `keyUrl` are required). Plain: it decides what the build installs.
+   */
+  source: FrrPackageSource;
   /**
    * FRR repository channel (frrouting only), e.g. `"frr-stable"` or `"frr-8"`.
    * @default "frr-stable"
@@ -30,10 +34,11 @@ export interface FrrSource {
 export interface FrrImageArgs {
   /**
    * Where to build (needs root, debootstrap and network to the mirror). Absent: the
-   * machine running Pulumi, through `sudo -n` unless `localSudo` is false.
+   * machine running Pulumi, through `sudo -n` unless `localSudo` is false. Plain (its
+   * fields may be Outputs): whether it is given decides where the build step runs.
    * @default undefined (build locally)
    */
-  builder?: pulumi.Input<Connection>;
+  builder?: Connection;
   /**
    * Run a local build through `sudo -n` (set false when Pulumi already runs as root).
    * @default true
@@ -48,7 +53,7 @@ export interface FrrImageArgs {
    * `"debian"` or `"ubuntu"`.
    * @default "debian"
    */
-  distribution?: pulumi.Input<"debian" | "ubuntu">;
+  distribution?: Distribution;
   /**
    * The apt mirror for debootstrap. Required for ubuntu.
    * @default the mirror the build host's own apt sources use
@@ -60,10 +65,11 @@ export interface FrrImageArgs {
    */
   arch?: pulumi.Input<string>;
   /**
-   * Where FRR comes from.
+   * Where FRR comes from. Plain object (`channel`, `repository` and `keyUrl` may be
+   * Outputs).
    * @default { source: "distro" }
    */
-  frr?: pulumi.Input<FrrSource>;
+  frr?: FrrSource;
   /**
    * More packages to install in the image.
    * @default []
@@ -84,7 +90,7 @@ export interface FrrImageArgs {
    * 252's `machinectl import-tar` does not read zstd.
    * @default "gzip"
    */
-  compression?: pulumi.Input<"gzip" | "xz" | "none">;
+  compression?: Compression;
 }
 
 /**
@@ -111,6 +117,14 @@ export class FrrImage extends pulumi.ComponentResource {
   constructor(name: string, args: FrrImageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("frr-nspawn:index:FrrImage", name, {}, opts);
     this.name = name;
+    requirePlain(`FrrImage "${name}"`, {
+      builder: args.builder,
+      distribution: args.distribution,
+      frr: args.frr,
+      "frr.source": args.frr?.source,
+      compression: args.compression,
+      localSudo: args.localSudo,
+    });
     this.builtLocally = args.builder === undefined;
     const recipe: pulumi.Output<ImageRecipe> = resolveValidated(
       `FrrImage "${name}"`,

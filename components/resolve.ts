@@ -56,3 +56,25 @@ export function resolveValidated<V extends object, C>(
     .output(values)
     .apply((resolved) => validate(subject, resolved as pulumi.Unwrap<V>)) as pulumi.Output<C>;
 }
+
+/** True for a value that is not there yet: an Output or a Promise. */
+function isEventual(value: unknown): boolean {
+  return pulumi.Output.isInstance(value) || value instanceof Promise;
+}
+
+/**
+ * Throws one {@link InputError} naming every field given as an Output or a Promise: these
+ * fields decide which steps exist, so they must be known when the component is built.
+ * A plain object's own fields may still be Outputs (only the named paths are checked).
+ */
+export function requirePlain(subject: string, fields: Record<string, unknown>): void {
+  const problems = Object.entries(fields)
+    .filter(([, value]) => isEventual(value))
+    .map(([path]) => ({
+      path,
+      message: "must be a plain value, not an Output or a Promise (it decides which steps exist)",
+    }));
+  if (problems.length > 0) {
+    throw new InputError(subject, problems);
+  }
+}

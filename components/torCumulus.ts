@@ -10,10 +10,10 @@ import {
   renderFrrConfRemove,
 } from "./render/scripts/frrApply";
 import { renderNcluApply, renderNcluRemove } from "./render/scripts/tor";
-import { resolveValidated } from "./resolve";
+import { requirePlain, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
-import { InputError } from "./validate/problems";
-import { TorCli, TorCumulusConfig, validateTorCumulus } from "./validate/torCumulus";
+import { TorCli } from "./enums";
+import { TorCumulusConfig, validateTorCumulus } from "./validate/torCumulus";
 
 /** A downlink port with its own router-advertisement timing. */
 export interface Downlink {
@@ -36,10 +36,10 @@ export interface TorCumulusArgs {
   /** The switch (SSH; kept secret). Cumulus logs in as `cumulus` and needs `sudo: true`. */
   connection: pulumi.Input<Connection>;
   /**
-   * The switch's AS number.
+   * The switch's AS number in asplain form: 1..4294967295, not 23456.
    * @example 65000
    */
-  asn: pulumi.Input<number | string>;
+  asn: pulumi.Input<number>;
   /**
    * The switch's loopback, announced over BGP: `"1.1.1.1"` or `"1.1.1.1/32"`.
    */
@@ -50,11 +50,10 @@ export interface TorCumulusArgs {
    */
   routerId?: pulumi.Input<string>;
   /**
-   * Ports facing the hosts, each an unnumbered BGP neighbour with router advertisements:
-   * a port name, or `{ port, raInterval?, raLifetime? }`.
-   * @example ["swp1", { port: "swp2", raInterval: 10, raLifetime: 30 }]
+   * Ports facing the hosts, each an unnumbered BGP neighbour with router advertisements.
+   * @example [{ port: "swp1" }, { port: "swp2", raInterval: 10, raLifetime: 30 }]
    */
-  downlinks: pulumi.Input<pulumi.Input<string | Downlink>[]>;
+  downlinks: pulumi.Input<pulumi.Input<Downlink>[]>;
   /**
    * Extra IPv4 prefixes the switch announces.
    * @default []
@@ -63,10 +62,10 @@ export interface TorCumulusArgs {
   /**
    * How the switch is configured: `"nclu"` (`net add … / net commit`, Cumulus Linux up to
    * 4.x) or `"vtysh"` (a switch running plain FRR: frr.conf written whole, applied with
-   * frr-reload.py; one TorCumulus owns that switch's frr.conf).
+   * frr-reload.py; one TorCumulus owns that switch's frr.conf). Plain: it decides the steps.
    * @default "nclu"
    */
-  cli?: pulumi.Input<TorCli>;
+  cli?: TorCli;
   /**
    * `net commit description` text (nclu).
    * @default "frr-nspawn <project>/<stack> <name>"
@@ -101,6 +100,8 @@ export class TorCumulus extends pulumi.ComponentResource {
 
   constructor(name: string, args: TorCumulusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("frr-nspawn:index:TorCumulus", name, {}, opts);
+    // The cli decides which steps exist, so it must be known now.
+    requirePlain(`TorCumulus "${name}"`, { cli: args.cli });
     const description = `frr-nspawn ${pulumi.getProject()}/${pulumi.getStack()} ${name}`;
     const config = resolveValidated(
       `TorCumulus "${name}"`,
@@ -126,15 +127,6 @@ export class TorCumulus extends pulumi.ComponentResource {
       "_",
     );
 
-    // The cli decides which steps exist, so it must be known now.
-    if (args.cli !== undefined && typeof args.cli !== "string") {
-      throw new InputError(`TorCumulus "${name}"`, [
-        {
-          path: "cli",
-          message: 'must be a plain "nclu" or "vtysh", not an Output (it decides the steps)',
-        },
-      ]);
-    }
     if ((args.cli ?? "nclu") === "nclu") {
       remoteStep(
         this,

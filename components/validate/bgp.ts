@@ -5,34 +5,32 @@ const ASN_MAX = 4294967295;
 const AS_TRANS = 23456;
 
 /**
- * An autonomous-system number: an integer 1..4294967295 (asplain), a string of digits,
- * or asdot (`1.10` = 65546), returned as a number in asplain form. 23456 (AS_TRANS) is
- * refused: it is reserved for 2-byte speakers and never a real AS.
+ * An autonomous-system number in asplain form: an integer 1..4294967295. A string (digits
+ * or asdot like `1.10`) is refused with the asplain number to write instead. 23456
+ * (AS_TRANS) is refused: it is reserved for 2-byte speakers and never a real AS.
  */
 export function asn(value: unknown, path: string, problems: Problems): number | undefined {
-  let n: number;
-  if (typeof value === "number") {
-    if (!Number.isInteger(value)) {
-      problems.add(path, `${show(value)} is not a whole number; use an integer 1..${ASN_MAX}`);
-      return undefined;
-    }
-    n = value;
-  } else if (typeof value === "string" && /^[0-9]+$/.test(value)) {
-    n = Number(value);
-  } else if (typeof value === "string" && /^[0-9]+\.[0-9]+$/.test(value)) {
+  if (typeof value === "string" && /^[0-9]{1,10}(\.[0-9]{1,5})?$/.test(value)) {
     const [high, low] = value.split(".").map(Number);
-    if (high > 65535 || low > 65535) {
-      problems.add(path, `${show(value)} is not valid asdot: both halves must be 0..65535`);
-      return undefined;
-    }
-    n = high * 65536 + low;
-  } else {
+    const asplain = low === undefined ? high : high * 65536 + low;
+    const valid = low === undefined || (high <= 65535 && low <= 65535);
     problems.add(
       path,
-      `${show(value)} is not an AS number; use an integer 1..${ASN_MAX} or asdot like "1.10"`,
+      valid
+        ? `${show(value)} is a string; write the AS number as a number: ${asplain}`
+        : `${show(value)} is a string; write the AS number as a number 1..${ASN_MAX}`,
     );
     return undefined;
   }
+  if (typeof value !== "number") {
+    problems.add(path, `${show(value)} is not an AS number; use an integer 1..${ASN_MAX}`);
+    return undefined;
+  }
+  if (!Number.isInteger(value)) {
+    problems.add(path, `${show(value)} is not a whole number; use an integer 1..${ASN_MAX}`);
+    return undefined;
+  }
+  const n = value;
   if (n < 1 || n > ASN_MAX) {
     problems.add(path, `${show(value)} is out of range 1..${ASN_MAX}`);
     return undefined;

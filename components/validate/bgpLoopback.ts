@@ -12,7 +12,7 @@ export const DEFAULT_FRR_VERSION = "8.4.4";
 
 /** BgpLoopback's inputs once every Output has resolved. */
 export interface BgpLoopbackValues {
-  machine: unknown;
+  machineName: unknown;
   loopback: unknown;
   asn: unknown;
   routerId?: unknown;
@@ -52,7 +52,7 @@ function daemonOptions(
 
 export function validateBgpLoopback(subject: string, v: BgpLoopbackValues): BgpLoopbackConfig {
   const problems = new Problems();
-  const m = machineName(v.machine, "machine", problems);
+  const m = machineName(v.machineName, "machineName", problems);
   const lo = loopback(v.loopback, "loopback", problems);
   const as = asn(v.asn, "asn", problems);
   const rid = routerId(v.routerId, lo, "routerId", problems);

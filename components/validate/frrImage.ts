@@ -1,4 +1,5 @@
 /** FrrImage's inputs, resolved, checked and normalised in one pass. */
+import { Compression, Distribution, FrrPackageSource, enumValues } from "../enums";
 import type { ImageRecipe } from "../render/image";
 import { list, oneOf, optional } from "./common";
 import { frrName } from "./bgp";
@@ -6,8 +7,8 @@ import { absolutePath, hostname, mirrorUrl, packageName, suite } from "./names";
 import { Problems, show } from "./problems";
 
 export const DEFAULT_WORK_DIR = "/var/lib/frr-nspawn/images";
-const DISTRIBUTIONS = ["debian", "ubuntu"] as const;
-const COMPRESSIONS = ["gzip", "xz", "none"] as const;
+const DISTRIBUTIONS = enumValues(Distribution);
+const COMPRESSIONS = enumValues(Compression);
 
 /** FrrImage's inputs once every Output has resolved. */
 export interface FrrImageValues {
@@ -39,7 +40,7 @@ function frrSource(value: unknown, problems: Problems): ImageRecipe["frr"] | und
     return undefined;
   }
   const v = value as Record<string, unknown>;
-  const source = oneOf(["distro", "frrouting"] as const)(v.source, "frr.source", problems);
+  const source = oneOf(enumValues(FrrPackageSource))(v.source, "frr.source", problems);
   if (source !== "frrouting") {
     return source === undefined ? undefined : { source };
   }
@@ -56,7 +57,7 @@ export function validateFrrImage(subject: string, v: FrrImageValues): ImageRecip
   const recipe = {
     distribution: optional(
       v.distribution,
-      "debian" as const,
+      Distribution.Debian as Distribution,
       "distribution",
       problems,
       oneOf(DISTRIBUTIONS),
@@ -75,7 +76,7 @@ export function validateFrrImage(subject: string, v: FrrImageValues): ImageRecip
     hostname: optional(v.hostname, "frr", "hostname", problems, hostname),
     compression: optional(
       v.compression,
-      "gzip" as const,
+      Compression.Gzip as Compression,
       "compression",
       problems,
       oneOf(COMPRESSIONS),

@@ -1,12 +1,12 @@
 /** NspawnMachine's inputs, resolved, checked and normalised in one pass. */
 import { DEFAULT_CAPABILITIES } from "../render/nspawn";
-import { SettingsMode } from "../render/scripts/machine";
+import { SettingsMode, enumValues } from "../enums";
 import { list, oneOf, optional } from "./common";
 import { absolutePath, machineName, mirrorUrl, sha256 } from "./names";
 import { Problems, show } from "./problems";
 import { seconds } from "./bgp";
 
-export const SETTINGS_MODES: readonly SettingsMode[] = ["nspawn-file", "unit-override"];
+export const SETTINGS_MODES = enumValues(SettingsMode);
 
 /** Where the image comes from, once resolved. */
 export type ImageSource =

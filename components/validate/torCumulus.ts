@@ -1,4 +1,5 @@
 /** TorCumulus's inputs, resolved, checked and normalised in one pass. */
+import { TorCli, enumValues } from "../enums";
 import { CumulusConfig, CumulusDownlink } from "../render/nclu";
 import { asn, frrVersion, raTiming } from "./bgp";
 import { Check, list, oneOf, optional } from "./common";
@@ -11,8 +12,8 @@ import { Problems, show } from "./problems";
 export const DEFAULT_RA_INTERVAL = 5;
 export const DEFAULT_RA_LIFETIME = 15;
 
-export const TOR_CLIS = ["nclu", "vtysh"] as const;
-export type TorCli = (typeof TOR_CLIS)[number];
+export const TOR_CLIS = enumValues(TorCli);
+export { TorCli };
 
 /** TorCumulus's inputs once every Output has resolved. */
 export interface TorCumulusValues {
@@ -38,13 +39,11 @@ export interface TorCumulusConfig extends CumulusConfig {
 function downlink(port: Check<string>): Check<CumulusDownlink> {
   return (value, path, problems) => {
     if (typeof value === "string") {
-      const p = port(value, path, problems);
-      return p === undefined
-        ? undefined
-        : { port: p, raInterval: DEFAULT_RA_INTERVAL, raLifetime: DEFAULT_RA_LIFETIME };
+      problems.add(path, `${show(value)} is a port name; write { port: ${show(value)} }`);
+      return undefined;
     }
     if (typeof value !== "object" || value === null) {
-      problems.add(path, `${show(value)} is not a port name or { port, raInterval?, raLifetime? }`);
+      problems.add(path, `${show(value)} is not { port, raInterval?, raLifetime? }`);
       return undefined;
     }
     const d = value as Record<string, unknown>;

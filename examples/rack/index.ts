@@ -32,7 +32,7 @@ const tor = new TorCumulus("rack1-tor", {
   connection: { host: config.require("torHost"), user: "cumulus", privateKey: key, sudo: true },
   asn: config.getNumber("torAsn") ?? 65000,
   loopback: config.require("torLoopback"),
-  downlinks: hosts.map((h) => h.switchPort),
+  downlinks: hosts.map((h) => ({ port: h.switchPort })),
 });
 
 export const torCommands = tor.commands;

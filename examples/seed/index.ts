@@ -77,7 +77,7 @@ const switchConfig = new TorCumulus("tor", {
   connection: tor,
   asn: config.getNumber("torAsn") ?? 65000,
   loopback: config.get("torLoopback") ?? "1.1.1.1/32",
-  downlinks: config.getObject<string[]>("torDownlinks") ?? ["swp1"],
+  downlinks: (config.getObject<string[]>("torDownlinks") ?? ["swp1"]).map((port) => ({ port })),
   cli: (config.get("torCli") as "nclu" | "vtysh" | undefined) ?? "nclu",
 });
 

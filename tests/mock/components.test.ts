@@ -1,7 +1,15 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 
-import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
+import {
+  BgpLoopback,
+  Compression,
+  Downlink,
+  FrrImage,
+  NspawnMachine,
+  TorCli,
+  TorCumulus,
+} from "../../index";
 import { ncluAddLines } from "../../components/render/nclu";
 import { SEED_SWITCH } from "../fixtures";
 import { FAKE_IMAGE_RESULT, Recorder, valueOf } from "./harness";
@@ -129,7 +137,7 @@ describe("components under the real SDK with mocks", () => {
   it("BgpLoopback: sysctl, host unit, daemons, frr.conf; scripts carry the rendered config", async () => {
     const bgp = new BgpLoopback("h1", {
       connection: coreos,
-      machine: "frr",
+      machineName: "frr",
       loopback: "2.2.2.2",
       asn: 65001,
     });
@@ -200,7 +208,7 @@ describe("components under the real SDK with mocks", () => {
       connection: cumulus,
       asn: 65000,
       loopback: "1.1.1.1",
-      downlinks: ["swp1"],
+      downlinks: [{ port: "swp1" }],
     });
     // The component shows exactly the renderer's lines (their text: tests/unit/render.test.ts).
     assert.deepEqual(await valueOf(tor.commands), ncluAddLines(SEED_SWITCH));
@@ -224,7 +232,7 @@ describe("components under the real SDK with mocks", () => {
       connection: cumulus,
       asn: 65000,
       loopback: "1.1.1.1",
-      downlinks: ["swp1"],
+      downlinks: [{ port: "swp1" }],
       cli: "vtysh",
     });
     await rec.settle();
@@ -239,7 +247,12 @@ describe("components under the real SDK with mocks", () => {
   });
 
   it("secrets stay secret: the connection is a secret input and no script holds the key", async () => {
-    new BgpLoopback("s", { connection: coreos, machine: "frr", loopback: "2.2.2.2", asn: 65001 });
+    new BgpLoopback("s", {
+      connection: coreos,
+      machineName: "frr",
+      loopback: "2.2.2.2",
+      asn: 65001,
+    });
     await rec.settle();
     assert.equal(rec.steps().length, 4);
     for (const step of rec.steps()) {
@@ -259,7 +272,7 @@ describe("preview", () => {
       connection: cumulus,
       asn: 65000,
       loopback: "1.1.1.1",
-      downlinks: ["swp1"],
+      downlinks: [{ port: "swp1" }],
     });
     assert.equal(await valueOf(image.sha256), undefined);
     await rec.settle();
@@ -276,7 +289,7 @@ describe("bad input throws at construction and registers no command", () => {
       () =>
         new BgpLoopback("b", {
           connection: coreos,
-          machine: "frr",
+          machineName: "frr",
           loopback: "2.2.2.2",
           asn: 70000000000,
         }),
@@ -287,7 +300,7 @@ describe("bad input throws at construction and registers no command", () => {
       () =>
         new BgpLoopback("b", {
           connection: coreos,
-          machine: "frr",
+          machineName: "frr",
           loopback: "2.2.2.0/24",
           asn: 65001,
         }),
@@ -298,7 +311,7 @@ describe("bad input throws at construction and registers no command", () => {
       () =>
         new BgpLoopback("b", {
           connection: coreos,
-          machine: "frr",
+          machineName: "frr",
           loopback: "2.2.2.2",
           asn: 65001,
           interfaces: ["ens3; reboot"],
@@ -331,9 +344,53 @@ describe("bad input throws at construction and registers no command", () => {
           connection: cumulus,
           asn: 65000,
           loopback: "1.1.1.1",
-          downlinks: ["eth0"],
+          downlinks: [{ port: "eth0" }],
         }),
-      'downlinks[0]: "eth0" is not a Cumulus port',
+      'downlinks[0].port: "eth0" is not a Cumulus port',
+    ],
+    [
+      "a port name where a downlink object belongs",
+      () =>
+        new TorCumulus("b", {
+          connection: cumulus,
+          asn: 65000,
+          loopback: "1.1.1.1",
+          downlinks: ["swp1" as unknown as Downlink],
+        }),
+      'downlinks[0]: "swp1" is a port name; write { port: "swp1" }',
+    ],
+    [
+      "asdot as a string",
+      () =>
+        new TorCumulus("b", {
+          connection: cumulus,
+          asn: "1.10" as unknown as number,
+          loopback: "1.1.1.1",
+          downlinks: [{ port: "swp1" }],
+        }),
+      'asn: "1.10" is a string; write the AS number as a number: 65546',
+    ],
+    [
+      "both machine and machineName",
+      () =>
+        new BgpLoopback("b", {
+          connection: coreos,
+          machineName: "frr",
+          machine: "frr" as unknown as NspawnMachine,
+          loopback: "2.2.2.2",
+          asn: 65001,
+        }),
+      "machine: must be an NspawnMachine (plain, not an Output); for a machine not managed here give machineName\n  - machine: give exactly one of machine",
+    ],
+    [
+      "neither machine nor machineName",
+      () => new BgpLoopback("b", { connection: coreos, loopback: "2.2.2.2", asn: 65001 }),
+      "machine: give exactly one of machine (an NspawnMachine) and machineName (a running machine's name)",
+    ],
+    [
+      "compression as an Output",
+      () => new FrrImage("b", { compression: pulumi.output("xz") as unknown as Compression }),
+      "compression: must be a plain value, not an Output or a Promise",
     ],
     [
       "bad RA",
@@ -368,10 +425,10 @@ describe("bad input throws at construction and registers no command", () => {
           connection: cumulus,
           asn: 65000,
           loopback: "1.1.1.1",
-          downlinks: ["swp1"],
-          cli: pulumi.output("nclu" as const),
+          downlinks: [{ port: "swp1" }],
+          cli: pulumi.output("nclu" as const) as unknown as TorCli,
         }),
-      'cli: must be a plain "nclu" or "vtysh", not an Output',
+      "cli: must be a plain value, not an Output or a Promise (it decides which steps exist)",
     ],
     [
       "ubuntu without mirror",
@@ -403,7 +460,7 @@ describe("bad input throws at construction and registers no command", () => {
   it("an Output that resolves to a bad value fails with the same message, when it resolves", async () => {
     const bgp = new BgpLoopback("late", {
       connection: coreos,
-      machine: "frr",
+      machineName: "frr",
       loopback: pulumi.output("2.2.2.0/24"),
       asn: 65001,
     });
@@ -415,7 +472,7 @@ describe("bad input throws at construction and registers no command", () => {
       () =>
         new BgpLoopback("mixed", {
           connection: coreos,
-          machine: pulumi.output("frr"),
+          machineName: pulumi.output("frr"),
           loopback: "2.2.2.2",
           asn: 0,
         }),

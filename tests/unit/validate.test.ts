@@ -45,8 +45,13 @@ const cases: [string, Check, unknown, unknown][] = [
   ["asn plain", asn, 65001, 65001],
   ["asn 4-byte", asn, 4200000000, 4200000000],
   ["asn max", asn, 4294967295, 4294967295],
-  ["asn digits string", asn, "65000", 65000],
-  ["asn asdot", asn, "1.10", 65546],
+  [
+    "asn digits string",
+    asn,
+    "65000",
+    'x: "65000" is a string; write the AS number as a number: 65000',
+  ],
+  ["asn asdot", asn, "1.10", 'x: "1.10" is a string; write the AS number as a number: 65546'],
   ["asn zero", asn, 0, "x: 0 is out of range 1..4294967295"],
   ["asn too big", asn, 70000000000, "x: 70000000000 is out of range 1..4294967295"],
   [
@@ -60,19 +65,14 @@ const cases: [string, Check, unknown, unknown][] = [
     "asn junk string",
     asn,
     "65001a",
-    'x: "65001a" is not an AS number; use an integer 1..4294967295 or asdot like "1.10"',
+    'x: "65001a" is not an AS number; use an integer 1..4294967295',
   ],
-  [
-    "asn negative string",
-    asn,
-    "-1",
-    'x: "-1" is not an AS number; use an integer 1..4294967295 or asdot like "1.10"',
-  ],
+  ["asn negative string", asn, "-1", 'x: "-1" is not an AS number; use an integer 1..4294967295'],
   [
     "asn bad asdot",
     asn,
     "1.70000",
-    'x: "1.70000" is not valid asdot: both halves must be 0..65535',
+    'x: "1.70000" is a string; write the AS number as a number 1..4294967295',
   ],
   // IPv4
   ["ipv4 ok", ipv4, "10.255.0.1", "10.255.0.1"],
@@ -273,7 +273,7 @@ describe("component validation collects every problem at once", () => {
     assert.throws(
       () =>
         validateBgpLoopback('BgpLoopback "h1"', {
-          machine: "frr",
+          machineName: "frr",
           loopback: "2.2.2.2/24",
           asn: 70000000000,
           interfaces: ["ens3", "ens3", "bad name"],
@@ -293,7 +293,7 @@ describe("component validation collects every problem at once", () => {
   });
 
   it("BgpLoopback fills the seed's defaults", () => {
-    const c = validateBgpLoopback("t", { machine: "frr", loopback: "2.2.2.2", asn: 65001 });
+    const c = validateBgpLoopback("t", { machineName: "frr", loopback: "2.2.2.2", asn: 65001 });
     assert.deepEqual(c.frr, {
       frrVersion: "8.4.4",
       hostname: "frr",
@@ -318,14 +318,14 @@ describe("component validation collects every problem at once", () => {
           {
             asn: 65000,
             loopback: "1.1.1.1",
-            downlinks: ["eth1", { port: "swp2", raInterval: 30, raLifetime: 10 }],
+            downlinks: [{ port: "eth1" }, { port: "swp2", raInterval: 30, raLifetime: 10 }],
           },
           "d",
         ),
       {
         message: [
           'TorCumulus "t" has 2 invalid inputs:',
-          '  - downlinks[0]: "eth1" is not a Cumulus port; use swpN or swpNsM (like "swp1", "swp49", "swp1s0")',
+          '  - downlinks[0].port: "eth1" is not a Cumulus port; use swpN or swpNsM (like "swp1", "swp49", "swp1s0")',
           "  - downlinks[1].raLifetime: 10 is shorter than raInterval 30; use 0 or a value >= 30",
         ].join("\n"),
       },
@@ -360,7 +360,7 @@ describe("component validation collects every problem at once", () => {
           {
             asn: 65000,
             loopback: "1.1.1.1",
-            downlinks: ["swp1", { port: "swp1", raInterval: 10, raLifetime: 30 }],
+            downlinks: [{ port: "swp1" }, { port: "swp1", raInterval: 10, raLifetime: 30 }],
           },
           "d",
         ),
@@ -371,7 +371,7 @@ describe("component validation collects every problem at once", () => {
   it("TorCumulus with vtysh takes Linux interface names", () => {
     const c = validateTorCumulus(
       "t",
-      { asn: 65000, loopback: "1.1.1.1", downlinks: ["eth1"], cli: "vtysh" },
+      { asn: 65000, loopback: "1.1.1.1", downlinks: [{ port: "eth1" }], cli: "vtysh" },
       "d",
     );
     assert.deepEqual(c.downlinks, [{ port: "eth1", raInterval: 5, raLifetime: 15 }]);

@@ -130,7 +130,8 @@ export function renderRemoveImage(step: string, machine: string): string {
 }
 
 /** How the machine is given the host's network and its capabilities. */
-export type SettingsMode = "nspawn-file" | "unit-override";
+import type { SettingsMode } from "../../enums";
+export type { SettingsMode };
 
 /**
  * Write the settings file (or the seed's unit drop-in), remove the other mode's file,
