@@ -4,7 +4,7 @@
  * one TorCumulus per switch lists every host-facing port.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
+import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "frr-nspawn";
 
 interface RackHost {
   /** Short name, used in resource names. */

@@ -13,7 +13,7 @@ import {
   ImageUrl,
   NspawnMachine,
   TorCumulus,
-} from "../../index";
+} from "frr-nspawn";
 
 const config = new pulumi.Config();
 
