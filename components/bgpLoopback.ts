@@ -177,7 +177,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
       imageSha256,
     }));
     this.frrConf = config.apply((c) => renderHostFrrConf(c.frr));
-    this.daemons = config.apply((c) => renderDaemons(c.daemons));
+    this.daemons = config.apply((c) => renderDaemons(c.daemons, c.frr.frrVersion));
 
     const sysctl = remoteStep(
       this,

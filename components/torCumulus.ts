@@ -143,10 +143,14 @@ export class TorCumulus extends pulumi.ComponentResource {
         this,
         `${name}-daemons`,
         target,
-        pulumi.output({
-          create: renderDaemonsApply(`${name}-daemons`, host, renderDaemons(DEFAULT_DAEMONS)),
+        config.apply((c) => ({
+          create: renderDaemonsApply(
+            `${name}-daemons`,
+            host,
+            renderDaemons(DEFAULT_DAEMONS, c.frrVersion),
+          ),
           delete: renderDaemonsRemove(`${name}-daemons`, host),
-        }),
+        })),
       );
       remoteStep(
         this,

@@ -1,17 +1,23 @@
 /**
  * frr.conf renderers: the host's (BGP unnumbered peer-group to the TOR, announcing its
- * loopback) and a plain-FRR switch's (the TOR side). Output is in FRR 8.x's own
- * `show running-config` order and indentation, so `frr-reload.py` sees no difference
- * beyond `service integrated-vtysh-config` (a vtysh setting it always lists).
+ * loopback) and a plain-FRR switch's (the TOR side). Output is in the `show
+ * running-config` order and indentation of the release line named by `frrVersion` (see
+ * frrProfile.ts), so `frr-reload.py` sees no difference and a reload touches nothing
+ * that did not change.
  *
  * FRR >= 7.4 enables `bgp ebgp-requires-policy`: an eBGP peer with no policy neither
  * sends nor accepts routes. Both configs therefore carry an explicit policy instead of
  * switching the check off.
  */
 
+import { FrrProfile, frrProfile } from "./frrProfile";
+
 /** Values for the host's frr.conf; all validated and normalised by the caller. */
 export interface HostFrrConfig {
-  /** Written on the `frr version` line; FRR picks its defaults by it. */
+  /**
+   * Written on the `frr version` line; FRR picks its defaults by it, and the render
+   * follows that release line's normalised form.
+   */
   frrVersion: string;
   hostname: string;
   asn: number;
@@ -99,9 +105,8 @@ function header(frrVersion: string, hostname: string, forwarding: boolean): stri
  */
 export function renderHostFrrConf(c: HostFrrConfig): string {
   const names = hostPolicyNames(c.peerGroup);
-  const announced = [c.loopback, ...c.networks];
-  return [
-    ...header(c.frrVersion, c.hostname, false),
+  const announced = sortPrefixes([c.loopback, ...c.networks]);
+  const router = [
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
     ` neighbor ${c.peerGroup} peer-group`,
@@ -115,19 +120,22 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
     " exit-address-family",
     "exit",
     "!",
-    ...announced.map(
-      (prefix, i) => `ip prefix-list ${names.prefixList} seq ${(i + 1) * 5} permit ${prefix}`,
-    ),
-    "!",
-    `route-map ${names.routeMapOut} permit 10`,
-    ` match ip address prefix-list ${names.prefixList}`,
-    "exit",
-    "!",
-    `route-map ${names.routeMapIn} permit 10`,
-    "exit",
-    "!",
-    "",
-  ].join("\n");
+  ];
+  // 8.x lists route-maps in the order they were created: this file's order.
+  const routeMaps: RouteMapBlock[] = [
+    { name: names.routeMapOut, lines: [` match ip address prefix-list ${names.prefixList}`] },
+    { name: names.routeMapIn, lines: [] },
+  ];
+  const prefixLists = announced.map(
+    (prefix, i) => `ip prefix-list ${names.prefixList} seq ${(i + 1) * 5} permit ${prefix}`,
+  );
+  return layout(frrProfile(c.frrVersion), {
+    header: header(c.frrVersion, c.hostname, false),
+    interfaces: [],
+    router,
+    prefixLists,
+    routeMaps,
+  });
 }
 
 /**
@@ -137,15 +145,13 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
  * networks announced. As a transit router the switch accepts and sends everything.
  */
 export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
-  return [
-    ...header(c.frrVersion, c.hostname, true),
-    ...interfaceBlocks(c),
+  const router = [
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
     ...c.downlinks.map((d) => ` neighbor ${d.port} interface remote-as external`),
     " !",
     " address-family ipv4 unicast",
-    ...[c.loopback, ...c.networks].map((prefix) => `  network ${prefix}`),
+    ...sortPrefixes([c.loopback, ...c.networks]).map((prefix) => `  network ${prefix}`),
     ...c.downlinks.flatMap((d) => [
       `  neighbor ${d.port} route-map ${SWITCH_ROUTE_MAP_IN} in`,
       `  neighbor ${d.port} route-map ${SWITCH_ROUTE_MAP_OUT} out`,
@@ -153,14 +159,81 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
     " exit-address-family",
     "exit",
     "!",
-    `route-map ${SWITCH_ROUTE_MAP_IN} permit 10`,
-    "exit",
-    "!",
-    `route-map ${SWITCH_ROUTE_MAP_OUT} permit 10`,
-    "exit",
-    "!",
-    "",
-  ].join("\n");
+  ];
+  return layout(frrProfile(c.frrVersion), {
+    header: header(c.frrVersion, c.hostname, true),
+    interfaces: interfaceBlocks(c),
+    router,
+    prefixLists: [],
+    routeMaps: [
+      { name: SWITCH_ROUTE_MAP_IN, lines: [] },
+      { name: SWITCH_ROUTE_MAP_OUT, lines: [] },
+    ],
+  });
+}
+
+/** A `route-map NAME permit 10` block with its lines. */
+interface RouteMapBlock {
+  name: string;
+  lines: string[];
+}
+
+/** The parts of an frr.conf, each already in its own normalised order. */
+interface ConfParts {
+  header: string[];
+  interfaces: string[];
+  router: string[];
+  prefixLists: string[];
+  routeMaps: RouteMapBlock[];
+}
+
+/**
+ * Puts the parts in the release line's order: 8.x lists policy objects after `router
+ * bgp`, route-maps in creation order; 10.x right after the header, route-maps sorted
+ * by name.
+ */
+function layout(profile: FrrProfile, p: ConfParts): string {
+  const maps =
+    profile.policyPosition === "first"
+      ? [...p.routeMaps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      : p.routeMaps;
+  const policy = [
+    ...(p.prefixLists.length > 0 ? [...p.prefixLists, "!"] : []),
+    ...maps.flatMap((m) => [`route-map ${m.name} permit 10`, ...m.lines, "exit", "!"]),
+  ];
+  const body =
+    profile.policyPosition === "first"
+      ? [...policy, ...p.interfaces, ...p.router]
+      : [...p.interfaces, ...p.router, ...policy];
+  return [...p.header, ...body, ""].join("\n");
+}
+
+/**
+ * IPv4 prefixes in the order FRR lists `network` lines (a walk of its prefix tree):
+ * by address bits, a covering prefix before the prefixes inside it.
+ */
+export function sortPrefixes(prefixes: readonly string[]): string[] {
+  const key = (prefix: string): [number, number] => {
+    const [address, length] = prefix.split("/");
+    const value = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+    return [value, Number(length)];
+  };
+  return [...prefixes].sort((a, b) => {
+    const [va, la] = key(a);
+    const [vb, lb] = key(b);
+    const shared = Math.min(la, lb);
+    const mask = shared === 0 ? 0 : 2 ** 32 - 2 ** (32 - shared);
+    const [ma, mb] = [bitsAnd(va, mask), bitsAnd(vb, mask)];
+    if (ma !== mb) {
+      return ma - mb;
+    }
+    return la !== lb ? la - lb : va - vb;
+  });
+}
+
+/** `a & b` for unsigned 32-bit values (JavaScript's `&` is signed). */
+function bitsAnd(a: number, b: number): number {
+  return (a & b) >>> 0;
 }
 
 /** The switch's `interface` blocks (each downlink's RA, the loopback on lo) in FRR's order. */

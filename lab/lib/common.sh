@@ -58,9 +58,22 @@ require_cmds() {
 
 # Debian mirror URL from the machine's apt sources (deb822 first, then
 # one-line format). Never hardcoded.
+# A suite the sources do not list (trixie, sid on a bookworm machine) is served by the
+# same Debian mirror as this machine's own release (VERSION_CODENAME).
 detect_mirror() {
   [[ -n "$LAB_MIRROR" ]] && { echo "$LAB_MIRROR"; return; }
-  local f url=""
+  local suite url=""
+  for suite in "$LAB_SUITE" "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"; do
+    [[ -n "$suite" ]] || continue
+    url="$(mirror_for_suite "$suite")"
+    [[ -n "$url" ]] && break
+  done
+  [[ -n "$url" ]] || die "could not find a Debian mirror for '$LAB_SUITE' in /etc/apt/sources.list{,.d/*.sources}; set LAB_MIRROR"
+  echo "$url"
+}
+
+mirror_for_suite() {
+  local LAB_SUITE=$1 f url=""
   for f in /etc/apt/sources.list.d/*.sources; do
     [[ -r "$f" ]] || continue
     # deb822 stanzas separated by blank lines; pick the one whose Suites has
@@ -81,7 +94,6 @@ detect_mirror() {
   if [[ -z "$url" && -r /etc/apt/sources.list ]]; then
     url="$(awk -v suite="$LAB_SUITE" '$1=="deb" { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i+1)==suite) { print $i; exit } } }' /etc/apt/sources.list)"
   fi
-  [[ -n "$url" ]] || die "could not find a Debian mirror for '$LAB_SUITE' in /etc/apt/sources.list{,.d/*.sources}; set LAB_MIRROR"
   echo "$url"
 }
 

@@ -130,19 +130,39 @@ describe("frr.conf for a plain-FRR switch", () => {
 });
 
 describe("daemons, nspawn settings, host files", () => {
-  it("daemons file carries the seed's options", () => {
-    assert.equal(
-      renderDaemons(DEFAULT_DAEMONS),
+  const daemonsTable: [string, string[]][] = [
+    [
+      "8.4.4",
       [
-        "# FRR daemons, written by frr-nspawn (BgpLoopback). Changing this file restarts FRR.",
-        "bgpd=yes",
-        "vtysh_enable=yes",
         'zebra_options=" -A 127.0.0.1 -s 90000000"',
+        'staticd_options=" -A 127.0.0.1"',
         'bgpd_options=" -A 127.0.0.1"',
-        "",
-      ].join("\n"),
-    );
-  });
+      ],
+    ],
+    [
+      "10.3",
+      [
+        'zebra_options=" -A 127.0.0.1 -s 90000000"',
+        'mgmtd_options=" -A 127.0.0.1"',
+        'staticd_options=" -A 127.0.0.1"',
+        'bgpd_options=" -A 127.0.0.1"',
+      ],
+    ],
+  ];
+  for (const [version, options] of daemonsTable) {
+    it(`daemons file for FRR ${version}: the seed's options, every daemon's VTY on 127.0.0.1`, () => {
+      assert.equal(
+        renderDaemons(DEFAULT_DAEMONS, version),
+        [
+          "# FRR daemons, written by frr-nspawn. Changing this file restarts FRR.",
+          "bgpd=yes",
+          "vtysh_enable=yes",
+          ...options,
+          "",
+        ].join("\n"),
+      );
+    });
+  }
 
   it(".nspawn file: host network, least privilege", () => {
     assert.equal(renderNspawnSettings(DEFAULT_CAPABILITIES), golden("frr.nspawn"));

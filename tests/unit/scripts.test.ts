@@ -55,7 +55,7 @@ const scripts: [string, string][] = [
   ["host unit", renderHostUnitApply("s", NET)],
   ["remove host unit", renderHostUnitRemove("s", "frr")],
   ...targets.flatMap((t): [string, string][] => [
-    [`daemons (${t.kind})`, renderDaemonsApply("s", t, renderDaemons(DEFAULT_DAEMONS))],
+    [`daemons (${t.kind})`, renderDaemonsApply("s", t, renderDaemons(DEFAULT_DAEMONS, "8.4.4"))],
     [`remove daemons (${t.kind})`, renderDaemonsRemove("s", t)],
     [`frr.conf (${t.kind})`, renderFrrConfApply("s", t, renderHostFrrConf(SEED_HOST))],
     [

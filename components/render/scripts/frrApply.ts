@@ -6,6 +6,7 @@
  * (TorCumulus with `cli: "vtysh"`).
  */
 import { command, quote, say, script, warn, writeFile } from "../../shell";
+import { INTERFACE_PLAN_PY } from "./interfacePlan";
 import { FrrTarget, frrEtc, imageNote, inFrrFunctions, waitUntilFunction } from "./lib";
 
 const RELOAD = "/usr/lib/frr/frr-reload.py";
@@ -21,14 +22,45 @@ function label(target: FrrTarget): string {
   return target.kind === "machine" ? `machine ${target.machine}` : "this host";
 }
 
-/** Lines that apply /etc/frr/frr.conf to the running FRR; on failure say `failure`. */
-function reloadLines(failure: string): string[] {
+/**
+ * Lines defining `apply_conf FAILURE`, which applies /etc/frr/frr.conf to the running FRR
+ * on every release line: the interface part first, by hand (interfacePlan.ts), then
+ * `frr-reload.py --reload` for the rest. A reload that exits non-zero counts as applied
+ * only when a following `frr-reload.py --test` finds nothing left to do, and then with
+ * a warning that quotes what FRR refused; otherwise it fails saying FAILURE.
+ */
+function applyConfFunction(): string[] {
   return [
-    `if ! out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
-    `    echo ${quote(`frr-nspawn: ${failure}. frr-reload.py said:`)} >&2`,
+    `interface_plan_py=${quote(INTERFACE_PLAN_PY)}`,
+    "apply_conf() {",
+    "    local failure=$1 plan iface cmd out check",
+    `    plan=$(in_frr vtysh -c 'show running-config' | in_frr python3 -c "$interface_plan_py" /etc/frr/frr.conf)`,
+    "    while IFS=$'\\t' read -r iface cmd; do",
+    '        [ -n "$iface" ] || continue',
+    '        echo "frr-nspawn: $iface: $cmd"',
+    `        if ! out=$(in_frr vtysh -c 'configure terminal' -c "$iface" -c "$cmd" 2>&1) || grep -q '^%' <<<"$out"; then`,
+    '            echo "frr-nspawn: $failure: FRR refused \"$cmd\" on $iface:" >&2',
+    '            echo "$out" >&2',
+    "            return 1",
+    "        fi",
+    '    done <<<"$plan"',
+    `    if out=$(in_frr ${RELOAD} --reload /etc/frr/frr.conf 2>&1); then`,
+    "        return 0",
+    "    fi",
+    `    if ! check=$(in_frr ${RELOAD} --test /etc/frr/frr.conf 2>/dev/null); then`,
+    '        check="(frr-reload.py --test failed too)"',
+    "    fi",
+    '    if [ -z "${check//[[:space:]]/}" ]; then',
+    `        ${warn("warning: frr-reload.py exited non-zero, but the running config matches frr.conf (frr-reload.py --test is empty). What FRR refused:")}`,
+    `        grep -Ev ' (INFO|DEBUG): ' <<<"$out" | grep -Ei '^%|error|fail|refused|not satisfied' >&2 || echo "$out" | tail -n 20 >&2`,
+    "        return 0",
+    "    fi",
+    '    echo "frr-nspawn: $failure. frr-reload.py said:" >&2',
     '    echo "$out" >&2',
-    "    exit 1",
-    "fi",
+    `    ${warn("frr-reload.py --test still finds these differences:")}`,
+    '    echo "$check" >&2',
+    "    return 1",
+    "}",
   ];
 }
 
@@ -103,7 +135,7 @@ export function renderDaemonsRemove(step: string, target: FrrTarget): string {
 
 /**
  * Create/update of the frr.conf step: stage, check with `vtysh --dryrun` where FRR runs,
- * then start FRR (first apply) or replace the file and `frr-reload.py --reload` it.
+ * then start FRR (first apply) or replace the file and apply it (`apply_conf`).
  */
 export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: string): string {
   const etc = frrEtc(target);
@@ -113,6 +145,7 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
     ...imageNote(target),
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
+    ...applyConfFunction(),
     "if ! machine_running; then",
     `    ${warn(`${label(target)} is not running; start it and run again`)}`,
     "    exit 1",
@@ -130,20 +163,21 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
     ...startFrr(),
     "    exit 0",
     "fi",
-    ...reloadLines("frr.conf is in place but not fully applied"),
+    'apply_conf "frr.conf is in place but not fully applied" || exit 1',
     `${say(`frr.conf applied with frr-reload.py`)}`,
   ]);
 }
 
 /**
- * Delete of the frr.conf step: reload a header-only config (removing every BGP and policy
- * line) while FRR runs, then remove the file.
+ * Delete of the frr.conf step: apply a header-only config (removing every interface, BGP
+ * and policy line) while FRR runs, then remove the file.
  */
 export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: string): string {
   const etc = frrEtc(target);
   const file = `${etc}/frr.conf`;
   return script({ step, description: `remove this stack's frr.conf from ${label(target)}` }, [
     ...inFrrFunctions(target),
+    ...applyConfFunction(),
     `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
     "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
     `    rm -f ${quote(file)}`,
@@ -153,7 +187,7 @@ export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: 
     // Written unindented: the heredoc body is the file's content.
     ...writeFile(file, emptyConf, { mode: "0640" }),
     `chown --reference=${quote(etc)} ${quote(file)}`,
-    ...reloadLines("the config could not be removed from the running FRR"),
+    'apply_conf "the config could not be removed from the running FRR" || exit 1',
     `rm -f ${quote(file)}`,
     `${say(`BGP config removed from the running FRR and frr.conf deleted`)}`,
   ]);
