@@ -95,21 +95,9 @@ export interface WriteFileOptions {
  * temporary name beside the target and renamed, so a reader never sees half a file.
  */
 export function writeFile(path: string, content: string, options: WriteFileOptions = {}): string[] {
-  rejectNul(content, `the content for ${path}`);
   rejectNul(path, "a file path");
   const tmp = `${path}.frr-nspawn-tmp`;
-  const delimiter = heredocDelimiter(content);
-  // A heredoc always ends its last line with a newline; `head -c` trims the one we add
-  // when the content has none of its own, so the file is exactly `content`.
-  const sink =
-    content.endsWith("\n") || content === ""
-      ? `cat > ${quote(tmp)}`
-      : `head -c ${Buffer.byteLength(content, "utf8")} > ${quote(tmp)}`;
-  const body =
-    content === ""
-      ? [`: > ${quote(tmp)}`]
-      : [`${sink} <<'${delimiter}'`, ...content.replace(/\n$/, "").split("\n"), delimiter];
-  const lines = [...body];
+  const lines = contentInto(quote(tmp), content, `the content for ${path}`);
   if (options.mode !== undefined) {
     lines.push(command("chmod", options.mode, tmp));
   }
@@ -120,24 +108,151 @@ export function writeFile(path: string, content: string, options: WriteFileOptio
   return lines;
 }
 
+/**
+ * Shell lines that write `content` byte for byte to `target`, which is shell text naming
+ * the file: a {@link quote}d path, or a variable like `"$staged"` holding a name the
+ * script chose (a unique staging file). A quoted heredoc (no expansion) whose delimiter
+ * cannot occur in the content.
+ */
+export function contentInto(target: string, content: string, what = "a file's content"): string[] {
+  rejectNul(content, what);
+  const delimiter = heredocDelimiter(content);
+  // A heredoc always ends its last line with a newline; `head -c` trims the one we add
+  // when the content has none of its own, so the file is exactly `content`.
+  const sink =
+    content.endsWith("\n") || content === ""
+      ? `cat > ${target}`
+      : `head -c ${Buffer.byteLength(content, "utf8")} > ${target}`;
+  return content === ""
+    ? [`: > ${target}`]
+    : [`${sink} <<'${delimiter}'`, ...content.replace(/\n$/, "").split("\n"), delimiter];
+}
+
+/** The host-wide lock that serialises every step changing FRR or machines on one host. */
+export const HOST_LOCK = "/run/frr-nspawn.lock";
+
+/** How long a step waits for {@link HOST_LOCK} before it gives up (below the step timeout). */
+export const HOST_LOCK_WAIT_SECONDS = 600;
+
 /** What a script is for: shown in its header and in its failure message. */
 export interface ScriptOptions {
-  /** A short name for the step, e.g. `bgp-frr-conf`; appears in failure messages. */
+  /** A short name for the step, e.g. `bgp-frr-conf`; appears in its header. */
   step: string;
   /** One line saying what the script does. */
   description: string;
+  /**
+   * Take the host-wide lock before anything else, so that two runs (two stacks, two
+   * people) never change FRR or machines on one host at once. `true` is {@link HOST_LOCK};
+   * a path is for tests.
+   * @default false
+   */
+  lock?: boolean | { path: string; waitSeconds?: number };
+  /** Lines the exit handler runs when the script fails, before the summary line. */
+  onFailure?: readonly string[];
 }
 
 /**
- * Frames script lines: bash strict mode and a trap that names the step, the line and the
- * command that failed, so a failed `pulumi up` says where it stopped.
+ * Text for a comment line: printable ASCII kept, everything else (newlines, CR, unicode
+ * line separators, escapes) written as `\uXXXX`, so no value can end the comment.
+ */
+export function commentText(value: string): string {
+  return value.replace(/[^\x20-\x7e]/gu, (c) =>
+    [...c].map((u) => `\\u${u.codePointAt(0)!.toString(16).padStart(4, "0")}`).join(""),
+  );
+}
+
+/** Longest failing command the ERR trap prints. */
+export const TRAP_COMMAND_CHARS = 120;
+
+/**
+ * Error reporting every script shares. The script's stderr is copied to a temporary log
+ * as it streams (a `tee`), so that when the script fails, its exit handler can end the
+ * output with ONE line: `frr-nspawn: <$0>: <cause>`, where `$0` is what
+ * {@link forLoginShell} names the run (`<step> on <host>`) and the cause is the last line
+ * the failing command (or the script's own message) wrote. The ERR trap prints the line
+ * number and the failing command's first line, cut to {@link TRAP_COMMAND_CHARS}
+ * characters: never a heredoc body.
+ */
+function failureReporting(onFailure: readonly string[]): string[] {
+  return [
+    "frr_nspawn_log=$(mktemp /tmp/frr-nspawn-stderr.XXXXXX 2>/dev/null) || frr_nspawn_log=",
+    "frr_nspawn_tee=",
+    "frr_nspawn_err=",
+    "exec 3>&2",
+    'if [ -n "$frr_nspawn_log" ]; then',
+    '    exec 2> >(tee -a "$frr_nspawn_log" >&3)',
+    "    frr_nspawn_tee=$!",
+    "fi",
+    "frr_nspawn_on_err() {",
+    "    local rc=$1 line=$2 cmd=${3%%$'\\n'*}",
+    `    if [ "\${#cmd}" -gt ${TRAP_COMMAND_CHARS} ]; then cmd="\${cmd:0:${TRAP_COMMAND_CHARS - 3}}..."; fi`,
+    '    frr_nspawn_err="line $line: $cmd (exit $rc)"',
+    '    echo "frr-nspawn: $frr_nspawn_err" >&2',
+    "}",
+    "frr_nspawn_on_exit() {",
+    "    local rc=$? cause=",
+    "    trap - EXIT ERR TERM",
+    "    set +eu",
+    '    if [ "$rc" -ne 0 ]; then',
+    ...onFailure.map((line) => `        ${line}`),
+    "        :",
+    "    fi",
+    '    if [ -n "$frr_nspawn_tee" ]; then',
+    "        exec 2>&3",
+    '        wait "$frr_nspawn_tee" 2>/dev/null',
+    "    fi",
+    '    if [ "$rc" -ne 0 ]; then',
+    '        if [ -n "$frr_nspawn_log" ]; then',
+    `            cause=$(grep -av -e '^frr-nspawn: line [0-9]*: ' -e '^[[:space:]]*$' -e '^+' "$frr_nspawn_log" | tail -n 1)`,
+    "        fi",
+    "        cause=${cause#frr-nspawn: }",
+    '        if [ -z "$cause" ]; then cause=${frr_nspawn_err:-failed (exit $rc)}; fi',
+    '        echo "frr-nspawn: $0: ${cause:0:400}" >&2',
+    "    fi",
+    '    if [ -n "$frr_nspawn_log" ]; then rm -f "$frr_nspawn_log"; fi',
+    '    exit "$rc"',
+    "}",
+    `trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR`,
+    "trap frr_nspawn_on_exit EXIT",
+    `trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM`,
+  ];
+}
+
+/**
+ * Lines taking the host-wide lock on fd 8: wait at most `waitSeconds`, then fail naming
+ * who holds it (each holder writes `$0`, its pid and since when into the lock file).
+ */
+export function hostLock(path = HOST_LOCK, waitSeconds = HOST_LOCK_WAIT_SECONDS): string[] {
+  const p = quote(path);
+  return [
+    `exec 8>>${p}`,
+    `if ! flock --wait ${Math.floor(waitSeconds)} 8; then`,
+    `    echo "frr-nspawn: waited ${Math.floor(waitSeconds)}s for ${path.replace(/[^A-Za-z0-9_./-]/g, "_")}, held by $(head -c 300 ${p} 2>/dev/null | tr -d '\n' || true)" >&2`,
+    "    exit 1",
+    "fi",
+    `printf '%s\n' "$0 (pid $$, since $(date -u +%Y-%m-%dT%H:%M:%SZ))" > ${p}`,
+  ];
+}
+
+/**
+ * Frames script lines: a header whose text cannot end the comment, bash strict mode,
+ * failure reporting (see {@link failureReporting}) and, for steps that change FRR or
+ * machines, the host-wide lock.
  */
 export function script(options: ScriptOptions, lines: readonly string[]): string {
   rejectNul(options.step, "a step name");
+  rejectNul(options.description, "a step description");
+  const lock =
+    options.lock === undefined || options.lock === false
+      ? []
+      : options.lock === true
+        ? hostLock()
+        : hostLock(options.lock.path, options.lock.waitSeconds);
   return [
-    `# frr-nspawn: ${options.step}: ${options.description.replace(/\n/g, " ")}`,
+    `# frr-nspawn: ${commentText(options.step)}: ${commentText(options.description)}`,
     "set -euo pipefail",
-    `trap 'echo "frr-nspawn: step ${options.step.replace(/[^A-Za-z0-9_.-]/g, "_")} failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR`,
+    ...failureReporting(options.onFailure ?? []),
+    ...lock,
     ...lines,
     "",
   ].join("\n");
@@ -151,7 +266,7 @@ export function script(options: ScriptOptions, lines: readonly string[]): string
  */
 export function forLoginShell(
   bashScript: string,
-  options: { sudo?: boolean; name?: string; timeoutSeconds?: number } = {},
+  options: { sudo?: boolean; name?: string; host?: string; timeoutSeconds?: number } = {},
 ): string {
   rejectNul(bashScript, "a script");
   const delimiter = heredocDelimiter(bashScript, "FRR_NSPAWN_SCRIPT");
@@ -162,7 +277,10 @@ export function forLoginShell(
       ? ""
       : `timeout --kill-after=30 ${Math.floor(options.timeoutSeconds)} `;
   const runner = `${options.sudo ? "sudo -n " : ""}${limit}bash -c`;
-  const argv0 = quote(options.name ?? "frr-nspawn");
+  // The script's $0, which its failure line names: `<step> on <host>`.
+  const argv0 = quote(
+    `${options.name ?? "frr-nspawn"}${options.host === undefined ? "" : ` on ${options.host}`}`,
+  );
   // $(cat <<'X' … X) drops trailing newlines only, which a script does not need.
   return `${runner} "$(cat <<'${delimiter}'\n${bashScript.replace(/\n+$/, "")}\n${delimiter}\n)" ${argv0}\n`;
 }

@@ -30,7 +30,7 @@ import {
   tarExtension,
 } from "../../components/render/scripts/machine";
 import { renderNcluApply, renderNcluRemove } from "../../components/render/scripts/tor";
-import { forLoginShell } from "../../components/shell";
+import { forLoginShell, HOST_LOCK } from "../../components/shell";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
 
 const SHA = "d".repeat(64);
@@ -72,7 +72,12 @@ describe("step scripts", () => {
     it(`${title}: bash parses it, and it starts in strict mode`, () => {
       const r = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
-      assert.match(text, /^# frr-nspawn: s: .+\nset -euo pipefail\ntrap '/);
+      assert.match(text, /^# frr-nspawn: s: .+\nset -euo pipefail\nfrr_nspawn_log=/);
+    });
+    // Steps that change FRR or machines take the host lock; downloads and checks do not.
+    const locks = !/^(fetch|verify|remove tar|nclu|remove nclu)$/.test(title);
+    it(`${title}: ${locks ? "takes" : "does not take"} the host lock`, () => {
+      assert.equal(text.includes(`exec 8>>${HOST_LOCK}\nif ! flock --wait 600 8; then`), locks);
     });
     it(`${title}: the login-shell wrapper parses under sh`, () => {
       const r = spawnSync("sh", ["-n"], {
@@ -105,11 +110,15 @@ describe("step scripts", () => {
 
   it("frr.conf is checked by vtysh --dryrun, rejected lines included, before it replaces the running file", () => {
     const text = renderFrrConfApply("s", { kind: "machine", machine: "frr" }, "x\n");
-    const check = text.indexOf("in_frr vtysh --dryrun -f /etc/frr/frr.conf.frr-nspawn-new");
-    const replace = text.indexOf(
-      "mv -f /var/lib/machines/frr/etc/frr/frr.conf.frr-nspawn-new /var/lib/machines/frr/etc/frr/frr.conf",
+    const stage = text.indexOf(
+      "staged=$(mktemp /var/lib/machines/frr/etc/frr/frr.conf.frr-nspawn-new.XXXXXX)",
     );
-    assert.ok(check > 0 && replace > check);
+    const check = text.indexOf('in_frr vtysh --dryrun -f "/etc/frr/${staged##*/}"');
+    const replace = text.indexOf('mv -f "$staged" /var/lib/machines/frr/etc/frr/frr.conf');
+    assert.ok(
+      stage > 0 && check > stage && replace > check,
+      JSON.stringify([stage, check, replace]),
+    );
     assert.ok(text.includes("grep -Eq '^line [0-9]+: %'"));
   });
 

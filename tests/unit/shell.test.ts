@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,10 +7,13 @@ import fc from "fast-check";
 
 import {
   command,
+  commentText,
   forLoginShell,
   heredocDelimiter,
+  hostLock,
   quote,
   script,
+  warn,
   writeFile,
 } from "../../components/shell";
 
@@ -208,28 +211,163 @@ describe("shell.writeFile", () => {
 });
 
 describe("shell.script and forLoginShell", () => {
-  it("frames a script with strict mode and a named failure trap", () => {
+  it("frames a script: an escaped header, strict mode, then the failure handlers", () => {
+    const text = script({ step: "demo", description: "says hello" }, ["echo hello"]);
+    const lines = text.split("\n");
+    assert.deepEqual(lines.slice(0, 2), ["# frr-nspawn: demo: says hello", "set -euo pipefail"]);
+    assert.deepEqual(lines.slice(-2), ["echo hello", ""]);
+    assert.ok(lines.includes(`trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR`));
+    assert.ok(lines.includes("trap frr_nspawn_on_exit EXIT"));
+  });
+
+  // A name or description with a line break used to end the header comment: the next
+  // line ran as a command, before strict mode, as root.
+  for (const [what, value] of [
+    ["LF", "x\nreboot"],
+    ["CR LF", "x\r\nreboot"],
+    ["CR", "x\rreboot"],
+    ["VT/FF", "x\u000b\u000creboot"],
+    ["NEL", "x\u0085reboot"],
+    ["LS/PS", "x\u2028reboot\u2029"],
+    ["ESC", "x\u001b[2Jreboot"],
+  ] as const) {
+    it(`a ${what} in the step or description stays inside the header comment`, () => {
+      const text = script({ step: value, description: value }, ["true"]);
+      const header = text.split("\n")[0];
+      assert.match(header, /^# frr-nspawn: [\x20-\x7e]+$/);
+      assert.equal(text.split("\n")[1], "set -euo pipefail");
+      assert.equal(commentText(value).includes("reboot"), true);
+      const result = spawnSync("/bin/bash", ["-c", text.replace(/^true$/m, "echo ran")]);
+      assert.equal(result.stdout.toString(), "ran\n");
+      assert.equal(result.status, 0);
+    });
+  }
+
+  /** Runs `text` as forLoginShell would name it and returns status and stderr lines. */
+  /** The 1-based line of `text` that is exactly `line`. */
+  function lineOf(text: string, line: string): number {
+    return text.split("\n").indexOf(line) + 1;
+  }
+
+  function fail(text: string): { status: number | null; stdout: string; stderr: string[] } {
+    const result = spawnSync("/bin/bash", ["-c", text, "h1-bgp-frr-conf on 192.0.2.10"]);
+    return {
+      status: result.status,
+      stdout: result.stdout.toString(),
+      stderr: result.stderr.toString().trimEnd().split("\n"),
+    };
+  }
+
+  it("a failing command: the trap names its line; the last line names step, host and cause", () => {
+    const text = script({ step: "demo", description: "fails" }, ["true", "false", "echo never"]);
+    const r = fail(text);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(r.stderr, [
+      `frr-nspawn: line ${lineOf(text, "false")}: false (exit 1)`,
+      `frr-nspawn: h1-bgp-frr-conf on 192.0.2.10: line ${lineOf(text, "false")}: false (exit 1)`,
+    ]);
+  });
+
+  it("the cause is the failing command's own message (a real failure: mkdir under /proc)", () => {
+    const text = script({ step: "demo", description: "fails" }, ["mkdir /proc/frr-nspawn-x"]);
+    const r = fail(text);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.length, 3);
     assert.equal(
-      script({ step: "demo", description: "says hello" }, ["echo hello"]),
-      [
-        "# frr-nspawn: demo: says hello",
-        "set -euo pipefail",
-        `trap 'echo "frr-nspawn: step demo failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR`,
-        "echo hello",
-        "",
-      ].join("\n"),
+      r.stderr[1],
+      `frr-nspawn: line ${lineOf(text, "mkdir /proc/frr-nspawn-x")}: mkdir /proc/frr-nspawn-x (exit 1)`,
+    );
+    assert.match(
+      r.stderr[2],
+      /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: mkdir: cannot create directory .\/proc\/frr-nspawn-x.: No such file or directory$/,
     );
   });
 
-  it("a failing script names its step and the failed command", () => {
-    const text = script({ step: "demo", description: "fails" }, ["true", "false", "echo never"]);
-    const result = spawnSync("/bin/bash", ["-c", text]);
-    assert.equal(result.status, 1);
-    assert.equal(result.stdout.toString(), "");
+  it("a failing heredoc: the trap prints the command's first line only, never the body", () => {
+    const body = ["SECRET-BODY-LINE", "x".repeat(300)].join("\n");
+    const lines = writeFile("/proc/frr-nspawn-x/y", `${body}\n`);
+    const text = script({ step: "demo", description: "fails" }, lines);
+    const r = fail(text);
+    assert.equal(r.status, 1);
+    assert.ok(!r.stderr.join("\n").includes("SECRET-BODY-LINE"), r.stderr.join("\n"));
+    assert.equal(lineOf(text, lines[0]), 42);
     assert.match(
-      result.stderr.toString(),
-      /frr-nspawn: step demo failed \(exit 1\) at line 5: false/,
+      r.stderr.at(-2)!,
+      /^frr-nspawn: line 42: cat > \/proc\/frr-nspawn-x\/y\.frr-nspawn-tmp <<'FRR_NSPAWN_EOF' \(exit 1\)$/,
     );
+    assert.match(
+      r.stderr.at(-1)!,
+      /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: .*No such file or directory$/,
+    );
+  });
+
+  it("a long failing command is cut to 120 characters", () => {
+    const long = `test ${"a".repeat(300)} = b`;
+    const text = script({ step: "demo", description: "fails" }, [long]);
+    const r = fail(text);
+    const trap = r.stderr.at(-2)!;
+    assert.equal(trap, `frr-nspawn: line ${lineOf(text, long)}: ${long.slice(0, 117)}... (exit 1)`);
+  });
+
+  it("a script's own message before `exit 1` is the cause, said once", () => {
+    const r = fail(
+      script({ step: "demo", description: "fails" }, [warn("/etc/frr is read-only"), "exit 1"]),
+    );
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stderr, [
+      "frr-nspawn: /etc/frr is read-only",
+      "frr-nspawn: h1-bgp-frr-conf on 192.0.2.10: /etc/frr is read-only",
+    ]);
+  });
+
+  it("success prints nothing extra and leaves no log behind", () => {
+    const before = fs.readdirSync("/tmp").filter((f) => f.startsWith("frr-nspawn-stderr.")).length;
+    const r = fail(script({ step: "demo", description: "ok" }, ["echo fine >&2"]));
+    assert.equal(r.status, 0);
+    assert.deepEqual(r.stderr, ["fine"]);
+    const after = fs.readdirSync("/tmp").filter((f) => f.startsWith("frr-nspawn-stderr.")).length;
+    assert.equal(after, before);
+  });
+
+  it("onFailure lines run only when the script fails", () => {
+    const onFailure = ["echo cleaned"];
+    assert.equal(fail(script({ step: "d", description: "ok", onFailure }, ["true"])).stdout, "");
+    assert.equal(
+      fail(script({ step: "d", description: "no", onFailure }, ["false"])).stdout,
+      "cleaned\n",
+    );
+  });
+
+  it("the host lock: a second run waits, then fails naming who holds it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-lock-"));
+    const lock = { path: path.join(dir, "lock"), waitSeconds: 1 };
+    const holder = spawn("/bin/bash", [
+      "-c",
+      script({ step: "a", description: "holds" }, ["echo held", "sleep 5"]).replace(
+        "set -euo pipefail",
+        () => ["set -euo pipefail", ...hostLock(lock.path, 1)].join("\n"),
+      ),
+      "m1-start on 192.0.2.10",
+    ]);
+    return new Promise<void>((resolve, reject) => {
+      holder.stdout.once("data", () => {
+        try {
+          const r = fail(script({ step: "b", description: "waits", lock }, ["echo never"]));
+          assert.equal(r.status, 1);
+          assert.equal(r.stdout, "");
+          assert.match(
+            r.stderr.at(-1)!,
+            /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: waited 1s for \/tmp\/frr-nspawn-lock-\w+\/lock, held by m1-start on 192\.0\.2\.10 \(pid [0-9]+, since [0-9T:Z-]+\)$/,
+          );
+          holder.kill();
+          resolve();
+        } catch (e) {
+          holder.kill();
+          reject(e);
+        }
+      });
+    });
   });
 
   for (const shell of SHELLS) {

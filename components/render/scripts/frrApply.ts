@@ -5,7 +5,7 @@
  * restarts FRR. Used for FRR in a machine (BgpLoopback) and on a plain-FRR switch
  * (TorCumulus with `cli: "vtysh"`).
  */
-import { command, quote, say, script, warn, writeFile } from "../../shell";
+import { command, contentInto, quote, say, script, warn, writeFile } from "../../shell";
 import { INTERFACE_PLAN_PY } from "./interfacePlan";
 import { FrrTarget, frrEtc, imageNote, inFrrFunctions, waitUntilFunction } from "./lib";
 
@@ -64,16 +64,36 @@ function applyConfFunction(): string[] {
   ];
 }
 
-/** Lines that write `content` as `<etc>/<file>.frr-nspawn-new`, owned like /etc/frr. */
+/**
+ * The prefix of a staged file: each run stages under its own name (`mktemp`), so two runs
+ * on one host never publish each other's file.
+ */
+function stagedPrefix(etc: string, file: string): string {
+  return `${etc}/${file}.frr-nspawn-new.`;
+}
+
+/** Removes what a failed or killed run left staged (under the host lock: no run is active). */
+function removeStaged(etc: string, file: string): string {
+  return `rm -f ${quote(stagedPrefix(etc, file))}*`;
+}
+
+/** Failure cleanup: the staged file, if this run made one. */
+const REMOVE_STAGED = ['if [ -n "${staged:-}" ]; then rm -f "$staged"; fi'];
+
+/**
+ * Lines that write `content` to a new unique file `<etc>/<file>.frr-nspawn-new.XXXXXX`,
+ * owned like /etc/frr, whose path is then in `$staged`.
+ */
 function stage(etc: string, file: string, content: string): string[] {
-  const staged = `${etc}/${file}.frr-nspawn-new`;
   return [
     `if [ ! -d ${quote(etc)} ]; then`,
     `    ${warn(`${etc} does not exist: is FRR installed there?`)}`,
     "    exit 1",
     "fi",
-    ...writeFile(staged, content, { mode: "0640" }),
-    `chown --reference=${quote(etc)} ${quote(staged)}`,
+    `staged=$(mktemp ${quote(`${stagedPrefix(etc, file)}XXXXXX`)})`,
+    ...contentInto('"$staged"', content),
+    'chmod 0640 "$staged"',
+    `chown --reference=${quote(etc)} "$staged"`,
   ];
 }
 
@@ -89,9 +109,9 @@ function startFrr(): string[] {
 export function renderDaemonsApply(step: string, target: FrrTarget, daemons: string): string {
   const etc = frrEtc(target);
   const file = `${etc}/daemons`;
-  const staged = `${file}.frr-nspawn-new`;
   const backup = `${file}.frr-nspawn-orig`;
-  return script({ step, description: `FRR daemons file on ${label(target)}` }, [
+  const description = `FRR daemons file on ${label(target)}`;
+  return script({ step, description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
@@ -99,12 +119,12 @@ export function renderDaemonsApply(step: string, target: FrrTarget, daemons: str
     `if [ -e ${quote(file)} ] && [ ! -e ${quote(backup)} ]; then`,
     `    ${command("cp", "-p", file, backup)}`,
     "fi",
-    `if cmp -s ${quote(staged)} ${quote(file)}; then`,
-    `    rm -f ${quote(staged)}`,
+    `if cmp -s "$staged" ${quote(file)}; then`,
+    '    rm -f "$staged"',
     `    ${say(`daemons file unchanged`)}`,
     "    exit 0",
     "fi",
-    command("mv", "-f", staged, file),
+    `mv -f "$staged" ${quote(file)}`,
     "if machine_running && in_frr systemctl is-active --quiet frr; then",
     `    ${say(`daemons file changed: restarting FRR`)}`,
     "    in_frr systemctl restart frr",
@@ -118,10 +138,11 @@ export function renderDaemonsRemove(step: string, target: FrrTarget): string {
   const etc = frrEtc(target);
   const file = `${etc}/daemons`;
   const backup = `${file}.frr-nspawn-orig`;
-  return script({ step, description: `restore FRR's original daemons file on ${label(target)}` }, [
+  const description = `restore FRR's original daemons file on ${label(target)}`;
+  return script({ step, description, lock: true }, [
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
-    `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
+    removeStaged(etc, "daemons"),
     `if [ ! -e ${quote(backup)} ]; then`,
     `    ${say(`no saved daemons file to restore; leaving it as it is`)}`,
     "    exit 0",
@@ -140,8 +161,8 @@ export function renderDaemonsRemove(step: string, target: FrrTarget): string {
 export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: string): string {
   const etc = frrEtc(target);
   const file = `${etc}/frr.conf`;
-  const staged = `${file}.frr-nspawn-new`;
-  return script({ step, description: `frr.conf on ${label(target)}, checked, then applied` }, [
+  const description = `frr.conf on ${label(target)}, checked, then applied`;
+  return script({ step, description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
@@ -151,13 +172,15 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
     "    exit 1",
     "fi",
     ...stage(etc, "frr.conf", frrConf),
-    `if ! check=$(in_frr vtysh --dryrun -f /etc/frr/frr.conf.frr-nspawn-new 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
-    `    rm -f ${quote(staged)}`,
-    `    ${warn(`vtysh --dryrun rejected the new frr.conf; the running config is untouched:`)}`,
+    // The same file seen from where FRR runs: /etc/frr/<its unique name>.
+    `if ! check=$(in_frr vtysh --dryrun -f "/etc/frr/\${staged##*/}" 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
+    '    rm -f "$staged"',
+    // Only what this run did is claimed: its file was not published or applied.
+    `    ${warn(`vtysh --dryrun rejected the new frr.conf, so it was not put in place or applied:`)}`,
     '    echo "$check" >&2',
     "    exit 1",
     "fi",
-    command("mv", "-f", staged, file),
+    `mv -f "$staged" ${quote(file)}`,
     "if ! in_frr systemctl is-active --quiet frr; then",
     `    ${say(`starting FRR with the new frr.conf`)}`,
     ...startFrr(),
@@ -175,10 +198,11 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
 export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: string): string {
   const etc = frrEtc(target);
   const file = `${etc}/frr.conf`;
-  return script({ step, description: `remove this stack's frr.conf from ${label(target)}` }, [
+  const description = `remove this stack's frr.conf from ${label(target)}`;
+  return script({ step, description, lock: true }, [
     ...inFrrFunctions(target),
     ...applyConfFunction(),
-    `rm -f ${quote(`${file}.frr-nspawn-new`)}`,
+    removeStaged(etc, "frr.conf"),
     "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
     `    rm -f ${quote(file)}`,
     `    ${say(`FRR is not running; frr.conf removed`)}`,

@@ -22,7 +22,7 @@ function savedSysctlPath(machine: string): string {
 export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
   const saved = savedSysctlPath(c.machine);
   const file = sysctlPath(c.machine);
-  return script({ step, description: `IPv6 sysctls for BGP unnumbered in ${file}` }, [
+  return script({ step, lock: true, description: `IPv6 sysctls for BGP unnumbered in ${file}` }, [
     command("mkdir", "-p", machineStateDir(c.machine)),
     `if [ ! -e ${quote(saved)} ]; then`,
     `    for key in ${sysctlKeys(c).map(quote).join(" ")}; do`,
@@ -39,7 +39,11 @@ export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
 export function renderSysctlRemove(step: string, machine: string): string {
   const saved = savedSysctlPath(machine);
   return script(
-    { step, description: `remove ${sysctlPath(machine)} and restore the previous values` },
+    {
+      step,
+      lock: true,
+      description: `remove ${sysctlPath(machine)} and restore the previous values`,
+    },
     [
       command("rm", "-f", sysctlPath(machine)),
       `if [ -e ${quote(saved)} ]; then`,
@@ -62,6 +66,7 @@ export function renderHostUnitApply(step: string, c: HostNetworkConfig): string 
   return script(
     {
       step,
+      lock: true,
       description: `host unit ${hostUnitName(c.machine)}: uplinks up, loopback ${c.loopback} on lo`,
     },
     [
@@ -87,7 +92,7 @@ export function renderHostUnitRemove(step: string, machine: string): string {
   const unit = quote(hostUnitName(machine));
   const path = hostUnitPath(machine);
   return script(
-    { step, description: `remove host unit ${hostUnitName(machine)} and its loopback` },
+    { step, lock: true, description: `remove host unit ${hostUnitName(machine)} and its loopback` },
     [
       `if [ -e ${quote(path)} ]; then`,
       `    systemctl disable --now ${unit} || true`,

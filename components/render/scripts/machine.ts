@@ -89,7 +89,7 @@ function stopMachineFunction(machine: string): string[] {
 export function renderImport(step: string, machine: string, tar: string, sha256: string): string {
   const m = quote(machine);
   const marker = markerPath(machine);
-  return script({ step, description: `import ${tar} as machine image ${machine}` }, [
+  return script({ step, lock: true, description: `import ${tar} as machine image ${machine}` }, [
     ...stopMachineFunction(machine),
     `if machinectl image-status ${m} >/dev/null 2>&1; then`,
     `    if [ "$(cat ${quote(marker)} 2>/dev/null)" = ${quote(sha256)} ]; then`,
@@ -114,7 +114,7 @@ export function renderImport(step: string, machine: string, tar: string, sha256:
 export function renderRemoveImage(step: string, machine: string): string {
   const m = quote(machine);
   const marker = markerPath(machine);
-  return script({ step, description: `remove machine image ${machine}` }, [
+  return script({ step, lock: true, description: `remove machine image ${machine}` }, [
     ...stopMachineFunction(machine),
     `if [ ! -e ${quote(marker)} ]; then`,
     `    ${say(`image ${machine} was not imported by frr-nspawn; leaving it`)}`,
@@ -148,7 +148,7 @@ export function renderSettings(
   const other = mode === "nspawn-file" ? unitOverridePath(machine) : nspawnSettingsPath(machine);
   const content =
     mode === "nspawn-file" ? renderNspawnSettings(capabilities) : renderUnitOverride();
-  return script({ step, description: `${mode} settings for machine ${machine}` }, [
+  return script({ step, lock: true, description: `${mode} settings for machine ${machine}` }, [
     command("mkdir", "-p", "/etc/systemd/nspawn", unitOverrideDir(machine)),
     // Missing files read as empty: a first run is a change too.
     `before=$(cat ${quote(file)} ${quote(other)} 2>/dev/null | sha256sum || true)`,
@@ -166,7 +166,7 @@ export function renderSettings(
 
 /** Delete of the settings step. */
 export function renderRemoveSettings(step: string, machine: string): string {
-  return script({ step, description: `remove the settings of machine ${machine}` }, [
+  return script({ step, lock: true, description: `remove the settings of machine ${machine}` }, [
     command("rm", "-f", nspawnSettingsPath(machine), unitOverridePath(machine)),
     `rmdir ${quote(unitOverrideDir(machine))} 2>/dev/null || true`,
     // Created by the settings step; an empty one goes too.
@@ -178,7 +178,7 @@ export function renderRemoveSettings(step: string, machine: string): string {
 /** Enable (start at boot), start, and wait until the machine's own systemd is up. */
 export function renderStart(step: string, machine: string, timeoutSeconds: number): string {
   const m = quote(machine);
-  return script({ step, description: `enable and start machine ${machine}` }, [
+  return script({ step, lock: true, description: `enable and start machine ${machine}` }, [
     ...inFrrFunctions({ kind: "machine", machine }),
     ...waitUntilFunction(),
     "booted() {",
@@ -201,7 +201,7 @@ export function renderStart(step: string, machine: string, timeoutSeconds: numbe
 
 /** Delete of the start step: disable, power off (bounded), terminate if it hangs. */
 export function renderStop(step: string, machine: string): string {
-  return script({ step, description: `stop and disable machine ${machine}` }, [
+  return script({ step, lock: true, description: `stop and disable machine ${machine}` }, [
     ...stopMachineFunction(machine),
     `machinectl disable ${quote(machine)} 2>/dev/null || true`,
     "stop_machine",

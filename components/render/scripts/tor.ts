@@ -14,12 +14,13 @@ export function ncluStatePath(id: string): string {
   return `${STATE_DIR}/nclu/${id}.undo`;
 }
 
+/** Whatever fails, leave nothing pending for the next writer (run by the exit handler). */
+const ABORT_ON_FAILURE = ["command net abort >/dev/null 2>&1 || true"];
+
 function preamble(): string[] {
   return [
     `exec 9>${quote(NCLU_LOCK)}`,
     `if ! flock --wait 600 9; then ${warn(`another NCLU writer held ${NCLU_LOCK} for 10 minutes`)}; exit 1; fi`,
-    // Whatever fails, leave nothing pending for the next writer.
-    "trap 'rc=$?; if [ \"$rc\" -ne 0 ]; then net abort >/dev/null 2>&1 || true; fi' EXIT",
     "net() {",
     "    local out",
     '    if ! out=$(command net "$@" 2>&1) || grep -q "ERROR" <<<"$out"; then',
@@ -60,7 +61,7 @@ export function renderNcluApply(
   const state = ncluStatePath(id);
   const undo = `${ncluDelLines(c).join("\n")}\n`;
   const stale = `${state}.stale`;
-  return script({ step, description: "switch config with NCLU" }, [
+  return script({ step, description: "switch config with NCLU", onFailure: ABORT_ON_FAILURE }, [
     ...preamble(),
     command("mkdir", "-p", `${STATE_DIR}/nclu`),
     ...writeFile(`${state}.new`, undo),
@@ -82,10 +83,17 @@ export function renderNcluRemove(
   c: CumulusConfig,
   description: string,
 ): string {
-  return script({ step, description: "remove this stack's switch config with NCLU" }, [
-    ...preamble(),
-    ...ncluDelLines(c),
-    `commit ${quote(description)}`,
-    command("rm", "-f", ncluStatePath(id)),
-  ]);
+  return script(
+    {
+      step,
+      description: "remove this stack's switch config with NCLU",
+      onFailure: ABORT_ON_FAILURE,
+    },
+    [
+      ...preamble(),
+      ...ncluDelLines(c),
+      `commit ${quote(description)}`,
+      command("rm", "-f", ncluStatePath(id)),
+    ],
+  );
 }
