@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Connection, providerConnection, sudoOf } from "./connection";
+import { checkedConnection, Connection, gatedTarget } from "./connection";
 import { NspawnMachine } from "./nspawnMachine";
 import { renderDaemons } from "./render/daemons";
 import { renderEmptyFrrConf, renderHostFrrConf } from "./render/frrConf";
@@ -17,7 +17,7 @@ import {
   renderSysctlRemove,
 } from "./render/scripts/hostNet";
 import { FrrTarget } from "./render/scripts/lib";
-import { resolveValidated } from "./resolve";
+import { checkConstruction, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
 import { InputError, Problem } from "./validate/problems";
@@ -44,6 +44,23 @@ function machineOf(subject: string, args: BgpLoopbackArgs): NspawnMachine | unde
   }
   return args.machine;
 }
+
+/** Every key of {@link BgpLoopbackArgs} (the compiler keeps this list complete). */
+const BGP_LOOPBACK_KEYS = {
+  connection: true,
+  machine: true,
+  machineName: true,
+  loopback: true,
+  asn: true,
+  routerId: true,
+  interfaces: true,
+  peerGroup: true,
+  networks: true,
+  frrVersion: true,
+  hostname: true,
+  zebraOptions: true,
+  bgpdOptions: true,
+} as const satisfies Record<keyof BgpLoopbackArgs, true>;
 
 /** Arguments of {@link BgpLoopback}. */
 export interface BgpLoopbackArgs {
@@ -140,7 +157,12 @@ export class BgpLoopback extends pulumi.ComponentResource {
   public readonly loopback: pulumi.Output<string>;
 
   constructor(name: string, args: BgpLoopbackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("frr-nspawn:index:BgpLoopback", name, {}, opts);
+    super(
+      "frr-nspawn:index:BgpLoopback",
+      checkConstruction("BgpLoopback", name, args, BGP_LOOPBACK_KEYS),
+      {},
+      opts,
+    );
     const subject = `BgpLoopback "${name}"`;
     const machine = machineOf(subject, args);
     const config = resolveValidated(
@@ -153,17 +175,15 @@ export class BgpLoopback extends pulumi.ComponentResource {
         interfaces: args.interfaces,
         peerGroup: args.peerGroup,
         networks: args.networks,
-        frrVersion: args.frrVersion ?? machine?.frrVersion,
+        // Only an absent frrVersion defaults: null is refused like any other bad value.
+        frrVersion: args.frrVersion !== undefined ? args.frrVersion : machine?.frrVersion,
         hostname: args.hostname,
         zebraOptions: args.zebraOptions,
         bgpdOptions: args.bgpdOptions,
       },
       validateBgpLoopback,
     );
-    const target: RemoteTarget = {
-      connection: providerConnection(args.connection),
-      sudo: sudoOf(args.connection),
-    };
+    const target: RemoteTarget = gatedTarget(checkedConnection(subject, args.connection), config);
     const net = config.apply((c): HostNetworkConfig => ({
       machine: c.machine,
       loopback: c.frr.loopback,

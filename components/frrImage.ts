@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Connection, providerConnection, sudoOf } from "./connection";
+import { checkedConnection, Connection, gatedTarget } from "./connection";
 import {
   ImageRecipe,
   parseImageResult,
@@ -8,9 +8,10 @@ import {
   renderImageRemoveScript,
 } from "./render/image";
 import { Compression, Distribution, FrrPackageSource } from "./enums";
-import { requirePlain, resolveValidated } from "./resolve";
+import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
 import { localStep, remoteStep, StepScripts } from "./steps";
 import { validateFrrImage } from "./validate/frrImage";
+import { InputError, show } from "./validate/problems";
 
 /** Where FRR comes from: the distribution's own package, or FRR's apt repository. */
 export interface FrrSource {
@@ -29,6 +30,21 @@ export interface FrrSource {
   /** URL of the repository's signing key, installed with `signed-by` (frrouting only; required). */
   keyUrl?: pulumi.Input<string>;
 }
+
+/** Every key of {@link FrrImageArgs} (the compiler keeps this list complete). */
+const FRR_IMAGE_KEYS = {
+  builder: true,
+  localSudo: true,
+  suite: true,
+  distribution: true,
+  mirror: true,
+  arch: true,
+  frr: true,
+  extraPackages: true,
+  hostname: true,
+  workDir: true,
+  compression: true,
+} as const satisfies Record<keyof FrrImageArgs, true>;
 
 /** Arguments of {@link FrrImage}. */
 export interface FrrImageArgs {
@@ -115,7 +131,12 @@ export class FrrImage extends pulumi.ComponentResource {
   public readonly name: string;
 
   constructor(name: string, args: FrrImageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("frr-nspawn:index:FrrImage", name, {}, opts);
+    super(
+      "frr-nspawn:index:FrrImage",
+      checkConstruction("FrrImage", name, args, FRR_IMAGE_KEYS),
+      {},
+      opts,
+    );
     this.name = name;
     requirePlain(`FrrImage "${name}"`, {
       builder: args.builder,
@@ -125,6 +146,11 @@ export class FrrImage extends pulumi.ComponentResource {
       compression: args.compression,
       localSudo: args.localSudo,
     });
+    if (args.localSudo !== undefined && typeof args.localSudo !== "boolean") {
+      throw new InputError(`FrrImage "${name}"`, [
+        { path: "localSudo", message: `${show(args.localSudo)} is not true or false` },
+      ]);
+    }
     this.builtLocally = args.builder === undefined;
     const recipe: pulumi.Output<ImageRecipe> = resolveValidated(
       `FrrImage "${name}"`,
@@ -155,7 +181,7 @@ export class FrrImage extends pulumi.ComponentResource {
         : remoteStep(
             this,
             `${name}-build`,
-            { connection: providerConnection(args.builder), sudo: sudoOf(args.builder) },
+            gatedTarget(checkedConnection(`FrrImage "${name}"`, args.builder, "builder"), recipe),
             scripts,
             options,
           );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Connection, endpointOf, providerConnection, sudoOf } from "./connection";
+import { checkedConnection, Connection, endpointOf, gatedTarget } from "./connection";
 import { FrrImage } from "./frrImage";
 import {
   remoteTarPath,
@@ -16,7 +16,7 @@ import {
   SettingsMode,
   tarExtension,
 } from "./render/scripts/machine";
-import { resolveValidated } from "./resolve";
+import { checkConstruction, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
 import { InputError } from "./validate/problems";
@@ -36,6 +36,16 @@ export interface ImageUrl {
   /** Its SHA-256, checked on the host before import. */
   sha256: pulumi.Input<string>;
 }
+
+/** Every key of {@link NspawnMachineArgs} (the compiler keeps this list complete). */
+const NSPAWN_MACHINE_KEYS = {
+  connection: true,
+  image: true,
+  machineName: true,
+  settings: true,
+  capabilities: true,
+  bootTimeoutSeconds: true,
+} as const satisfies Record<keyof NspawnMachineArgs, true>;
 
 /** Arguments of {@link NspawnMachine}. */
 export interface NspawnMachineArgs {
@@ -87,7 +97,12 @@ export class NspawnMachine extends pulumi.ComponentResource {
   public readonly frrVersion: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: NspawnMachineArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("frr-nspawn:index:NspawnMachine", name, {}, opts);
+    super(
+      "frr-nspawn:index:NspawnMachine",
+      checkConstruction("NspawnMachine", name, args, NSPAWN_MACHINE_KEYS),
+      {},
+      opts,
+    );
     const fromBuild = args.image instanceof FrrImage ? args.image : undefined;
     if (fromBuild !== undefined && !fromBuild.builtLocally) {
       throw new InputError(`NspawnMachine "${name}"`, [
@@ -114,10 +129,8 @@ export class NspawnMachine extends pulumi.ComponentResource {
       },
       validateNspawnMachine,
     );
-    const target: RemoteTarget = {
-      connection: providerConnection(args.connection),
-      sudo: sudoOf(args.connection),
-    };
+    const connection = checkedConnection(`NspawnMachine "${name}"`, args.connection);
+    const target: RemoteTarget = gatedTarget(connection, config);
     const sha = config.apply((c) => c.image.sha256);
     const tar = config.apply((c) =>
       remoteTarPath(
@@ -128,7 +141,8 @@ export class NspawnMachine extends pulumi.ComponentResource {
     );
 
     const delivered: pulumi.Resource =
-      fromBuild !== undefined || !("url" in args.image)
+      // `{ path, url: undefined, sha256 }` is a path image: a key set to undefined is absent.
+      fromBuild !== undefined || (args.image as ImageUrl).url === undefined
         ? new command.remote.CopyToRemote(
             `${name}-copy`,
             {
@@ -138,7 +152,7 @@ export class NspawnMachine extends pulumi.ComponentResource {
               ),
               remotePath: tar,
               // A new host alone would not copy again: the host is a trigger.
-              triggers: [endpointOf(args.connection)],
+              triggers: [endpointOf(connection)],
             },
             { parent: this },
           )
@@ -155,7 +169,7 @@ export class NspawnMachine extends pulumi.ComponentResource {
               ),
               delete: renderRemoveTar(`${name}-fetch`, t),
             })),
-            { triggers: [endpointOf(args.connection), sha] },
+            { triggers: [endpointOf(connection), sha] },
           );
 
     const verify = remoteStep(

@@ -13,10 +13,12 @@ export interface StepScripts {
   delete: string;
 }
 
-/** What every remote step of a component shares. */
+/** What every remote step of a component shares (see `gatedTarget`). */
 export interface RemoteTarget {
   connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
   sudo: pulumi.Output<boolean>;
+  /** The host, named in a failed step's last line. */
+  host?: pulumi.Output<string>;
 }
 
 export interface StepOptions {
@@ -38,14 +40,19 @@ const DEFAULT_TIMEOUT_SECONDS = 900;
 function wrapped(
   scripts: pulumi.Output<StepScripts>,
   sudo: pulumi.Input<boolean>,
+  host: pulumi.Input<string | undefined>,
   name: string,
   options: StepOptions,
 ) {
-  const both = pulumi.all([scripts, sudo]);
+  const all = pulumi.all([scripts, sudo, host]);
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   return {
-    create: both.apply(([s, su]) => forLoginShell(s.create, { sudo: su, name, timeoutSeconds })),
-    delete: both.apply(([s, su]) => forLoginShell(s.delete, { sudo: su, name, timeoutSeconds })),
+    create: all.apply(([s, su, h]) =>
+      forLoginShell(s.create, { sudo: su, name, host: h, timeoutSeconds }),
+    ),
+    delete: all.apply(([s, su, h]) =>
+      forLoginShell(s.delete, { sudo: su, name, host: h, timeoutSeconds }),
+    ),
   };
 }
 
@@ -71,7 +78,7 @@ export function remoteStep(
     name,
     {
       connection: target.connection,
-      ...wrapped(scripts, target.sudo, name, options),
+      ...wrapped(scripts, target.sudo, target.host, name, options),
       triggers: options.triggers,
       // Over SSH, environment variables need the server's AcceptEnv: never rely on them.
       addPreviousOutputInEnv: false,
@@ -91,7 +98,7 @@ export function localStep(
   return new command.local.Command(
     name,
     {
-      ...wrapped(scripts, sudo, name, options),
+      ...wrapped(scripts, sudo, "this machine", name, options),
       triggers: options.triggers,
       addPreviousOutputInEnv: false,
     },

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Connection, providerConnection, sudoOf } from "./connection";
+import { checkedConnection, Connection, gatedTarget } from "./connection";
 import { renderDaemons, DEFAULT_DAEMONS } from "./render/daemons";
 import { renderEmptyFrrConf, renderSwitchFrrConf } from "./render/frrConf";
 import { ncluAddLines } from "./render/nclu";
@@ -10,7 +10,7 @@ import {
   renderFrrConfRemove,
 } from "./render/scripts/frrApply";
 import { renderNcluApply, renderNcluRemove } from "./render/scripts/tor";
-import { requirePlain, resolveValidated } from "./resolve";
+import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { TorCli } from "./enums";
 import { TorCumulusConfig, validateTorCumulus } from "./validate/torCumulus";
@@ -30,6 +30,20 @@ export interface Downlink {
    */
   raLifetime?: pulumi.Input<number>;
 }
+
+/** Every key of {@link TorCumulusArgs} (the compiler keeps this list complete). */
+const TOR_CUMULUS_KEYS = {
+  connection: true,
+  asn: true,
+  loopback: true,
+  routerId: true,
+  downlinks: true,
+  networks: true,
+  cli: true,
+  commitDescription: true,
+  hostname: true,
+  frrVersion: true,
+} as const satisfies Record<keyof TorCumulusArgs, true>;
 
 /** Arguments of {@link TorCumulus}. */
 export interface TorCumulusArgs {
@@ -99,7 +113,12 @@ export class TorCumulus extends pulumi.ComponentResource {
   public readonly loopback: pulumi.Output<string>;
 
   constructor(name: string, args: TorCumulusArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("frr-nspawn:index:TorCumulus", name, {}, opts);
+    super(
+      "frr-nspawn:index:TorCumulus",
+      checkConstruction("TorCumulus", name, args, TOR_CUMULUS_KEYS),
+      {},
+      opts,
+    );
     // The cli decides which steps exist, so it must be known now.
     requirePlain(`TorCumulus "${name}"`, { cli: args.cli });
     const description = `frr-nspawn ${pulumi.getProject()}/${pulumi.getStack()} ${name}`;
@@ -116,12 +135,14 @@ export class TorCumulus extends pulumi.ComponentResource {
         hostname: args.hostname,
         frrVersion: args.frrVersion,
       },
-      (subject, v) => validateTorCumulus(subject, v, description),
+      (subject, v, secrets) => validateTorCumulus(subject, v, description, secrets),
     );
-    const target: RemoteTarget = {
-      connection: providerConnection(args.connection),
-      sudo: sudoOf(args.connection),
-    };
+    // Every step (the vtysh daemons step too, whose script needs no input) waits for the
+    // connection and the whole config to pass validation.
+    const target: RemoteTarget = gatedTarget(
+      checkedConnection(`TorCumulus "${name}"`, args.connection),
+      config,
+    );
     const stateId = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.replace(
       /[^A-Za-z0-9_.-]/g,
       "_",

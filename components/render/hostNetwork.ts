@@ -29,7 +29,11 @@ export function sysctlKeys(c: HostNetworkConfig): string[] {
   return [
     "net.ipv6.conf.all.disable_ipv6",
     "net.ipv6.conf.default.disable_ipv6",
-    ...c.interfaces.map((nic) => `net.ipv6.conf.${nic}.disable_ipv6`),
+    // A name with a dot (a VLAN like enp1s0f0.100) is written with `/` separators: sysctl
+    // and systemd-sysctl read a key whose first separator is `/` with its dots literal.
+    ...c.interfaces.map((nic) =>
+      nic.includes(".") ? `net/ipv6/conf/${nic}/disable_ipv6` : `net.ipv6.conf.${nic}.disable_ipv6`,
+    ),
   ];
 }
 

@@ -3,7 +3,7 @@ import { DAEMON_OPTIONS_PATTERN, DEFAULT_DAEMONS, DaemonsConfig } from "../rende
 import { HostFrrConfig } from "../render/frrConf";
 import { asn, frrName, frrVersion } from "./bgp";
 import { list, optional } from "./common";
-import { interfaceName, ipv4Prefix, loopback, routerId } from "./net";
+import { interfaceName, ipv4Prefix, loopback, networksBesideLoopback, routerId } from "./net";
 import { hostname, machineName } from "./names";
 import { Problems, show } from "./problems";
 
@@ -50,8 +50,12 @@ function daemonOptions(
   });
 }
 
-export function validateBgpLoopback(subject: string, v: BgpLoopbackValues): BgpLoopbackConfig {
-  const problems = new Problems();
+export function validateBgpLoopback(
+  subject: string,
+  v: BgpLoopbackValues,
+  secrets: ReadonlySet<string> = new Set(),
+): BgpLoopbackConfig {
+  const problems = new Problems(secrets);
   const m = machineName(v.machineName, "machineName", problems);
   const lo = loopback(v.loopback, "loopback", problems);
   const as = asn(v.asn, "asn", problems);
@@ -77,13 +81,7 @@ export function validateBgpLoopback(subject: string, v: BgpLoopbackValues): BgpL
     "bgpdOptions",
     problems,
   );
-  if (networks !== undefined && lo !== undefined) {
-    networks.forEach((n, i) => {
-      if (n === lo) {
-        problems.add(`networks[${i}]`, `${show(n)} is the loopback, which is always announced`);
-      }
-    });
-  }
+  networksBesideLoopback(networks, lo, "networks", problems);
   if (interfaces !== undefined && peerGroup !== undefined && interfaces.includes(peerGroup)) {
     problems.add(
       "peerGroup",

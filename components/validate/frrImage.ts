@@ -1,12 +1,14 @@
 /** FrrImage's inputs, resolved, checked and normalised in one pass. */
 import { Compression, Distribution, FrrPackageSource, enumValues } from "../enums";
 import type { ImageRecipe } from "../render/image";
-import { list, oneOf, optional } from "./common";
+import { knownKeys, list, oneOf, optional } from "./common";
 import { frrName } from "./bgp";
-import { absolutePath, hostname, mirrorUrl, packageName, suite } from "./names";
+import { hostname, packageName, suite, url, workDir } from "./names";
 import { Problems, show } from "./problems";
 
 export const DEFAULT_WORK_DIR = "/var/lib/frr-nspawn/images";
+/** The keys of FrrSource. */
+export const FRR_SOURCE_KEYS = ["source", "channel", "repository", "keyUrl"] as const;
 const DISTRIBUTIONS = enumValues(Distribution);
 const COMPRESSIONS = enumValues(Compression);
 
@@ -32,7 +34,7 @@ function arch(value: unknown, path: string, problems: Problems): string | undefi
 }
 
 function frrSource(value: unknown, problems: Problems): ImageRecipe["frr"] | undefined {
-  if (typeof value !== "object" || value === null) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
     problems.add(
       "frr",
       `${show(value)} is not { source: "distro" } or { source: "frrouting", channel, repository, keyUrl }`,
@@ -40,20 +42,25 @@ function frrSource(value: unknown, problems: Problems): ImageRecipe["frr"] | und
     return undefined;
   }
   const v = value as Record<string, unknown>;
+  knownKeys(v, FRR_SOURCE_KEYS, "frr", problems);
   const source = oneOf(enumValues(FrrPackageSource))(v.source, "frr.source", problems);
   if (source !== "frrouting") {
     return source === undefined ? undefined : { source };
   }
   const channel = optional(v.channel, "frr-stable", "frr.channel", problems, frrName);
-  const repository = mirrorUrl(v.repository, "frr.repository", problems);
-  const keyUrl = mirrorUrl(v.keyUrl, "frr.keyUrl", problems);
+  const repository = url(v.repository, "frr.repository", problems);
+  const keyUrl = url(v.keyUrl, "frr.keyUrl", problems);
   return channel === undefined || repository === undefined || keyUrl === undefined
     ? undefined
     : { source, channel, repository, keyUrl };
 }
 
-export function validateFrrImage(subject: string, v: FrrImageValues): ImageRecipe {
-  const problems = new Problems();
+export function validateFrrImage(
+  subject: string,
+  v: FrrImageValues,
+  secrets: ReadonlySet<string> = new Set(),
+): ImageRecipe {
+  const problems = new Problems(secrets);
   const recipe = {
     distribution: optional(
       v.distribution,
@@ -63,7 +70,7 @@ export function validateFrrImage(subject: string, v: FrrImageValues): ImageRecip
       oneOf(DISTRIBUTIONS),
     ),
     suite: optional(v.suite, "bookworm", "suite", problems, suite),
-    mirror: v.mirror === undefined ? undefined : mirrorUrl(v.mirror, "mirror", problems),
+    mirror: v.mirror === undefined ? undefined : url(v.mirror, "mirror", problems),
     arch: optional(v.arch, "amd64", "arch", problems, arch),
     frr: v.frr === undefined ? ({ source: "distro" } as const) : frrSource(v.frr, problems),
     extraPackages: optional(
@@ -81,7 +88,7 @@ export function validateFrrImage(subject: string, v: FrrImageValues): ImageRecip
       problems,
       oneOf(COMPRESSIONS),
     ),
-    workDir: optional(v.workDir, DEFAULT_WORK_DIR, "workDir", problems, absolutePath),
+    workDir: optional(v.workDir, DEFAULT_WORK_DIR, "workDir", problems, workDir),
   };
   if (recipe.distribution === "ubuntu" && v.mirror === undefined) {
     problems.add(

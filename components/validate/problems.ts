@@ -31,6 +31,28 @@ export class InputError extends Error {
 export class Problems {
   private readonly list: Problem[] = [];
 
+  /**
+   * @param secrets property paths whose values were Pulumi secrets: a validator asks
+   * {@link isSecret} (a URL may carry credentials only in a secret), and a message about
+   * such a value never shows it.
+   */
+  constructor(private readonly secrets: ReadonlySet<string> = new Set()) {}
+
+  /** True when the value at `path`, or one it is part of, was a secret. */
+  isSecret(path: string): boolean {
+    for (const s of this.secrets) {
+      if (path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link show}, or `<secret>` for a value that was a secret. */
+  show(value: unknown, path: string): string {
+    return this.isSecret(path) ? SECRET : show(value);
+  }
+
   add(path: string, message: string): void {
     this.list.push({ path, message });
   }
@@ -47,15 +69,36 @@ export class Problems {
   }
 }
 
-/** Shows a value in a message the way the user wrote it. */
+/** What a message says in place of a secret's value. */
+export const SECRET = "<secret>";
+
+/**
+ * Characters JSON leaves raw that a terminal or a reader would misread: DEL, the C1
+ * controls (NEL, CSI…), the unicode line and paragraph separators, bidi controls.
+ */
+const UNPRINTABLE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Shows a value in a message the way the user wrote it (escaped: one printable line). */
 export function show(value: unknown): string {
   if (typeof value === "string") {
-    return JSON.stringify(value);
+    return JSON.stringify(value).replace(
+      UNPRINTABLE,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
   }
   if (value === undefined) {
     return "undefined";
   }
-  return typeof value === "number" || typeof value === "boolean" || value === null
-    ? String(value)
-    : JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) {
+    return String(value);
+  }
+  if (typeof value === "function") {
+    return "a function";
+  }
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : show(text).slice(1, -1).replace(/\\"/g, '"');
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }

@@ -2,8 +2,15 @@
 import { TorCli, enumValues } from "../enums";
 import { CumulusConfig, CumulusDownlink } from "../render/nclu";
 import { asn, frrVersion, raTiming } from "./bgp";
-import { Check, list, oneOf, optional } from "./common";
-import { cumulusPort, interfaceName, ipv4Prefix, loopback, routerId } from "./net";
+import { Check, knownKeys, list, oneOf, optional } from "./common";
+import {
+  cumulusPort,
+  interfaceName,
+  ipv4Prefix,
+  loopback,
+  networksBesideLoopback,
+  routerId,
+} from "./net";
 import { hostname, oneLine } from "./names";
 import { DEFAULT_FRR_VERSION } from "./bgpLoopback";
 import { Problems, show } from "./problems";
@@ -42,11 +49,12 @@ function downlink(port: Check<string>): Check<CumulusDownlink> {
       problems.add(path, `${show(value)} is a port name; write { port: ${show(value)} }`);
       return undefined;
     }
-    if (typeof value !== "object" || value === null) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
       problems.add(path, `${show(value)} is not { port, raInterval?, raLifetime? }`);
       return undefined;
     }
     const d = value as Record<string, unknown>;
+    knownKeys(d, ["port", "raInterval", "raLifetime"], path, problems);
     const p = port(d.port, `${path}.port`, problems);
     const ra = raTiming(
       d.raInterval ?? DEFAULT_RA_INTERVAL,
@@ -76,8 +84,9 @@ export function validateTorCumulus(
   subject: string,
   v: TorCumulusValues,
   defaultDescription: string,
+  secrets: ReadonlySet<string> = new Set(),
 ): TorCumulusConfig {
-  const problems = new Problems();
+  const problems = new Problems(secrets);
   const cli = optional(v.cli, "nclu" as TorCli, "cli", problems, oneOf(TOR_CLIS));
   const as = asn(v.asn, "asn", problems);
   const lo = loopback(v.loopback, "loopback", problems);
@@ -102,6 +111,7 @@ export function validateTorCumulus(
   const networks = optional(v.networks, [] as string[], "networks", problems, (x, p, pr) =>
     list(x, p, pr, ipv4Prefix),
   );
+  networksBesideLoopback(networks, lo, "networks", problems);
   const description = optional(
     v.commitDescription,
     defaultDescription,

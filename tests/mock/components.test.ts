@@ -153,7 +153,7 @@ describe("components under the real SDK with mocks", () => {
       conf.includes(String(await valueOf(bgp.frrConf))),
       "frr.conf travels verbatim in the script",
     );
-    assert.match(conf, /in_frr vtysh --dryrun -f \/etc\/frr\/frr\.conf\.frr-nspawn-new/);
+    assert.match(conf, /in_frr vtysh --dryrun -f "\/etc\/frr\/\$\{staged##\*\/\}"/);
     assert.match(conf, /frr-reload\.py --reload \/etc\/frr\/frr\.conf/);
     assert.match(
       String(rec.byName("h1-sysctl").inputs.create),
@@ -416,7 +416,7 @@ describe("bad input throws at construction and registers no command", () => {
     [
       "bad mirror",
       () => new FrrImage("b", { mirror: "http://m/$(id)" }),
-      'mirror: "http://m/$(id)" is not a mirror URL',
+      'mirror: "http://m/$(id)" contains "$"',
     ],
     [
       "cli as an Output",

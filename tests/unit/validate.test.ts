@@ -88,7 +88,12 @@ const cases: [string, Check, unknown, unknown][] = [
     "1.2.3.256",
     'x: "1.2.3.256" is not an IPv4 address; use dotted quad like "10.255.0.1"',
   ],
-  ["ipv4 any", ipv4, "0.0.0.0", 'x: "0.0.0.0" cannot be used as a router address'],
+  [
+    "ipv4 any",
+    ipv4,
+    "0.0.0.0",
+    'x: "0.0.0.0" is in 0.0.0.0/8, "this network" (RFC 1122): never a source or destination',
+  ],
   ["loopback bare", loopback, "2.2.2.2", "2.2.2.2/32"],
   ["loopback /32", loopback, "2.2.2.2/32", "2.2.2.2/32"],
   [
@@ -166,13 +171,13 @@ const cases: [string, Check, unknown, unknown][] = [
     "machine space",
     machineName,
     "my frr",
-    'x: "my frr" is not a valid machine name; use 1..64 letters, digits, "_", "-", dot-separated',
+    'x: "my frr" is not a valid machine name; use 1..64 letters, digits and inner "-", dot-separated (systemd refuses "_")',
   ],
   [
     "machine dash",
     machineName,
     "-frr",
-    'x: "-frr" is not a valid machine name; use 1..64 letters, digits, "_", "-", dot-separated',
+    'x: "-frr" is not a valid machine name; use 1..64 letters, digits and inner "-", dot-separated (systemd refuses "_")',
   ],
   ["peer-group", frrName, "TOR", "TOR"],
   [
@@ -213,13 +218,13 @@ const cases: [string, Check, unknown, unknown][] = [
     "mirror quote",
     mirrorUrl,
     "http://m/'x",
-    `x: "http://m/'x" is not a mirror URL; use http:// or https:// with no spaces or quotes`,
+    `x: "http://m/'x" contains "'"; a URL here has no spaces, quotes, "\\", "$" or backticks`,
   ],
   [
     "mirror ftp",
     mirrorUrl,
     "ftp://m/debian",
-    'x: "ftp://m/debian" is not a mirror URL; use http:// or https:// with no spaces or quotes',
+    'x: "ftp://m/debian" is not an http:// or https:// URL',
   ],
   ["path", absolutePath, "/var/lib/frr-nspawn", "/var/lib/frr-nspawn"],
   [
@@ -389,7 +394,7 @@ describe("component validation collects every problem at once", () => {
           'NspawnMachine "m" has 3 invalid inputs:',
           '  - image.sha256: "ab" is not a SHA-256 digest; use 64 lowercase hex characters',
           "  - image: give exactly one of image.path and image.url",
-          '  - machineName: "frr x" is not a valid machine name; use 1..64 letters, digits, "_", "-", dot-separated',
+          '  - machineName: "frr x" is not a valid machine name; use 1..64 letters, digits and inner "-", dot-separated (systemd refuses "_")',
         ].join("\n"),
       },
     );
