@@ -1,168 +1,113 @@
 /**
- * Rendered configs are in FRR's own normalised form: loaded into real FRR daemons
- * (Debian's zebra, bgpd, staticd in a private network namespace and FRR path space),
+ * Rendered configs are in each FRR release line's own normalised form: loaded into real
+ * daemons of both versions (tests/frr/rig.ts: this machine's 8.4 and trixie's 10.x),
  * `show running-config` gives back exactly the rendered text and `frr-reload.py --test`
  * finds nothing to change. This is what lets a later reload leave BGP sessions alone.
- * Needs root and the frr and frr-pythontools packages (.ci/run installs them).
+ * Needs root, the frr and frr-pythontools packages (.ci/run installs them) and
+ * debootstrap for the trixie rootfs (built once into .cache/frr).
  */
 import * as assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
 
 import { renderHostFrrConf, renderSwitchFrrConf } from "../../components/render/frrConf";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
+import { FrrRig, RIG_KINDS, startRig } from "./rig";
 
-const NS = `frrnspawn-t${process.pid}`;
-const SPACE = `frrnspawn-t${process.pid}`;
-const ETC = `/etc/frr/${SPACE}`;
-const RUN = `/var/run/frr/${SPACE}`;
-const DAEMONS = ["zebra", "staticd", "bgpd"];
+for (const kind of RIG_KINDS) {
+  describe(`rendered frr.conf is FRR's own normalised text (real ${kind} daemons)`, function () {
+    this.timeout(180000);
+    const hostname = os.hostname();
+    let rig: FrrRig;
 
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
+    before(() => {
+      rig = startRig(kind);
+    });
+    after(() => rig?.stop());
 
-function vtysh(...commands: string[]): string {
-  return sh("vtysh", ["-N", SPACE, ...commands.flatMap((c) => ["-c", c])]);
-}
-
-/** `show running-config` without vtysh's own framing lines. */
-function running(): string {
-  const lines = vtysh("show running-config").split("\n");
-  const start = lines.indexOf("Current configuration:") + 2; // and the "!" after it
-  const end = lines.lastIndexOf("end");
-  return lines.slice(start, end).join("\n") + "\n";
-}
-
-/** Loads `conf` the way BgpLoopback does on a running FRR: frr-reload.py --reload. */
-function reload(conf: string): { file: string; testOutput: string } {
-  const file = path.join(os.tmpdir(), `frr-nspawn-normalised-${process.pid}.conf`);
-  fs.writeFileSync(file, conf);
-  sh("/usr/lib/frr/frr-reload.py", ["--reload", "-N", SPACE, file]);
-  const test = spawnSync("/usr/lib/frr/frr-reload.py", ["--test", "-N", SPACE, file], {
-    encoding: "utf8",
-  });
-  assert.equal(test.status, 0, test.stderr);
-  return { file, testOutput: test.stdout.trim() };
-}
-
-describe("rendered frr.conf is FRR's own normalised text (real daemons)", function () {
-  this.timeout(60000);
-  const hostname = os.hostname();
-
-  before(() => {
-    assert.equal(
-      process.getuid?.(),
-      0,
-      "these tests start FRR daemons in a network namespace: run them as root",
-    );
-    assert.ok(
-      fs.existsSync("/usr/lib/frr/frr-reload.py"),
-      "frr-reload.py not found: apt-get install frr frr-pythontools",
-    );
-    sh("ip", ["netns", "add", NS]);
-    sh("ip", ["-n", NS, "link", "set", "lo", "up"]);
-    for (const [a, b] of [
-      ["ens3", "p-ens3"],
-      ["ens4", "p-ens4"],
-      ["swp1", "p-swp1"],
-      ["swp2", "p-swp2"],
-    ]) {
-      sh("ip", ["-n", NS, "link", "add", a, "type", "veth", "peer", "name", b]);
-      sh("ip", ["-n", NS, "link", "set", a, "up"]);
+    /** Loads `conf` with the package's apply script; returns what a reload would still change. */
+    function load(conf: string): string {
+      const r = rig.apply(conf);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      return rig.reloadTest();
     }
-    for (const dir of [ETC, RUN]) {
-      fs.mkdirSync(dir, { recursive: true });
-      sh("chown", ["frr:frr", dir]);
-    }
-    fs.writeFileSync(`${ETC}/vtysh.conf`, "service integrated-vtysh-config\n");
-    fs.writeFileSync(`${ETC}/frr.conf`, "");
-    sh("chown", ["frr:frr", `${ETC}/frr.conf`]);
-    for (const d of DAEMONS) {
-      sh("ip", [
-        "netns",
-        "exec",
-        NS,
-        `/usr/lib/frr/${d}`,
-        "-d",
-        "-N",
-        SPACE,
-        "-A",
-        "127.0.0.1",
-        "-F",
-        "traditional",
-      ]);
-    }
-  });
 
-  after(() => {
-    for (const d of DAEMONS) {
-      const pidFile = `${RUN}/${d}.pid`;
-      if (fs.existsSync(pidFile)) {
-        try {
-          process.kill(Number(fs.readFileSync(pidFile, "utf8")), "SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
-    }
-    spawnSync("ip", ["netns", "del", NS]);
-    fs.rmSync(ETC, { recursive: true, force: true });
-    fs.rmSync(RUN, { recursive: true, force: true });
-  });
+    it(`the rig runs FRR ${kind === "apt" ? "8" : "10"}.x`, () => {
+      assert.match(rig.version, kind === "apt" ? /^8\./ : /^10\./);
+    });
 
-  const cases: [string, string][] = [
-    ["host, seed parameters", renderHostFrrConf({ ...SEED_HOST, hostname })],
-    [
-      "host, two uplinks, 4-byte ASN, extra networks",
-      renderHostFrrConf({
-        ...SEED_HOST,
-        hostname,
-        asn: 4200000001,
-        interfaces: ["ens3", "ens4"],
-        networks: ["10.1.0.0/24", "10.2.0.0/16"],
-      }),
-    ],
-    ["switch, seed parameters", renderSwitchFrrConf({ ...SEED_SWITCH, hostname })],
-    [
-      "switch, two downlinks",
-      renderSwitchFrrConf({
-        ...SEED_SWITCH,
-        hostname,
-        downlinks: [
-          { port: "swp1", raInterval: 5, raLifetime: 15 },
-          { port: "swp2", raInterval: 10, raLifetime: 30 },
-        ],
-        networks: ["10.9.0.0/24"],
-      }),
-    ],
-  ];
-  for (const [title, conf] of cases) {
-    it(`${title}: running config equals the render; frr-reload.py --test has nothing to do`, () => {
-      const { file, testOutput } = reload(conf);
-      try {
-        assert.equal(running(), conf);
+    const cases: [string, (v: string) => string][] = [
+      [
+        "host, seed parameters",
+        (v) => renderHostFrrConf({ ...SEED_HOST, frrVersion: v, hostname }),
+      ],
+      [
+        "host, two uplinks, 4-byte ASN, extra networks given out of order",
+        (v) =>
+          renderHostFrrConf({
+            ...SEED_HOST,
+            frrVersion: v,
+            hostname,
+            asn: 4200000001,
+            interfaces: ["ens3", "ens4"],
+            networks: ["10.2.0.0/16", "10.1.0.0/24", "1.0.0.0/8"],
+          }),
+      ],
+      [
+        "switch, seed parameters",
+        (v) => renderSwitchFrrConf({ ...SEED_SWITCH, frrVersion: v, hostname }),
+      ],
+      [
+        "switch, two downlinks",
+        (v) =>
+          renderSwitchFrrConf({
+            ...SEED_SWITCH,
+            frrVersion: v,
+            hostname,
+            downlinks: [
+              { port: "swp1", raInterval: 5, raLifetime: 15 },
+              { port: "swp2", raInterval: 10, raLifetime: 30 },
+            ],
+            networks: ["10.9.0.0/24"],
+          }),
+      ],
+    ];
+    for (const [title, render] of cases) {
+      it(`${title}: running config equals the render; frr-reload.py --test has nothing to do`, () => {
+        // Start from an empty config each time: what FRR lists must come from this render.
+        const removed = rig.remove(hostname, true);
+        assert.equal(removed.status, 0, `${removed.stdout}${removed.stderr}`);
+        const conf = render(rig.version);
+        const testOutput = load(conf);
+        assert.equal(rig.running(), conf);
         assert.equal(testOutput, "");
-      } finally {
-        fs.rmSync(file, { force: true });
-      }
-    });
-  }
+      });
+    }
 
-  it("the check can fail: a config in another order is reported by frr-reload.py", () => {
-    const conf = renderHostFrrConf({ ...SEED_HOST, hostname });
-    reload(conf);
-    const reordered = conf
-      .replace(" bgp router-id 2.2.2.2\n", "")
-      .replace(" neighbor TOR peer-group\n", " neighbor TOR peer-group\n bgp router-id 2.2.2.3\n");
-    const tmp = path.join(os.tmpdir(), `frr-nspawn-normalised-x${process.pid}.conf`);
-    fs.writeFileSync(tmp, reordered);
-    const test = spawnSync("/usr/lib/frr/frr-reload.py", ["--test", "-N", SPACE, tmp], {
-      encoding: "utf8",
+    it("the check can fail: a config in another order is reported by frr-reload.py", () => {
+      const conf = renderHostFrrConf({ ...SEED_HOST, frrVersion: rig.version, hostname });
+      load(conf);
+      const reordered = conf
+        .replace(" bgp router-id 2.2.2.2\n", "")
+        .replace(
+          " neighbor TOR peer-group\n",
+          " neighbor TOR peer-group\n bgp router-id 2.2.2.3\n",
+        );
+      fs.writeFileSync(`${rig.etc}/other.conf`, reordered);
+      assert.match(rig.reloadTest("/etc/frr/other.conf"), /bgp router-id 2\.2\.2\.3/);
     });
-    fs.rmSync(tmp, { force: true });
-    assert.match(test.stdout, /bgp router-id 2\.2\.2\.3/);
+
+    it("the other release line's order is not this one's: frr-reload.py --test sees it", () => {
+      const other = kind === "apt" ? "10.3" : "8.4.4";
+      const conf = renderHostFrrConf({ ...SEED_HOST, frrVersion: rig.version, hostname });
+      load(conf);
+      const foreign = renderHostFrrConf({ ...SEED_HOST, frrVersion: other, hostname }).replace(
+        `frr version ${other}`,
+        `frr version ${rig.version}`,
+      );
+      assert.notEqual(foreign, conf);
+      load(foreign);
+      assert.notEqual(rig.running(), foreign);
+    });
   });
-});
+}
