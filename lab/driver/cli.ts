@@ -125,6 +125,9 @@ async function main(): Promise<number> {
   const config = loadConfig(args.config);
   const statePath = path.resolve(args.state);
 
+  // Provider plugins get the CLI's environment, as it is before the language host adds the
+  // stack config (see RunOptions.providerEnv in engine.ts).
+  const providerEnv: NodeJS.ProcessEnv = { ...process.env };
   // Before @pulumi/pulumi loads: the language host passes config through the environment.
   const { configEnv } = await import("./engine-config");
   Object.assign(process.env, configEnv(config, project));
@@ -141,6 +144,7 @@ async function main(): Promise<number> {
     stack: args.stack,
     config,
     verbose: args.verbose,
+    providerEnv,
   });
   if (summary.error) {
     process.stderr.write(`error: ${summary.error}\n`);

@@ -1,19 +1,32 @@
-// The engine: runs a Pulumi program under the SDK's mock monitor, decides per
-// registered resource what to do against the state file, runs the command
-// provider's steps for real, and deletes what the program no longer declares.
+// The engine: runs a Pulumi program under the SDK's mock monitor (monitor.ts), decides per
+// registered resource what to do against the state file (as pulumi v3.248.0's step generator
+// does), runs the command provider's steps for real, and deletes what the program no longer
+// declares.
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import * as settings from "@pulumi/pulumi/runtime/settings";
-import * as resproto from "@pulumi/pulumi/proto/resource_pb";
-import * as structproto from "google-protobuf/google/protobuf/struct_pb";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
+import type * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { StateStore, deletionOrder } from "./state";
-import { configEnv, type ConfigEntry } from "./engine-config";
+import type { ConfigEntry } from "./engine-config";
 export { configEnv, type ConfigEntry } from "./engine-config";
+import { checkFailureMessages, checkInputs } from "./check";
+import {
+  applyIgnoreChanges,
+  deleteProtectedMessage,
+  generateAliases,
+  makeUrn,
+  parseDurationSeconds,
+  replaceProtectedMessage,
+  type AliasSpec,
+} from "./engine-options";
+export { makeUrn } from "./engine-options";
+import { StackLock } from "./lock";
+import { runProgram, type Registered } from "./monitor";
 import { providerFor, decide, type Outcome, type StepContext } from "./provider";
-import { flattenInputs, stringLeaves, wrapSecret, Redactor } from "./values";
+import { EngineFilter, flattenInputs, wrapSecret, type Flattened } from "./values";
 import type {
+  Json,
   JsonObject,
   Operation,
   PlanAction,
@@ -25,7 +38,6 @@ import type {
 } from "./types";
 
 export const SUMMARY_PREFIX = "LAB-DRIVER-SUMMARY ";
-const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 
 export interface RunOptions {
   operation: Operation;
@@ -36,75 +48,130 @@ export interface RunOptions {
   stack: string;
   config: Record<string, ConfigEntry>;
   verbose: boolean;
+  /**
+   * The environment provider plugins get: the CLI's own (pulumi v3.248.0
+   * sdk/go/common/resource/plugin/plugin.go ExecPlugin: os.Environ() of the CLI). Only the
+   * language host adds PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS (and PULUMI_NODEJS_*)
+   * (sdk/nodejs/cmd/pulumi-language-nodejs/main.go execRuntime). Defaults to this process's
+   * environment without those.
+   */
+  providerEnv?: NodeJS.ProcessEnv;
   /** Where step and plan lines go (defaults to stdout). */
   log?: (line: string) => void;
 }
 
-/** The subset of the SDK's MockMonitor the engine replaces or uses. */
-interface MockMonitorLike {
-  resources: Map<string, { urn: string; id: string | null; state: unknown }>;
-  registerResource: (
-    req: resproto.RegisterResourceRequest,
-    cb: (err: Error | null, res?: resproto.RegisterResourceResponse) => void,
-  ) => void;
-  readResource: unknown;
-}
-
 class StepError extends Error {}
 
-/** Computes the URN the engine would give (the root stack's type is not part of children's URNs). */
-export function makeUrn(
-  stack: string,
-  project: string,
-  parentUrn: string,
-  type: string,
-  name: string,
-): string {
-  let qualified = type;
-  if (parentUrn) {
-    const parentQualified = parentUrn.split("::")[2] ?? "";
-    const parentType = parentQualified.split("$").pop() ?? "";
-    if (parentType !== ROOT_STACK_TYPE) {
-      qualified = `${parentQualified}$${type}`;
+/** Variables only the language host sets; a provider plugin never has them. */
+export function withoutLanguageHostEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (
+      k === "PULUMI_CONFIG" ||
+      k === "PULUMI_CONFIG_SECRET_KEYS" ||
+      k.startsWith("PULUMI_NODEJS_")
+    ) {
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function readOptions(
+  req: resproto.RegisterResourceRequest,
+  fromProps: Set<string>,
+): ResourceOptions {
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((v, k) => {
+    propertyDependencies[k] = v.getUrnsList();
+  });
+  const dependencies = req.getDependenciesList();
+  Object.values(propertyDependencies)
+    .flat()
+    .forEach((d) => fromProps.add(d));
+  const t = req.getCustomtimeouts();
+  const secs = (s: string | undefined): number => (s ? parseDurationSeconds(s) : 0);
+  return {
+    dependencies,
+    dependsOn: dependencies.filter((d) => !fromProps.has(d)),
+    propertyDependencies,
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    protect: req.hasProtect() ? req.getProtect() : false,
+    retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : false,
+    deletedWith: req.getDeletedwith() || undefined,
+    ignoreChanges: req.getIgnorechangesList(),
+    customTimeouts: t
+      ? { create: secs(t.getCreate()), update: secs(t.getUpdate()), delete: secs(t.getDelete()) }
+      : { create: 0, update: 0, delete: 0 },
+  };
+}
+
+function readAliases(req: resproto.RegisterResourceRequest): AliasSpec[] {
+  const out: AliasSpec[] = [];
+  for (const a of req.getAliasesList()) {
+    const spec = a.getSpec();
+    if (a.hasUrn() || !spec) {
+      out.push({ urn: a.getUrn() });
+    } else {
+      out.push({
+        name: spec.getName(),
+        type: spec.getType(),
+        stack: spec.getStack(),
+        project: spec.getProject(),
+        parentUrn: spec.getParenturn(),
+        noParent: spec.getNoparent(),
+      });
     }
   }
-  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+  for (const u of req.getAliasurnsList()) {
+    out.push({ urn: u });
+  }
+  return out;
+}
+
+/** How a command input reads in a preview: secret → "[secret]", unknown → "[unknown]". */
+function scriptText(v: Json | undefined, secret: boolean): string | undefined {
+  if (v === undefined || v === null) {
+    return undefined;
+  }
+  if (secret) {
+    return "[secret]";
+  }
+  if (typeof v === "object" && !Array.isArray(v) && v["$unknown"] === true) {
+    return "[unknown]";
+  }
+  return typeof v === "string" ? v : JSON.stringify(v);
 }
 
 export class Engine {
   private readonly state: StateStore;
-  private readonly redactor = new Redactor();
+  private readonly filter: EngineFilter;
   private readonly steps: StepRecord[] = [];
   private readonly plan: PlanRecord[] = [];
+  private readonly diagnostics: string[] = [];
+  /** URNs registered in this run, and old URNs claimed through an alias. */
   private readonly registered = new Set<string>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** New URN → old URN it was found under (the step generator's sg.aliases). */
+  private readonly aliased = new Map<string, string>();
   private failure: Error | undefined;
+  /** A preview that saw an error keeps going (to show the whole plan) and fails at the end. */
+  private sawError = false;
   private readonly log: (line: string) => void;
+  private readonly providerEnv: NodeJS.ProcessEnv;
 
   constructor(private readonly opts: RunOptions) {
     this.state = StateStore.load(opts.statePath, opts.project, opts.stack);
     this.state.readOnly = opts.operation === "preview";
     this.log = opts.log ?? ((line) => process.stdout.write(`${line}\n`));
-    for (const [, entry] of Object.entries(opts.config)) {
-      if (entry.secret) {
-        this.redactor.add([entry.value]);
-      }
-    }
-    for (const r of [
-      ...Object.values(this.state.data.resources),
-      ...this.state.data.pendingDeletes,
-    ]) {
-      this.addSecretsOf(r);
-    }
-  }
-
-  private addSecretsOf(r: ResourceState): void {
-    for (const k of r.secretInputs) {
-      this.redactor.add(stringLeaves(r.inputs[k]));
-    }
-    for (const k of r.secretOutputs) {
-      this.redactor.add(stringLeaves(r.outputs[k]));
-    }
+    this.filter = new EngineFilter(
+      Object.values(opts.config)
+        .filter((e) => e.secret)
+        .map((e) => e.value),
+    );
+    this.providerEnv = opts.providerEnv ?? withoutLanguageHostEnv(process.env);
   }
 
   private get preview(): boolean {
@@ -117,25 +184,34 @@ export class Engine {
     }
   }
 
+  private diag(message: string): void {
+    const m = this.filter.filter(message);
+    this.diagnostics.push(m);
+    process.stderr.write(`error: ${m}\n`);
+  }
+
   // ------------------------------------------------------------ steps --
 
   private async step(
     op: "create" | "update" | "delete",
     res: { type: string; name: string; urn: string },
     replacement: boolean,
+    timeoutSec: number,
     fn: (ctx: StepContext) => Promise<Outcome>,
   ): Promise<Outcome> {
     const ctx: StepContext = {
       verbose: this.opts.verbose,
-      redactor: this.redactor,
+      filter: this.filter,
       label: res.name,
+      baseEnv: this.providerEnv,
+      timeoutSec,
     };
     const started = Date.now();
     let outcome: Outcome;
     try {
       outcome = await fn(ctx);
     } catch (e) {
-      outcome = { ran: false, outputs: {}, what: "", error: (e as Error).message };
+      outcome = { ran: false, outputs: {}, error: (e as Error).message };
     }
     const tag = `${op} ${res.type} ${res.name}${replacement ? " (replace)" : ""}`;
     const record = (exitCode: number | null, durationMs: number) =>
@@ -151,21 +227,16 @@ export class Engine {
       });
     if (outcome.ran && outcome.result) {
       const r = outcome.result;
-      const code = r.code;
-      record(code, r.durationMs);
+      record(r.code, r.durationMs);
       this.log(
-        `${tag} exit=${code === null ? `signal:${r.signal ?? "?"}` : code} ${r.durationMs}ms`,
+        `${tag} exit=${r.code === null ? `signal:${r.signal ?? "?"}` : r.code} ${r.durationMs}ms`,
       );
-      if (code !== 0) {
-        const detail = this.redactor.redact(r.combined);
-        throw new StepError(
-          `${op} of ${res.urn} failed: exit status ${code === null ? `signal ${r.signal ?? "?"}` : code}: ${outcome.what}:\n${detail}`,
-        );
-      }
     } else if (outcome.error) {
       record(null, Date.now() - started);
       this.log(`${tag} exit=none ${Date.now() - started}ms`);
-      throw new StepError(`${op} of ${res.urn} failed: ${this.redactor.redact(outcome.error)}`);
+    }
+    if (outcome.error) {
+      throw new StepError(`${op} of ${res.urn} failed: ${this.filter.filter(outcome.error)}`);
     }
     return outcome;
   }
@@ -183,21 +254,64 @@ export class Engine {
     );
   }
 
-  private async deleteResource(r: ResourceState, replacement: boolean): Promise<void> {
+  /**
+   * A delete step (pulumi v3.248.0 pkg/resource/deploy/step.go (*DeleteStep).Apply): refused
+   * for a protected resource unless it is being replaced (also in a preview); a no-op for
+   * retainOnDelete, or when the resource it is deletedWith is deleted in this run; otherwise
+   * the provider's Delete with the delete customTimeout.
+   */
+  private async deleteResource(
+    r: ResourceState,
+    replacement: boolean,
+    deleting: Set<string>,
+  ): Promise<void> {
+    if (!replacement && r.options.protect) {
+      throw new StepError(deleteProtectedMessage(r.urn));
+    }
+    if (this.preview || r.options.retainOnDelete) {
+      return;
+    }
+    if (r.options.deletedWith && deleting.has(r.options.deletedWith)) {
+      return;
+    }
     const provider = r.custom ? providerFor(r.type) : undefined;
     if (r.custom && !provider) {
       throw new StepError(`delete of ${r.urn}: the lab driver has no provider for ${r.type}`);
     }
     if (provider) {
-      await this.step("delete", r, replacement, (ctx) => provider.delete(r, ctx));
+      await this.step("delete", r, replacement, r.options.customTimeouts?.delete ?? 0, (ctx) =>
+        provider.delete(r, ctx),
+      );
     }
   }
 
   // ----------------------------------------------------- registration --
 
-  private async register(
-    req: resproto.RegisterResourceRequest,
-  ): Promise<{ urn: string; id: string; state: Record<string, unknown> }> {
+  /** Finds the old state by URN, then by alias (pulumi v3.248.0 step_generator.go getOldResource). */
+  private findOld(
+    urn: string,
+    name: string,
+    type: string,
+    parent: string,
+    aliases: AliasSpec[],
+  ): ResourceState | undefined {
+    const own = this.state.get(urn);
+    if (own) {
+      return own;
+    }
+    const ctx = { stack: this.opts.stack, project: this.opts.project, aliased: this.aliased };
+    for (const a of generateAliases(ctx, name, type, parent, aliases)) {
+      const old = this.state.get(a);
+      if (old && !this.registered.has(a)) {
+        this.aliased.set(urn, a);
+        this.registered.add(a);
+        return old;
+      }
+    }
+    return undefined;
+  }
+
+  private async register(req: resproto.RegisterResourceRequest): Promise<Registered> {
     const type = req.getType();
     const name = req.getName();
     const custom = req.getCustom();
@@ -210,44 +324,97 @@ export class Engine {
       throw new Error(`duplicate resource URN ${urn}`);
     }
     this.registered.add(urn);
+    try {
+      return await this.registerChecked(req, type, name, custom, parent, urn);
+    } catch (e) {
+      this.fail(e as Error);
+      throw e;
+    }
+  }
+
+  private async registerChecked(
+    req: resproto.RegisterResourceRequest,
+    type: string,
+    name: string,
+    custom: boolean,
+    parent: string,
+    urn: string,
+  ): Promise<Registered> {
     const raw = deserializeProperties(req.getObject() as structproto.Struct) as Record<
       string,
       unknown
     >;
-    const flat = await flattenInputs(raw);
-    this.redactor.add(flat.secretStrings);
-
-    const propertyDependencies: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((v, k) => {
-      propertyDependencies[k] = v.getUrnsList();
-    });
-    const dependencies = req.getDependenciesList();
-    const fromProps = new Set(Object.values(propertyDependencies).flat());
-    const options: ResourceOptions = {
-      dependencies,
-      dependsOn: dependencies.filter((d) => !fromProps.has(d)),
-      propertyDependencies,
-      deleteBeforeReplace: req.getDeletebeforereplace(),
-      replaceOnChanges: req.getReplaceonchangesList(),
-      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    };
+    const options = readOptions(req, new Set());
+    // Assets are hashed here, at registration (values.ts assetHash).
+    const flat: Flattened = await flattenInputs(raw);
 
     const provider = custom ? providerFor(type) : undefined;
     if (custom && !provider) {
-      const e = new StepError(`the lab driver has no provider for ${type} (${urn})`);
-      this.fail(e);
-      throw e;
+      throw new StepError(`the lab driver has no provider for ${type} (${urn})`);
+    }
+    const old = this.findOld(urn, name, type, parent, readAliases(req));
+    const aliasOf = this.aliased.get(urn);
+    const record: PlanRecord = { action: "same", type, name, urn, custom };
+    if (aliasOf) {
+      record.aliasOf = aliasOf;
     }
 
-    const old = this.state.get(urn);
-    let action: PlanAction;
-    let keys: string[] = [];
-    if (!old) {
-      action = "create";
-    } else {
-      ({ action, keys } = decide(old, flat, custom ? options.replaceOnChanges : []));
+    // The provider's Check, in preview and in up (step_generator.go continueStepsFromImport).
+    if (provider) {
+      const failures = checkInputs(type, raw);
+      record.check = failures.length === 0 ? "passed" : "failed";
+      if (failures.length > 0) {
+        record.action = old ? "update" : "create";
+        this.plan.push(record);
+        const messages = checkFailureMessages(type, name, raw, failures);
+        messages.forEach((m) => this.diag(m));
+        throw new StepError(`${messages.join("\n")}\nresource ${urn} is invalid`);
+      }
     }
-    this.plan.push({ action, type, name, urn, custom, diff: keys.length > 0 ? keys : undefined });
+
+    // ignoreChanges: the old values stand in for the new (step_generator.go processIgnoreChanges).
+    let inputs = flat.inputs;
+    let unknownInputs = flat.unknownInputs;
+    if (old && options.ignoreChanges && options.ignoreChanges.length > 0) {
+      inputs = applyIgnoreChanges(flat.inputs, old.inputs, options.ignoreChanges).inputs;
+      const ignoredRoots = new Set(options.ignoreChanges.map((p) => p.split(/[.[]/)[0]));
+      unknownInputs = unknownInputs.filter((k) => !ignoredRoots.has(k));
+    }
+
+    let action: PlanAction = "create";
+    let keys: string[] = [];
+    if (old) {
+      ({ action, keys } = decide(
+        old,
+        { ...flat, inputs, unknownInputs },
+        custom ? options.replaceOnChanges : [],
+      ));
+    }
+    record.action = action;
+    if (keys.length > 0) {
+      record.diff = keys;
+    }
+    if (this.preview && provider) {
+      record.scripts = {};
+      for (const k of ["create", "update", "delete"]) {
+        const t = scriptText(inputs[k], flat.secretInputs.includes(k));
+        if (t !== undefined) {
+          record.scripts[k] = this.filter.filter(t);
+        }
+      }
+    }
+    this.plan.push(record);
+
+    if (action === "replace" && old && options.protect && old.options.protect) {
+      // step_generator.go generateStepsFromDiff: a preview reports it and goes on; an update bails.
+      const message = replaceProtectedMessage(urn);
+      this.diag(message);
+      if (!this.preview) {
+        throw new StepError(message);
+      }
+      this.sawError = true;
+    }
+
     const order = this.state.takeOrder();
     const base = {
       urn,
@@ -255,7 +422,7 @@ export class Engine {
       name,
       parent,
       custom,
-      inputs: flat.inputs,
+      inputs,
       secretInputs: flat.secretInputs,
       options,
       order,
@@ -267,16 +434,24 @@ export class Engine {
       }
       return out;
     };
+    const moveFromAlias = (): void => {
+      if (aliasOf && !this.preview) {
+        this.state.remove(aliasOf);
+      }
+    };
 
     if (this.failure && action !== "same") {
       // The engine launches no new steps once one has failed.
       throw new Error(`not updating ${urn}: an earlier step failed`);
     }
     if (this.preview) {
-      this.log(`plan: ${action} ${type} ${name}${keys.length ? ` [${keys.join(",")}]` : ""}`);
+      this.log(
+        `plan: ${action} ${type} ${name}${keys.length ? ` [${keys.join(",")}]` : ""}${aliasOf ? ` (alias of ${aliasOf})` : ""}`,
+      );
     }
     if (action === "same" && old) {
-      this.state.put({ ...old, parent, options, order });
+      moveFromAlias();
+      this.state.put({ ...old, urn, name, parent, inputs, options, order });
       return { urn, id: old.id, state: toSdk(old.outputs, old.secretOutputs) };
     }
     if (this.preview) {
@@ -284,200 +459,89 @@ export class Engine {
       return { urn, id: old?.id ?? "", state: { ...raw } };
     }
 
-    try {
-      if (!provider) {
-        // Components (and the root stack) have nothing to run.
-        const rec: ResourceState = { ...base, id: old?.id ?? "", outputs: {}, secretOutputs: [] };
-        this.state.put(rec);
-        return { urn, id: rec.id, state: toSdk({}, []) };
-      }
-      if (action === "create" || action === "replace") {
-        const replacing = action === "replace" && old !== undefined;
-        if (replacing && old && options.deleteBeforeReplace) {
-          await this.deleteResource(old, true);
-          this.state.remove(urn);
-        }
-        const outcome = await this.step("create", base, replacing, (ctx) =>
-          provider.create(flat.inputs, flat.secretInputs, ctx),
-        );
-        const secretOutputs = this.secretOutputs(flat.secretInputs, options, outcome.outputs);
-        const rec: ResourceState = {
-          ...base,
-          id: crypto.randomBytes(8).toString("hex"),
-          outputs: outcome.outputs,
-          secretOutputs,
-        };
-        this.addSecretsOf(rec);
-        if (replacing && old && !options.deleteBeforeReplace) {
-          // Create-before-delete: the old one is deleted with the other deletes at the end.
-          this.state.data.resources[urn] = rec;
-          this.state.addPendingDelete(old);
-        } else {
-          this.state.put(rec);
-        }
-        return { urn, id: rec.id, state: toSdk(rec.outputs, secretOutputs) };
-      }
-      // update
-      const prev = old as ResourceState;
-      const outcome = await this.step("update", base, false, (ctx) =>
-        provider.update(prev, flat.inputs, flat.secretInputs, ctx),
-      );
-      const outputs = outcome.ran ? outcome.outputs : { ...prev.outputs, ...outcome.outputs };
-      const secretOutputs = this.secretOutputs(flat.secretInputs, options, outputs);
-      const rec: ResourceState = { ...base, id: prev.id, outputs, secretOutputs };
-      this.addSecretsOf(rec);
+    if (!provider) {
+      // Components (and the root stack) have nothing to run.
+      moveFromAlias();
+      const rec: ResourceState = { ...base, id: old?.id ?? "", outputs: {}, secretOutputs: [] };
       this.state.put(rec);
-      return { urn, id: rec.id, state: toSdk(outputs, secretOutputs) };
-    } catch (e) {
-      this.fail(e as Error);
-      throw e;
+      return { urn, id: rec.id, state: toSdk({}, []) };
     }
-  }
-
-  private registrations = 0;
-
-  private installMonitor(): void {
-    const mon = settings.getMonitor() as unknown as MockMonitorLike;
-    mon.registerResource = (req, cb) => {
-      this.registrations++;
-      const p = this.register(req).then(
-        async (res) => {
-          const serialized = await serializeProperties("", res.state);
-          mon.resources.set(res.urn, { urn: res.urn, id: res.id || null, state: serialized });
-          const response = new resproto.RegisterResourceResponse();
-          response.setUrn(res.urn);
-          response.setId(res.id);
-          response.setObject(
-            structproto.Struct.fromJavaScript(
-              serialized as Record<string, structproto.JavaScriptValue>,
-            ),
-          );
-          cb(null, response);
-        },
-        (err: Error) => cb(err),
+    const timeouts = options.customTimeouts ?? { create: 0, update: 0, delete: 0 };
+    if (action === "create" || action === "replace") {
+      const replacing = action === "replace" && old !== undefined;
+      if (replacing && old && options.deleteBeforeReplace) {
+        await this.deleteResource(old, true, new Set());
+        this.state.remove(old.urn);
+      }
+      const outcome = await this.step("create", base, replacing, timeouts.create, (ctx) =>
+        provider.create(inputs, flat.secretInputs, ctx),
       );
-      this.inflight.add(p);
-      void p.finally(() => this.inflight.delete(p));
-    };
-    mon.readResource = (_req: unknown, cb: (err: Error) => void) => {
-      cb(new Error("the lab driver does not support reading existing resources (.get / opts.id)"));
-    };
+      const secretOutputs = this.secretOutputs(flat.secretInputs, options, outcome.outputs);
+      const rec: ResourceState = {
+        ...base,
+        id: crypto.randomBytes(8).toString("hex"),
+        outputs: outcome.outputs,
+        secretOutputs,
+      };
+      if (replacing && old && !options.deleteBeforeReplace) {
+        // Create-before-delete: the old one is deleted with the other deletes at the end.
+        moveFromAlias();
+        this.state.data.resources[urn] = rec;
+        this.state.addPendingDelete(old);
+      } else {
+        moveFromAlias();
+        this.state.put(rec);
+      }
+      return { urn, id: rec.id, state: toSdk(rec.outputs, secretOutputs) };
+    }
+    // update
+    const prev = old as ResourceState;
+    const outcome = await this.step("update", base, false, timeouts.update, (ctx) =>
+      provider.update(prev, inputs, flat.secretInputs, ctx),
+    );
+    const outputs = outcome.ran ? outcome.outputs : { ...prev.outputs, ...outcome.outputs };
+    const secretOutputs = this.secretOutputs(flat.secretInputs, options, outputs);
+    const rec: ResourceState = { ...base, id: prev.id, outputs, secretOutputs };
+    moveFromAlias();
+    this.state.put(rec);
+    return { urn, id: rec.id, state: toSdk(outputs, secretOutputs) };
   }
 
   // ------------------------------------------------------------- runs --
 
-  private async runProgram(): Promise<void> {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: () => {
-          throw new Error(
-            "unexpected newResource call (registration is handled by the lab driver)",
-          );
-        },
-        call: (args) => {
-          throw new Error(`the lab driver does not support invokes (${args.token})`);
-        },
-      },
-      this.opts.project,
-      this.opts.stack,
-      this.preview,
-    );
-    const cfg = JSON.parse(configEnv(this.opts.config, this.opts.project).PULUMI_CONFIG) as Record<
-      string,
-      string
-    >;
-    const secretKeys = JSON.parse(
-      configEnv(this.opts.config, this.opts.project).PULUMI_CONFIG_SECRET_KEYS,
-    ) as string[];
-    pulumi.runtime.setAllConfig(cfg, secretKeys);
-    this.installMonitor();
-
-    // Registrations rejected after a failure surface as unhandled rejections in the SDK;
-    // they are recorded, never fatal. (One operation per process, so this stays installed.)
-    process.on("unhandledRejection", (reason: unknown) => {
-      this.fail(reason instanceof Error ? reason : new Error(String(reason)));
-    });
-    // The program is done when it has returned and is quiet, or when it can no longer
-    // progress. After a failed registration the SDK leaves the failed resource's dependents
-    // (and the stack's outputs) pending forever: the language host relies on the engine
-    // ending the program there. Here nothing would settle `runInPulumiStack` or
-    // `waitForRPCs`, Node would find its event loop empty and exit in the middle of the
-    // run (no summary, and the SDK's "N promises were still active" warning). `beforeExit`
-    // is exactly that moment: no step runs and nothing can resolve any more.
-    let onStall = (): void => {};
-    const stalled = new Promise<"stalled">((resolve) => {
-      onStall = () => resolve("stalled");
-    });
-    process.on("beforeExit", onStall);
-    try {
-      const outcome = await Promise.race([
-        this.programAndRPCs().then(() => "done" as const),
-        stalled,
-      ]);
-      if (outcome === "stalled" && !this.failure) {
-        this.fail(
-          new Error(
-            "the program did not finish: it waits for values that can never resolve " +
-              "(a dependency cycle, or a promise the program never settles)",
-          ),
-        );
-      }
-    } finally {
-      process.off("beforeExit", onStall);
-    }
-  }
-
-  /** Runs the program in the root stack, then waits until no registration is in flight or arriving. */
-  private async programAndRPCs(): Promise<void> {
-    const programFile = this.opts.programFile;
-    try {
-      await pulumi.runtime.runInPulumiStack(async () => {
-        const mod = (await import(programFile)) as Record<string, unknown>;
-        const main = mod["default"];
-        if (typeof main === "function") {
-          return (await (main as () => unknown)()) as Record<string, unknown>;
-        }
-        return mod;
-      });
-    } catch (e) {
-      this.fail(e as Error);
-    }
-    // Wait until the program is quiet: no registration in flight and none arriving
-    // (a resource registers only after what it depends on has resolved).
-    const waitForRPCs = (settings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs;
-    for (;;) {
-      const seen = this.registrations;
-      try {
-        await waitForRPCs();
-      } catch (e) {
-        this.fail(e as Error);
-      }
-      while (this.inflight.size > 0) {
-        await Promise.allSettled([...this.inflight]);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-      if (this.inflight.size === 0 && this.registrations === seen) {
-        break;
-      }
-    }
-  }
-
-  private planDeletes(items: ResourceState[]): void {
+  private planDeletes(items: ResourceState[], deleting: Set<string>): void {
     for (const r of items) {
-      this.plan.push({
+      const rec: PlanRecord = {
         action: "delete",
         type: r.type,
         name: r.name,
         urn: r.urn,
         custom: r.custom,
-      });
+      };
+      if (r.options.retainOnDelete) {
+        rec.noop = "retainOnDelete";
+      } else if (r.options.deletedWith && deleting.has(r.options.deletedWith)) {
+        rec.noop = "deletedWith";
+      }
+      this.plan.push(rec);
+      if (this.preview) {
+        this.log(`plan: delete ${r.type} ${r.name}${rec.noop ? ` (${rec.noop})` : ""}`);
+      }
     }
   }
 
+  /** Deletes in dependency order; stops at the first failure (protected resources included). */
   private async runDeletes(items: ResourceState[]): Promise<void> {
-    for (const r of deletionOrder(items)) {
-      const pending = this.state.data.pendingDeletes.includes(r);
-      await this.deleteResource(r, pending);
+    const pendings = new Set(this.state.data.pendingDeletes);
+    const deleting = new Set(items.filter((r) => !pendings.has(r)).map((r) => r.urn));
+    const ordered = deletionOrder(items);
+    this.planDeletes(ordered, deleting);
+    for (const r of ordered) {
+      const pending = pendings.has(r);
+      await this.deleteResource(r, pending, deleting);
+      if (this.preview) {
+        continue;
+      }
       if (pending) {
         this.state.removePendingDelete(r);
       } else {
@@ -486,36 +550,48 @@ export class Engine {
     }
   }
 
+  private async runOnce(): Promise<void> {
+    if (this.opts.operation === "destroy") {
+      await this.runDeletes([
+        ...Object.values(this.state.data.resources),
+        ...this.state.data.pendingDeletes,
+      ]);
+      return;
+    }
+    await runProgram({
+      project: this.opts.project,
+      stack: this.opts.stack,
+      preview: this.preview,
+      config: this.opts.config,
+      programFile: this.opts.programFile,
+      register: (req) => this.register(req),
+      fail: (e) => this.fail(e),
+      failed: () => this.failure !== undefined,
+    });
+    if (this.failure) {
+      // The engine starts no deletes after a failed step (nor after an invalid resource).
+      return;
+    }
+    const gone = Object.values(this.state.data.resources).filter(
+      (r) => !this.registered.has(r.urn),
+    );
+    await this.runDeletes([...gone, ...this.state.data.pendingDeletes]);
+  }
+
   async run(): Promise<Summary> {
+    let lock: StackLock | undefined;
     try {
-      if (this.opts.operation === "destroy") {
-        const all = [
-          ...Object.values(this.state.data.resources),
-          ...this.state.data.pendingDeletes,
-        ];
-        this.planDeletes(deletionOrder(all));
-        await this.runDeletes(all);
-        this.state.data.resources = {};
-        this.state.data.pendingDeletes = [];
-        this.state.save();
-      } else {
-        await this.runProgram();
-        const gone = Object.values(this.state.data.resources).filter(
-          (r) => !this.registered.has(r.urn),
-        );
-        const doomed = deletionOrder([...gone, ...this.state.data.pendingDeletes]);
-        if (this.preview) {
-          this.planDeletes(doomed);
-          for (const r of doomed) {
-            this.log(`plan: delete ${r.type} ${r.name}`);
-          }
-        } else if (!this.failure) {
-          this.planDeletes(doomed);
-          await this.runDeletes(doomed);
-        }
+      if (!this.preview) {
+        lock = StackLock.acquire(this.opts.statePath);
       }
+      await this.runOnce();
     } catch (e) {
       this.fail(e as Error);
+    } finally {
+      lock?.release();
+    }
+    if (this.sawError && !this.failure) {
+      this.fail(new Error(this.diagnostics.join("\n")));
     }
     const summary: Summary = {
       operation: this.opts.operation,
@@ -523,9 +599,10 @@ export class Engine {
       ran: this.steps.length,
       steps: this.steps,
       plan: this.plan,
+      diagnostics: this.diagnostics,
     };
     if (this.failure) {
-      summary.error = this.redactor.redact(this.failure.message);
+      summary.error = this.filter.filter(this.failure.message);
     }
     return summary;
   }

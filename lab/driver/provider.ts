@@ -1,22 +1,20 @@
-// The semantics of the @pulumi/command 1.2.x resources the driver supports:
+// The semantics of the @pulumi/command 1.2.1 resources the driver supports:
 // diff (same / update / replace), and what create, update and delete run.
-import type { Flattened, Redactor } from "./values";
+import type { EngineFilter, Flattened } from "./values";
 import { diffKeys } from "./values";
-import {
-  copyToRemote,
-  parseConnection,
-  runLocal,
-  runRemote,
-  type CopySource,
-  type ExecResult,
-  type StreamOptions,
-} from "./executor";
+import { runLocal, type ExecResult, type StreamOptions } from "./executor";
+import { parseConnection } from "./ssh";
+import { copyToRemote, runRemote, type CopySource, type RemoteResult } from "./remote";
 import type { Json, JsonObject, PlanAction, ResourceState } from "./types";
 
 export interface StepContext {
   verbose: boolean;
-  redactor: Redactor;
+  filter: EngineFilter;
   label: string;
+  /** The provider plugin's environment (the CLI's). */
+  baseEnv: NodeJS.ProcessEnv;
+  /** customTimeouts of this operation in seconds (0: none). */
+  timeoutSec: number;
 }
 
 export interface Outcome {
@@ -25,10 +23,47 @@ export interface Outcome {
   result?: ExecResult;
   /** Provider outputs to merge over the inputs (stdout/stderr). */
   outputs: JsonObject;
-  /** Short description of what ran, used in error messages (already redacted). */
-  what: string;
-  /** Set when the step failed without a process exit status (e.g. bad input). */
+  /** The provider's error, as it returns it to the engine (unfiltered). */
   error?: string;
+}
+
+/** Go's %q, close enough for command text. */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * The provider's error for a command that ran and failed: "<exec error>: running %q:\n<output>"
+ * (pulumi-command v1.2.1 local/commandOutputs.go run, remote/commandOutputs.go run). Local:
+ * os/exec's ExitError ("exit status 3", "signal: killed"); remote: x/crypto's ssh.ExitError
+ * ("Process exited with status 3").
+ */
+function commandError(flavor: "local" | "remote", command: string, r: ExecResult): string {
+  const exec =
+    flavor === "local"
+      ? r.code === null
+        ? `signal: ${r.signal === "SIGKILL" ? "killed" : (r.signal ?? "?").replace(/^SIG/, "").toLowerCase()}`
+        : `exit status ${r.code}`
+      : `Process exited with status ${r.code ?? 0}${r.signal ? ` from signal ${r.signal.replace(/^SIG/, "")}` : ""}`;
+  return `${exec}: running ${goQuote(command)}:\n${r.combined}`;
+}
+
+function fromRemote(
+  rr: RemoteResult,
+  command: string,
+  flavor: "remote" | "copy",
+  outputs: (r: ExecResult) => JsonObject,
+): Outcome {
+  if ("dialError" in rr) {
+    return { ran: false, outputs: {}, error: rr.dialError };
+  }
+  const r = rr.result;
+  const outcome: Outcome = { ran: true, result: r, outputs: outputs(r) };
+  if (r.code !== 0) {
+    outcome.error =
+      flavor === "remote" ? commandError("remote", command, r) : r.combined.trim() || "copy failed";
+  }
+  return outcome;
 }
 
 export interface Provider {
@@ -102,8 +137,12 @@ function streamOptions(inputs: JsonObject, ctx: StepContext): StreamOptions {
     logStdout: logging === "stdout" || logging === "stdoutAndStderr",
     logStderr: logging === "stderr" || logging === "stdoutAndStderr",
     label: ctx.label,
-    redactor: ctx.redactor,
+    filter: ctx.filter,
   };
+}
+
+function deadline(ctx: StepContext): number | undefined {
+  return ctx.timeoutSec > 0 ? Date.now() + ctx.timeoutSec * 1000 : undefined;
 }
 
 /** The provider trims exactly one trailing "\n" (strings.TrimSuffix). */
@@ -115,17 +154,11 @@ class CommandProvider implements Provider {
   constructor(private readonly flavor: "local" | "remote") {}
 
   private async run(
-    which: "create" | "update" | "delete",
     command: string,
     inputs: JsonObject,
-    secretInputs: string[],
     previous: JsonObject | undefined,
     ctx: StepContext,
   ): Promise<Outcome> {
-    const what =
-      secretInputs.includes(which) || (which === "update" && secretInputs.includes("create"))
-        ? "running [secret]"
-        : `running ${JSON.stringify(ctx.redactor.redact(command))}`;
     const prevEnv: Record<string, string> = {};
     if (previous && inputs["addPreviousOutputInEnv"] !== false) {
       const so = optString(previous, "stdout");
@@ -140,91 +173,83 @@ class CommandProvider implements Provider {
     const environment = stringMap(inputs["environment"]);
     const stdin = optString(inputs, "stdin");
     const stream = streamOptions(inputs, ctx);
-    let result: ExecResult;
+    const outputs = (r: ExecResult): JsonObject => ({
+      stdout: trimNewline(r.stdout),
+      stderr: trimNewline(r.stderr),
+    });
     if (this.flavor === "local") {
       if (inputs["assetPaths"] != null || inputs["archivePaths"] != null) {
         return {
           ran: false,
           outputs: {},
-          what,
           error: "assetPaths/archivePaths are not supported by the lab driver",
         };
       }
       const interp = inputs["interpreter"];
-      result = await runLocal({
+      const result = await runLocal({
         command,
         interpreter: Array.isArray(interp) ? interp.map((x) => String(x)) : undefined,
         dir: optString(inputs, "dir"),
+        baseEnv: ctx.baseEnv,
         environment: { ...environment, ...prevEnv },
         stdin,
         stream,
+        timeoutSec: ctx.timeoutSec,
       });
-    } else {
-      const keys = Object.keys(environment);
-      if (keys.length > 0) {
-        // The provider fails when the server rejects SetEnv; sshd does unless AcceptEnv allows it,
-        // and the OpenSSH client cannot tell us, so refuse up front.
-        return {
-          ran: false,
-          outputs: {},
-          what,
-          error:
-            `could not set environment variable ${JSON.stringify(keys[0])}: remote \`environment\` needs the ` +
-            `SSH server to accept it via AcceptEnv; the lab driver refuses it (prefix the command with VAR=value instead)`,
-        };
+      const outcome: Outcome = { ran: true, result, outputs: outputs(result) };
+      if (result.code !== 0) {
+        outcome.error = commandError("local", command, result);
       }
-      const conn = parseConnection(inputs["connection"]);
-      // Previous outputs are sent optimistically (the provider only warns when the server refuses);
-      // secret outputs are never put on a command line.
-      const setEnv =
-        previous && secretInputs.length === secretInputs.filter((k) => k === "connection").length
-          ? prevEnv
-          : {};
-      result = await runRemote({ conn, command, stdin, setEnv, stream });
+      return outcome;
     }
-    return {
-      ran: true,
-      result,
-      what,
-      outputs: { stdout: trimNewline(result.stdout), stderr: trimNewline(result.stderr) },
-    };
+    const keys = Object.keys(environment);
+    if (keys.length > 0) {
+      // The provider fails when the server rejects SetEnv; sshd does unless AcceptEnv allows it,
+      // and the OpenSSH client cannot tell us, so refuse up front.
+      return {
+        ran: false,
+        outputs: {},
+        error:
+          `could not set environment variable ${JSON.stringify(keys[0])}: remote \`environment\` needs the ` +
+          `SSH server to accept it via AcceptEnv; the lab driver refuses it (prefix the command with VAR=value instead)`,
+      };
+    }
+    const conn = parseConnection(inputs["connection"]);
+    const rr = await runRemote(
+      { conn, command, stdin, setEnv: prevEnv, stream },
+      { stream, baseEnv: ctx.baseEnv, deadline: deadline(ctx) },
+    );
+    return fromRemote(rr, command, "remote", outputs);
   }
 
-  async create(inputs: JsonObject, secretInputs: string[], ctx: StepContext): Promise<Outcome> {
+  async create(inputs: JsonObject, _secretInputs: string[], ctx: StepContext): Promise<Outcome> {
     const cmd = optString(inputs, "create");
     if (cmd === undefined) {
-      return { ran: false, outputs: { stdout: "", stderr: "" }, what: "" };
+      return { ran: false, outputs: { stdout: "", stderr: "" } };
     }
-    return this.run("create", cmd, inputs, secretInputs, undefined, ctx);
+    return this.run(cmd, inputs, undefined, ctx);
   }
 
   async update(
     old: ResourceState,
     inputs: JsonObject,
-    secretInputs: string[],
+    _secretInputs: string[],
     ctx: StepContext,
   ): Promise<Outcome> {
     const upd = optString(inputs, "update");
     const cmd = upd ?? optString(inputs, "create");
     if (cmd === undefined) {
-      return { ran: false, outputs: { ...old.outputs }, what: "" };
+      return { ran: false, outputs: { ...old.outputs } };
     }
-    return this.run(
-      upd !== undefined ? "update" : "create",
-      cmd,
-      inputs,
-      secretInputs,
-      old.outputs,
-      ctx,
-    );
+    return this.run(cmd, inputs, old.outputs, ctx);
   }
 
   async delete(old: ResourceState, ctx: StepContext): Promise<Outcome> {
     const cmd = optString(old.inputs, "delete");
     if (cmd === undefined) {
-      return { ran: false, outputs: {}, what: "" };
+      return { ran: false, outputs: {} };
     }
-    return this.run("delete", cmd, old.inputs, old.secretInputs, old.outputs, ctx);
+    return this.run(cmd, old.inputs, old.outputs, ctx);
   }
 }
 
@@ -246,59 +271,51 @@ function copySource(v: Json | undefined): { source: CopySource; hash: string } {
       }
     }
   }
-  throw new Error("source must be a FileAsset, a StringAsset or a path-based FileArchive");
+  // Check has already refused any other source.
+  return { source: { kind: "text", text: "" }, hash: "" };
 }
 
 class CopyProvider implements Provider {
   private async copy(inputs: JsonObject, ctx: StepContext): Promise<Outcome> {
-    const remotePath = optString(inputs, "remotePath");
-    if (!remotePath) {
-      return { ran: false, outputs: {}, what: "copy", error: "remotePath is required" };
-    }
-    let source: CopySource;
-    try {
-      source = copySource(inputs["source"]).source;
-    } catch (e) {
-      return { ran: false, outputs: {}, what: "copy", error: (e as Error).message };
-    }
+    const remotePath = optString(inputs, "remotePath") ?? "";
+    const source = copySource(inputs["source"]).source;
     const conn = parseConnection(inputs["connection"]);
-    const what = `copying to ${remotePath}`;
-    const result = await copyToRemote(conn, source, remotePath, streamOptions(inputs, ctx));
-    return { ran: true, result, outputs: {}, what };
+    const stream = streamOptions(inputs, ctx);
+    const rr = await copyToRemote(conn, source, remotePath, stream, {
+      stream,
+      baseEnv: ctx.baseEnv,
+      deadline: deadline(ctx),
+    });
+    return fromRemote(rr, "", "copy", () => ({}));
   }
 
   create(inputs: JsonObject, _secretInputs: string[], ctx: StepContext): Promise<Outcome> {
     return this.copy(inputs, ctx);
   }
 
+  /**
+   * pulumi-command v1.2.1 provider/pkg/provider/remote/copyController.go (*CopyToRemote).Update:
+   * copies again only when the asset hash or remotePath changed.
+   */
   async update(
     old: ResourceState,
     inputs: JsonObject,
     _secretInputs: string[],
     ctx: StepContext,
   ): Promise<Outcome> {
-    let oldHash = "";
-    try {
-      oldHash = copySource(old.inputs["source"]).hash;
-    } catch {
-      oldHash = "";
-    }
-    let newHash: string;
-    try {
-      newHash = copySource(inputs["source"]).hash;
-    } catch (e) {
-      return { ran: false, outputs: {}, what: "copy", error: (e as Error).message };
-    }
+    const oldHash = copySource(old.inputs["source"]).hash;
+    const newHash = copySource(inputs["source"]).hash;
     if (
       newHash !== oldHash ||
       optString(inputs, "remotePath") !== optString(old.inputs, "remotePath")
     ) {
       return this.copy(inputs, ctx);
     }
-    return { ran: false, outputs: {}, what: "" };
+    return { ran: false, outputs: {} };
   }
 
+  /** CopyToRemote has no Delete. */
   async delete(): Promise<Outcome> {
-    return { ran: false, outputs: {}, what: "" };
+    return { ran: false, outputs: {} };
   }
 }

@@ -1,5 +1,5 @@
 // Shared types for the lab driver: a stand-in for the Pulumi engine plus the
-// @pulumi/command 1.2.x provider, run under the Node SDK's mock monitor.
+// @pulumi/command 1.2.1 provider, run under the Node SDK's mock monitor.
 
 /** A JSON value as stored in the state file. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -21,6 +21,14 @@ export interface ResourceOptions {
   deleteBeforeReplace: boolean;
   replaceOnChanges: string[];
   additionalSecretOutputs: string[];
+  /** `protect` (a component's is copied to its children by the SDK). */
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  /** URN of the resource whose deletion deletes this one. */
+  deletedWith?: string;
+  ignoreChanges?: string[];
+  /** customTimeouts in seconds (0: none). */
+  customTimeouts?: { create: number; update: number; delete: number };
 }
 
 /** One resource as kept in the state file. */
@@ -75,6 +83,17 @@ export interface PlanRecord {
   custom: boolean;
   /** Top-level inputs that differ (update/replace). */
   diff?: string[];
+  /** The provider's Check of a custom resource: "passed", or "failed" (see Summary.diagnostics). */
+  check?: "passed" | "failed";
+  /** The old URN when the resource was found under an alias. */
+  aliasOf?: string;
+  /** A delete that runs nothing: the resource is retained (retainOnDelete) or deleted with another. */
+  noop?: "retainOnDelete" | "deletedWith";
+  /**
+   * Preview only: the command texts as a user reads them in the preview (secret inputs as
+   * "[secret]", unknown ones as "[unknown]", secure config values masked).
+   */
+  scripts?: Record<string, string>;
 }
 
 export interface Summary {
@@ -83,5 +102,7 @@ export interface Summary {
   ran: number;
   steps: StepRecord[];
   plan: PlanRecord[];
+  /** The engine's error diagnostics (failed Check, protected resources, …), filtered. */
+  diagnostics: string[];
   error?: string;
 }

@@ -32,14 +32,13 @@ export interface Flattened {
   secretInputs: string[];
   /** Top-level keys whose value is (or contains) an unknown (preview only). */
   unknownInputs: string[];
-  /** Every string found under a secret wrapper (for redaction). */
-  secretStrings: string[];
 }
 
 interface Ctx {
   secret: boolean;
   unknown: boolean;
-  secretStrings: string[];
+  /** The top-level property being flattened (for the engine's asset-hash error). */
+  key: string;
 }
 
 export function sha256(data: string | Buffer): string {
@@ -73,11 +72,60 @@ export function hashPath(p: string): string {
   return h.digest("hex");
 }
 
+/** Go's wording of a Node fs error ("open /p: no such file or directory"). */
+function goFsError(op: string, p: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const reason =
+    code === "ENOENT"
+      ? "no such file or directory"
+      : code === "EACCES"
+        ? "permission denied"
+        : (e as Error).message;
+  return `${op} ${p}: ${reason}`;
+}
+
+/**
+ * The engine hashes assets when the resource registers, before any step runs
+ * (pulumi v3.248.0 pkg/resource/deploy/source_eval.go RegisterResource: UnmarshalProperties
+ * with ComputeAssetHashes; sdk/go/common/resource/plugin/rpc.go; asset/asset.go readPath).
+ * A FileAsset whose file does not exist yet fails the registration.
+ */
+function assetHash(p: string, key: string): string {
+  const fail = (detail: string): never => {
+    throw new Error(
+      `unmarshal properties: failed to compute asset hash for ${JSON.stringify(key)}: ${detail}`,
+    );
+  };
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    return fail(`failed to open asset file '${p}': ${goFsError("open", p, e)}`);
+  }
+  if (st.isDirectory()) {
+    return fail(`asset path '${p}' is a directory; try using an archive`);
+  }
+  return hashPath(p);
+}
+
+/** As assetHash, for a path archive (sdk/go/common/resource/archive/archive.go readPath). */
+function archiveHash(p: string, key: string): string {
+  try {
+    fs.statSync(p);
+  } catch (e) {
+    throw new Error(
+      `unmarshal properties: failed to compute archive hash for ${JSON.stringify(key)}: ` +
+        `couldn't read archive path '${p}': ${goFsError("stat", p, e)}`,
+    );
+  }
+  return hashPath(p);
+}
+
 async function prop(obj: object, key: string): Promise<unknown> {
   return await (obj as Record<string, unknown>)[key];
 }
 
-async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Json> {
+async function flattenValue(v: unknown, ctx: Ctx): Promise<Json> {
   if (pulumi.isUnknown(v)) {
     ctx.unknown = true;
     return { $unknown: true };
@@ -86,9 +134,6 @@ async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Js
     return null;
   }
   if (typeof v === "string") {
-    if (inSecret) {
-      ctx.secretStrings.push(v);
-    }
     return v;
   }
   if (typeof v === "number" || typeof v === "boolean") {
@@ -96,12 +141,12 @@ async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Js
   }
   if (isSecretWrapper(v)) {
     ctx.secret = true;
-    return flattenValue(v.value, ctx, true);
+    return flattenValue(v.value, ctx);
   }
   if (Array.isArray(v)) {
     const out: Json[] = [];
     for (const e of v) {
-      out.push(await flattenValue(e, ctx, inSecret));
+      out.push(await flattenValue(e, ctx));
     }
     return out;
   }
@@ -110,12 +155,9 @@ async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Js
     const text = await prop(v, "text");
     const uri = await prop(v, "uri");
     if (typeof p === "string") {
-      return { $asset: { path: p, hash: hashPath(p) } };
+      return { $asset: { path: p, hash: assetHash(p, ctx.key) } };
     }
     if (typeof text === "string") {
-      if (inSecret) {
-        ctx.secretStrings.push(text);
-      }
       return { $asset: { text, hash: sha256(text) } };
     }
     return { $asset: { uri: String(uri), hash: "" } };
@@ -125,12 +167,12 @@ async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Js
     const uri = await prop(v, "uri");
     const assets = await prop(v, "assets");
     if (typeof p === "string") {
-      return { $archive: { path: p, hash: hashPath(p) } };
+      return { $archive: { path: p, hash: archiveHash(p, ctx.key) } };
     }
     if (isRecord(assets)) {
       const inner: JsonObject = {};
       for (const k of Object.keys(assets).sort()) {
-        inner[k] = await flattenValue(assets[k], ctx, inSecret);
+        inner[k] = await flattenValue(assets[k], ctx);
       }
       return { $archive: { assets: inner, hash: sha256(JSON.stringify(inner)) } };
     }
@@ -145,7 +187,7 @@ async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Js
       if (v[k] === undefined) {
         continue;
       }
-      out[k] = await flattenValue(v[k], ctx, inSecret);
+      out[k] = await flattenValue(v[k], ctx);
     }
     return out;
   }
@@ -154,13 +196,13 @@ async function flattenValue(v: unknown, ctx: Ctx, inSecret: boolean): Promise<Js
 
 /** Flattens raw (deserialized) inputs for storage and comparison. */
 export async function flattenInputs(raw: Record<string, unknown>): Promise<Flattened> {
-  const result: Flattened = { inputs: {}, secretInputs: [], unknownInputs: [], secretStrings: [] };
+  const result: Flattened = { inputs: {}, secretInputs: [], unknownInputs: [] };
   for (const key of Object.keys(raw).sort()) {
     if (raw[key] === undefined) {
       continue;
     }
-    const ctx: Ctx = { secret: false, unknown: false, secretStrings: result.secretStrings };
-    result.inputs[key] = await flattenValue(raw[key], ctx, false);
+    const ctx: Ctx = { secret: false, unknown: false, key };
+    result.inputs[key] = await flattenValue(raw[key], ctx);
     if (ctx.secret) {
       result.secretInputs.push(key);
     }
@@ -204,46 +246,47 @@ export function diffKeys(olds: JsonObject, news: JsonObject): string[] {
   return [...keys].filter((k) => !jsonEqual(olds[k], news[k])).sort();
 }
 
-/** Collects every string leaf of the given (flattened) values. */
-export function stringLeaves(v: Json | undefined, out: string[] = []): string[] {
-  if (typeof v === "string") {
-    out.push(v);
-  } else if (Array.isArray(v)) {
-    v.forEach((e) => stringLeaves(e, out));
-  } else if (v !== null && typeof v === "object") {
-    Object.values(v).forEach((e) => stringLeaves(e, out));
-  }
-  return out;
-}
-
 /**
- * Replaces known secret strings in text. Short strings (< 3 chars) are not
- * redacted because doing so would mangle all output.
+ * The engine's output filter: only the values of secure stack config are masked, as
+ * "[secret]", everywhere the engine prints (pulumi v3.248.0 pkg/engine/events.go
+ * makeEventEmitter → sdk/go/common/util/logging/log.go CreateFilter). Values shorter than
+ * 3 characters and "true"/"false" are left alone; a value's JSON-escaped form is masked too.
+ * Secret resource inputs and outputs are not in the filter: a command that prints one
+ * shows it, as under the real engine.
  */
-export class Redactor {
-  private readonly secrets = new Set<string>();
+export class EngineFilter {
+  private readonly items: [string, string][] = [];
 
-  add(values: Iterable<string>): void {
-    for (const v of values) {
-      if (v.length >= 3) {
-        this.secrets.add(v);
-        // Multi-line secrets (keys): also hide each substantial line.
-        for (const line of v.split("\n")) {
-          if (line.trim().length >= 8) {
-            this.secrets.add(line.trim());
-          }
-        }
+  constructor(secureConfigValues: Iterable<string>) {
+    for (const secret of secureConfigValues) {
+      if (secret.length < 3 || /^(true|false)$/i.test(secret)) {
+        continue;
+      }
+      this.items.push([secret, "[secret]"]);
+      const escaped = JSON.stringify(secret).slice(1, -1);
+      if (escaped !== secret) {
+        this.items.push([escaped, "[secret]"]);
       }
     }
   }
 
-  redact(text: string): string {
-    let out = text;
-    const sorted = [...this.secrets].sort((a, b) => b.length - a.length);
-    for (const s of sorted) {
-      if (out.includes(s)) {
-        out = out.split(s).join("[secret]");
+  /** strings.NewReplacer semantics: left to right, at each position the first pair that matches. */
+  filter(text: string): string {
+    if (!this.items.some(([from]) => text.includes(from))) {
+      return text;
+    }
+    let out = "";
+    let i = 0;
+    outer: while (i < text.length) {
+      for (const [from, to] of this.items) {
+        if (text.startsWith(from, i)) {
+          out += to;
+          i += from.length;
+          continue outer;
+        }
       }
+      out += text[i];
+      i++;
     }
     return out;
   }
