@@ -21,6 +21,8 @@ type FieldKind = "string" | "number" | "bool" | "array" | "map" | "asset" | "any
 interface Field {
   kind: FieldKind;
   required?: boolean;
+  /** The Go type the mapper names in a wrong-type failure, when not the kind's default. */
+  go?: string;
 }
 
 /** A Go input struct: its `%v` type name (package.Type) and its `pulumi:"..."` fields. */
@@ -38,8 +40,8 @@ const connectionBase: Record<string, Field> = {
   privateKey: { kind: "string" },
   privateKeyPassword: { kind: "string" },
   agentSocketPath: { kind: "string" },
-  dialErrorLimit: { kind: "number" },
-  perDialTimeout: { kind: "number" },
+  dialErrorLimit: { kind: "number", go: "int" },
+  perDialTimeout: { kind: "number", go: "int" },
   hostKey: { kind: "string" },
 };
 const proxyConnection: Struct = { goType: "remote.ProxyConnection", fields: connectionBase };
@@ -76,11 +78,11 @@ export const INPUT_STRUCTS: Record<string, Struct> = {
       ...resourceInputs,
       stdin: { kind: "string" },
       logging: { kind: "string" },
-      interpreter: { kind: "array" },
+      interpreter: { kind: "array", go: "[]string" },
       dir: { kind: "string" },
       environment: { kind: "map" },
-      assetPaths: { kind: "array" },
-      archivePaths: { kind: "array" },
+      assetPaths: { kind: "array", go: "[]string" },
+      archivePaths: { kind: "array", go: "[]string" },
       addPreviousOutputInEnv: { kind: "bool" },
     },
   },
@@ -199,7 +201,7 @@ function decodeStruct(obj: Record<string, unknown>, s: Struct): CheckFailure[] {
     if (!ok) {
       failures.push({
         property: key,
-        reason: `Field '${key}' on '${s.goType}' must be a '${expectedGoType(kind)}'; got '${goTypeOf(v)}' instead`,
+        reason: `Field '${key}' on '${s.goType}' must be a '${field.go ?? expectedGoType(kind)}'; got '${goTypeOf(v)}' instead`,
       });
     }
   }
