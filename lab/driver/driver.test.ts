@@ -4,68 +4,21 @@
 import * as assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { StateFile, Summary } from "./types";
+import { dialDelaysMs, hostKeyAlgorithms } from "./ssh";
+import {
+  countingRelay,
+  freePort,
+  names,
+  readState,
+  runCli,
+  runCliAsync,
+  waitForPort,
+  type RunResult,
+} from "./test-helpers";
 
-const CLI = path.join(__dirname, "cli.ts");
 const TOKEN = "tok-3f9a-very-secret";
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  summary: Summary;
-}
-
-function runCli(
-  op: string,
-  program: string,
-  state: string,
-  config: Record<string, unknown>,
-  extra: string[] = [],
-): RunResult {
-  const cfgFile = `${state}.config.json`;
-  fs.writeFileSync(cfgFile, JSON.stringify(config));
-  const r = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      CLI,
-      op,
-      "--program",
-      program,
-      "--state",
-      state,
-      "--config",
-      cfgFile,
-      "--project",
-      "labtest",
-      ...extra,
-    ],
-    { encoding: "utf8", cwd: path.join(__dirname, "..", ".."), timeout: 120_000 },
-  );
-  const line = r.stdout.split("\n").find((l) => l.startsWith("LAB-DRIVER-SUMMARY "));
-  assert.ok(line, `no summary line; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-  return {
-    code: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    summary: JSON.parse(line.slice("LAB-DRIVER-SUMMARY ".length)) as Summary,
-  };
-}
-
-function readState(file: string): StateFile {
-  return JSON.parse(fs.readFileSync(file, "utf8")) as StateFile;
-}
-
-function names(s: StateFile): string[] {
-  return Object.values(s.resources)
-    .map((r) => r.name)
-    .sort();
-}
 
 describe("lab driver (local commands)", function () {
   this.timeout(120_000);
@@ -250,35 +203,23 @@ describe("lab driver (local commands)", function () {
 
 // ------------------------------------------------------------- remote ---
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() =>
-        typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port")),
-      );
-    });
+describe("lab driver: SSH dial (unit)", () => {
+  it("offers only the pinned key's type (x/crypto HostKeyAlgorithms = [key.Type()])", () => {
+    assert.equal(hostKeyAlgorithms("ssh-ed25519 AAAAC3Nz host"), "ssh-ed25519");
+    assert.equal(hostKeyAlgorithms("ssh-rsa AAAAB3Nz"), "ssh-rsa");
+    assert.equal(hostKeyAlgorithms("ecdsa-sha2-nistp256 AAAAE2V"), "ecdsa-sha2-nistp256");
+    assert.equal(hostKeyAlgorithms(undefined), undefined);
   });
-}
 
-async function waitForPort(port: number, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.end();
-        res(true);
-      });
-      s.on("error", () => res(false));
-    });
-    if (ok) {
-      return true;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
+  it("waits 100 ms ×1.5 up to 5 s between dials, dialErrorLimit of them", () => {
+    assert.deepEqual(
+      dialDelaysMs(10).map((d) => Math.round(d * 1000) / 1000),
+      [100, 150, 225, 337.5, 506.25, 759.375, 1139.063, 1708.594, 2562.891, 3844.336],
+    );
+    assert.deepEqual(dialDelaysMs(0), []);
+    assert.equal(dialDelaysMs(-1, 20).at(-1), 5000);
+  });
+});
 
 describe("lab driver (remote over a real sshd)", function () {
   this.timeout(120_000);
@@ -298,7 +239,10 @@ describe("lab driver (remote over a real sshd)", function () {
   let port: number;
   let clientKey: string;
   let hostPub: string;
+  let rsaHostPub: string;
   let binFile: string;
+  const pub = (f: string): string =>
+    fs.readFileSync(f, "utf8").trim().split(" ").slice(0, 2).join(" ");
 
   const cfg = (over: Record<string, string> = {}): Record<string, unknown> => {
     const c: Record<string, unknown> = {
@@ -328,6 +272,18 @@ describe("lab driver (remote over a real sshd)", function () {
       .split(" ")
       .slice(0, 2)
       .join(" ");
+    spawnSync("ssh-keygen", [
+      "-q",
+      "-t",
+      "rsa",
+      "-b",
+      "2048",
+      "-N",
+      "",
+      "-f",
+      path.join(dir, "host_rsa"),
+    ]);
+    rsaHostPub = pub(path.join(dir, "host_rsa.pub"));
     fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
     binFile = path.join(dir, "payload.bin");
     fs.writeFileSync(binFile, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256)));
@@ -338,6 +294,7 @@ describe("lab driver (remote over a real sshd)", function () {
         `Port ${port}`,
         "ListenAddress 127.0.0.1",
         `HostKey ${path.join(dir, "host_key")}`,
+        `HostKey ${path.join(dir, "host_rsa")}`,
         `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
         `PidFile ${path.join(dir, "sshd.pid")}`,
         "PermitRootLogin prohibit-password",
@@ -402,13 +359,91 @@ describe("lab driver (remote over a real sshd)", function () {
     );
   });
 
-  it("a wrong pinned host key fails the run", () => {
+  it("retries every dial error as the provider does: a host-key mismatch, dialErrorLimit + 1 dials", async () => {
     const other = path.join(dir, "other_key");
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);
-    const wrong = fs.readFileSync(`${other}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
-    const r = runCli("up", program, path.join(dir, "state-wrong.json"), cfg({ hostKey: wrong }));
+    const relay = await countingRelay(port);
+    try {
+      const r = await runCliAsync(
+        "up",
+        program,
+        path.join(dir, "state-wrong.json"),
+        cfg({ hostKey: pub(`${other}.pub`), port: String(relay.port), dialErrorLimit: "2" }),
+      );
+      assert.equal(r.code, 1);
+      // Three steps dial in parallel, each 3 times (try 0, 1, 2: dials > 2 stops).
+      assert.equal(relay.count(), 9);
+      assert.match(
+        r.summary.error ?? "",
+        /^create of \S+ failed: after 2 failed attempts: [^]*Host key verification failed\.$/,
+      );
+      // The provider's backoff: 100 ms, then 150 ms, between the three dials.
+      const step = r.summary.steps.find((s) => s.name === "marker");
+      assert.ok(step && step.durationMs >= 250, JSON.stringify(step));
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("retries a failed authentication too", async () => {
+    const wrongKey = path.join(dir, "wrong_client");
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", wrongKey]);
+    const relay = await countingRelay(port);
+    try {
+      const c = cfg({ port: String(relay.port), dialErrorLimit: "1", onlySlow: "true" });
+      c["labtest:privateKey"] = { value: fs.readFileSync(wrongKey, "utf8"), secret: true };
+      const r = await runCliAsync("up", program, path.join(dir, "state-auth.json"), c);
+      assert.equal(r.code, 1);
+      assert.equal(relay.count(), 2);
+      assert.match(r.summary.error ?? "", /after 1 failed attempts: [^]*Permission denied/);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("offers only the pinned key's algorithm: a pinned RSA key offers ssh-rsa, which sshd refuses", () => {
+    // x/crypto with HostKeyAlgorithms ["ssh-rsa"] fails the same way against an OpenSSH >= 8.8
+    // server; OpenSSH's own default list would have negotiated rsa-sha2-512 and connected.
+    const r = runCli(
+      "up",
+      program,
+      path.join(dir, "state-rsa.json"),
+      cfg({ hostKey: rsaHostPub, dialErrorLimit: "0", onlySlow: "true", sleep: "0" }),
+    );
     assert.equal(r.code, 1);
-    assert.match(r.summary.error ?? "", /Host key verification failed|REMOTE HOST IDENTIFICATION/i);
+    assert.match(
+      r.summary.error ?? "",
+      /after 0 failed attempts: [^]*no matching host key type found/,
+    );
+  });
+
+  it("customTimeouts do not stop a running remote command", () => {
+    const r = runCli(
+      "up",
+      program,
+      path.join(dir, "state-slow.json"),
+      cfg({ onlySlow: "true", sleep: "3", timeout: "1s" }),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const slow = Object.values(readState(path.join(dir, "state-slow.json")).resources).find(
+      (x) => x.name === "slow",
+    );
+    assert.equal(slow?.outputs["stdout"], "done");
+    assert.ok(r.summary.steps[0].durationMs >= 3000);
+  });
+
+  it("customTimeouts bound the dial retries (context deadline exceeded)", async () => {
+    const closed = await freePort();
+    const r = runCli(
+      "up",
+      program,
+      path.join(dir, "state-closed.json"),
+      cfg({ port: String(closed), dialErrorLimit: "-1", onlySlow: "true", timeout: "2s" }),
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.summary.error ?? "", /failed: context deadline exceeded$/);
+    const d = r.summary.steps[0].durationMs;
+    assert.ok(d >= 1900 && d < 6000, `dialled for ${d} ms`);
   });
 
   it("`environment` on a remote command fails with a clear message", () => {

@@ -198,19 +198,16 @@ class SshOptions {
  * The provider's retry schedule (pulumi v3.224.0 sdk/go/common/util/retry/until.go Until:
  * first delay 100 ms, ×1.5 after each wait, capped at 5 s) and stop rule (pulumi-command
  * v1.2.1 provider/pkg/provider/remote/connection.go dialWithRetry / reachedDialingErrorLimit:
- * give up when dials > dialErrorLimit, unless it is -1). Returns the waits between dials.
+ * give up when dials > dialErrorLimit, unless it is -1). The wait after failed dial number `attempt` (0-based).
  */
+export function dialDelayMs(attempt: number): number {
+  return Math.min(100 * 1.5 ** attempt, 5000);
+}
+
+/** The waits between the dials of a failing connection (at most `max` of them). */
 export function dialDelaysMs(dialErrorLimit: number, max = 64): number[] {
-  const out: number[] = [];
-  let delay = 100;
-  for (let dials = 1; dialErrorLimit === -1 || dials <= dialErrorLimit; dials++) {
-    if (out.length >= max) {
-      break;
-    }
-    out.push(Math.min(delay, 5000));
-    delay = Math.min(delay, 5000) * 1.5;
-  }
-  return out;
+  const n = dialErrorLimit === -1 ? max : Math.min(dialErrorLimit, max);
+  return Array.from({ length: n }, (_, i) => dialDelayMs(i));
 }
 
 /** The lines OpenSSH logged for a failed dial (its -E file), as one error text. */
@@ -266,12 +263,14 @@ export class SshConnection {
     try {
       const opts = new SshOptions(dir, conn, o.baseEnv);
       const sock = path.join(dir, "mux");
-      const delays = dialDelaysMs(conn.dialErrorLimit, Number.MAX_SAFE_INTEGER);
       const limit = conn.dialErrorLimit === -1 ? "inf" : String(conn.dialErrorLimit);
       for (let attempt = 0; ; attempt++) {
         const log = path.join(dir, `dial-${attempt}.log`);
         const argv = [
           "ssh",
+          // INFO, first (ssh keeps the first value): "Unable to negotiate …" is logged at INFO.
+          "-o",
+          "LogLevel=INFO",
           ...opts.options,
           "-o",
           "ControlMaster=yes",
@@ -305,7 +304,7 @@ export class SshConnection {
         if (o.stream.verbose) {
           process.stderr.write(`  | ${o.stream.label}: Dial ${dials}/${limit} failed: retrying\n`);
         }
-        const wait = delays[Math.min(attempt, delays.length - 1)];
+        const wait = dialDelayMs(attempt);
         if (o.deadline !== undefined && Date.now() + wait >= o.deadline) {
           await new Promise((res) => setTimeout(res, Math.max(0, o.deadline! - Date.now())));
           throw new Error("context deadline exceeded");
