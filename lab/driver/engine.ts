@@ -16,17 +16,17 @@ import {
   deleteProtectedMessage,
   generateAliases,
   makeUrn,
-  parseDurationSeconds,
   replaceProtectedMessage,
   type AliasSpec,
 } from "./engine-options";
+import { readAliases, readOptions, scriptText, withoutLanguageHostEnv } from "./engine-request";
+export { withoutLanguageHostEnv } from "./engine-request";
 export { makeUrn } from "./engine-options";
 import { StackLock } from "./lock";
 import { runProgram, type Registered } from "./monitor";
 import { providerFor, decide, type Outcome, type StepContext } from "./provider";
 import { EngineFilter, flattenInputs, wrapSecret, type Flattened } from "./values";
 import type {
-  Json,
   JsonObject,
   Operation,
   PlanAction,
@@ -61,90 +61,6 @@ export interface RunOptions {
 }
 
 class StepError extends Error {}
-
-/** Variables only the language host sets; a provider plugin never has them. */
-export function withoutLanguageHostEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (
-      k === "PULUMI_CONFIG" ||
-      k === "PULUMI_CONFIG_SECRET_KEYS" ||
-      k.startsWith("PULUMI_NODEJS_")
-    ) {
-      continue;
-    }
-    out[k] = v;
-  }
-  return out;
-}
-
-function readOptions(
-  req: resproto.RegisterResourceRequest,
-  fromProps: Set<string>,
-): ResourceOptions {
-  const propertyDependencies: Record<string, string[]> = {};
-  req.getPropertydependenciesMap().forEach((v, k) => {
-    propertyDependencies[k] = v.getUrnsList();
-  });
-  const dependencies = req.getDependenciesList();
-  Object.values(propertyDependencies)
-    .flat()
-    .forEach((d) => fromProps.add(d));
-  const t = req.getCustomtimeouts();
-  const secs = (s: string | undefined): number => (s ? parseDurationSeconds(s) : 0);
-  return {
-    dependencies,
-    dependsOn: dependencies.filter((d) => !fromProps.has(d)),
-    propertyDependencies,
-    deleteBeforeReplace: req.getDeletebeforereplace(),
-    replaceOnChanges: req.getReplaceonchangesList(),
-    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-    protect: req.hasProtect() ? req.getProtect() : false,
-    retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : false,
-    deletedWith: req.getDeletedwith() || undefined,
-    ignoreChanges: req.getIgnorechangesList(),
-    customTimeouts: t
-      ? { create: secs(t.getCreate()), update: secs(t.getUpdate()), delete: secs(t.getDelete()) }
-      : { create: 0, update: 0, delete: 0 },
-  };
-}
-
-function readAliases(req: resproto.RegisterResourceRequest): AliasSpec[] {
-  const out: AliasSpec[] = [];
-  for (const a of req.getAliasesList()) {
-    const spec = a.getSpec();
-    if (a.hasUrn() || !spec) {
-      out.push({ urn: a.getUrn() });
-    } else {
-      out.push({
-        name: spec.getName(),
-        type: spec.getType(),
-        stack: spec.getStack(),
-        project: spec.getProject(),
-        parentUrn: spec.getParenturn(),
-        noParent: spec.getNoparent(),
-      });
-    }
-  }
-  for (const u of req.getAliasurnsList()) {
-    out.push({ urn: u });
-  }
-  return out;
-}
-
-/** How a command input reads in a preview: secret → "[secret]", unknown → "[unknown]". */
-function scriptText(v: Json | undefined, secret: boolean): string | undefined {
-  if (v === undefined || v === null) {
-    return undefined;
-  }
-  if (secret) {
-    return "[secret]";
-  }
-  if (typeof v === "object" && !Array.isArray(v) && v["$unknown"] === true) {
-    return "[unknown]";
-  }
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
 
 export class Engine {
   private readonly state: StateStore;
@@ -344,7 +260,7 @@ export class Engine {
       string,
       unknown
     >;
-    const options = readOptions(req, new Set());
+    const options = readOptions(req);
     // Assets are hashed here, at registration (values.ts assetHash).
     const flat: Flattened = await flattenInputs(raw);
 
