@@ -169,7 +169,18 @@ export interface DriverSummary {
     ok: boolean;
   }[];
   /** What the run planned for every resource (preview and up). */
-  plan: { action: string; type: string; name: string; custom: boolean }[];
+  plan: {
+    action: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    /** The provider's Check of a custom resource. */
+    check?: "passed" | "failed";
+    /** Preview: create/update/delete as a user reads them ([secret], [unknown]). */
+    scripts?: Record<string, string>;
+  }[];
+  /** The engine's error diagnostics (failed Check, protected resources, …). */
+  diagnostics: string[];
   error?: string;
 }
 

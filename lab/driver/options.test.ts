@@ -169,6 +169,7 @@ describe("lab driver: engine options", function () {
 
   describe("customTimeouts", () => {
     it("kill a local command at the create timeout (exec.CommandContext)", () => {
+      const before = log().length;
       const r = run("up", "t.json", { withSlow: "true", sleep: "5", timeout: "1s" });
       assert.equal(r.code, 1);
       assert.match(
@@ -177,7 +178,7 @@ describe("lab driver: engine options", function () {
       );
       // The shell is killed at 1 s and never runs `echo slept`; like Go's Wait, the step ends
       // when the orphaned `sleep` closes the output pipe.
-      assert.ok(!log().includes("slept"));
+      assert.ok(!log().slice(before).includes("slept"));
     });
   });
 
@@ -228,7 +229,8 @@ describe("lab driver: engine options", function () {
 
   it("a second concurrent run of one stack is refused with the backend's lock message", async () => {
     const state = path.join(dir, "l.json");
-    const slow = { withSlow: "true", sleep: "4", timeout: "30s" };
+    // Long enough for the second run to start and be refused on a loaded machine.
+    const slow = { withSlow: "true", sleep: "25", timeout: "60s" };
     const first = runCliAsync("up", program, state, cfg(slow), [], `${state}.first.json`);
     const lockDir = `${state}.locks`;
     for (let i = 0; i < 100 && !fs.existsSync(lockDir); i++) {

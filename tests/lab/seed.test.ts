@@ -80,8 +80,22 @@ describe("lab: the seed scenario on real hosts", function () {
     }
   });
 
-  it("previews examples/seed: every step planned, nothing run", () => {
+  it("previews examples/seed: the provider's Check passes for every step, every script readable, nothing run", () => {
     const summary = driver("preview", seedConfig(lab));
+    // Every step's script as a user reads it in the preview ([secret], [unknown] where so).
+    for (const p of summary.plan.filter((x) => x.custom)) {
+      console.log(`      ${p.action} ${p.type} ${p.name} (Check ${p.check ?? "not run"})`);
+      for (const [which, text] of Object.entries(p.scripts ?? {})) {
+        console.log(`        ${which}:`);
+        text.split("\n").forEach((line) => console.log(`          ${line}`));
+      }
+    }
+    // The provider's Check (pulumi-command 1.2.1, as lab/driver runs it) passed for every resource.
+    assert.deepEqual(summary.diagnostics, []);
+    assert.deepEqual(
+      summary.plan.filter((p) => p.custom && p.check !== "passed").map((p) => p.name),
+      [],
+    );
     assert.ok(summary.ok, summary.error);
     assert.equal(summary.ran, 0);
     const planned = summary.plan.filter((p) => p.type.startsWith("command:"));
