@@ -108,6 +108,21 @@ describe("step scripts", () => {
     assert.ok(text.includes(`machinectl import-tar ${TAR} frr`));
   });
 
+  it("import uses importctl -m where it exists (systemd 256+), machinectl otherwise", () => {
+    const text = renderImport("s", "frr", TAR, SHA);
+    assert.ok(
+      text.includes(
+        [
+          "if command -v importctl >/dev/null 2>&1; then",
+          `    importctl -m import-tar ${TAR} frr`,
+          "else",
+          `    machinectl import-tar ${TAR} frr`,
+          "fi",
+        ].join("\n"),
+      ),
+    );
+  });
+
   it("frr.conf is checked by vtysh --dryrun, rejected lines included, before it replaces the running file", () => {
     const text = renderFrrConfApply("s", { kind: "machine", machine: "frr" }, "x\n");
     const stage = text.indexOf(

@@ -18,21 +18,60 @@ function savedSysctlPath(machine: string): string {
   return `${machineStateDir(machine)}/sysctl.before`;
 }
 
-/** Save the current values once, write the sysctl file and apply it now. */
+/** The /proc/sys file of a sysctl key (`net.ipv6.conf.all.disable_ipv6`). */
+export function procSysPath(key: string): string {
+  return `/proc/sys/${key.replace(/\./g, "/")}`;
+}
+
+/**
+ * Lines defining `restore_sysctls FILE`: writes back saved values, one `PATH VALUE` a
+ * line (or `KEY = VALUE`, the format of earlier releases), straight into /proc/sys.
+ */
+function restoreFunction(): string[] {
+  return [
+    "restore_sysctls() {",
+    "    local a b c p v",
+    "    while read -r a b c; do",
+    '        if [ "$b" = "=" ]; then p=/proc/sys/${a//.//}; v=$c; else p=$a; v=$b; fi',
+    '        [ -n "$p" ] || continue',
+    '        echo "$v" > "$p" || echo "frr-nspawn: could not restore $p to $v" >&2',
+    '    done < "$1"',
+    "}",
+  ];
+}
+
+/**
+ * Save the current values once, write the sysctl file (read at boot) and apply it now.
+ * Needs neither procps (`sysctl`) nor an existing /etc/sysctl.d, which minimal hosts may
+ * lack: values are read and written in /proc/sys. An uplink that does not exist yet is
+ * skipped with a note (the file applies to it at the next boot; `default` covers it
+ * until then).
+ */
 export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
   const saved = savedSysctlPath(c.machine);
   const file = sysctlPath(c.machine);
+  const paths = sysctlKeys(c).map(procSysPath).map(quote).join(" ");
   return script({ step, lock: true, description: `IPv6 sysctls for BGP unnumbered in ${file}` }, [
-    command("mkdir", "-p", machineStateDir(c.machine)),
+    command("mkdir", "-p", machineStateDir(c.machine), dirname(file)),
     `if [ ! -e ${quote(saved)} ]; then`,
-    `    for key in ${sysctlKeys(c).map(quote).join(" ")}; do`,
-    '        if value=$(sysctl -n "$key" 2>/dev/null); then echo "$key = $value"; fi',
+    `    for p in ${paths}; do`,
+    '        if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi',
     `    done > ${quote(`${saved}.tmp`)}`,
     `    mv -f ${quote(`${saved}.tmp`)} ${quote(saved)}`,
     "fi",
     ...writeFile(file, renderSysctl(c), { mode: "0644" }),
-    command("sysctl", "--quiet", "--load", file),
+    `for p in ${paths}; do`,
+    '    if [ -e "$p" ]; then',
+    '        echo 0 > "$p"',
+    "    else",
+    '        echo "frr-nspawn: $p does not exist (yet); the file sets it at the next boot" >&2',
+    "    fi",
+    "done",
   ]);
+}
+
+function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
 }
 
 /** Remove the file and put back the values saved before the first apply. */
@@ -45,9 +84,10 @@ export function renderSysctlRemove(step: string, machine: string): string {
       description: `remove ${sysctlPath(machine)} and restore the previous values`,
     },
     [
+      ...restoreFunction(),
       command("rm", "-f", sysctlPath(machine)),
       `if [ -e ${quote(saved)} ]; then`,
-      `    sysctl --quiet --load ${quote(saved)} || ${warn("some saved sysctls could not be restored")}`,
+      `    restore_sysctls ${quote(saved)} || ${warn("some saved sysctls could not be restored")}`,
       `    rm -f ${quote(saved)}`,
       "fi",
       ...removeStateDirs(machine),

@@ -105,9 +105,24 @@ export function renderImport(step: string, machine: string, tar: string, sha256:
     `    machinectl remove ${m}`,
     "fi",
     command("mkdir", "-p", machineStateDir(machine)),
-    command("machinectl", "import-tar", tar, machine),
+    ...importTarLines(tar, machine),
     ...writeFile(marker, `${sha256}\n`),
   ]);
+}
+
+/**
+ * Lines importing `tar` as machine image `machine`: `importctl -m import-tar` where it
+ * exists (systemd 256 on; 257's machinectl says import-tar moved there), `machinectl
+ * import-tar` on older hosts.
+ */
+export function importTarLines(tar: string, machine: string): string[] {
+  return [
+    "if command -v importctl >/dev/null 2>&1; then",
+    `    ${command("importctl", "-m", "import-tar", tar, machine)}`,
+    "else",
+    `    ${command("machinectl", "import-tar", tar, machine)}`,
+    "fi",
+  ];
 }
 
 /** Delete of the import step: stop the machine if needed and remove the image we imported. */
