@@ -129,6 +129,11 @@ export function url(value: unknown, path: string, problems: Problems): string | 
     problems.add(path, `${shown} is not an http:// or https:// URL`);
     return undefined;
   }
+  if (!/^https?:\/\/[^/?]/i.test(value)) {
+    // WHATWG URL parsing would take the first path segment of `http:///x` as the host.
+    problems.add(path, `${shown} has no host`);
+    return undefined;
+  }
   const bad = [...value].find((c) => /[\s"'`\\$#<>{}|^]/u.test(c));
   if (bad !== undefined) {
     problems.add(
@@ -247,7 +252,8 @@ export const IMAGE_EXTENSIONS: readonly string[] = [
 
 /** True if a file name ends in one of {@link IMAGE_EXTENSIONS}. */
 function importable(name: string): boolean {
-  return IMAGE_EXTENSIONS.some((e) => name.endsWith(e) && name.length > e.length);
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  return IMAGE_EXTENSIONS.some((e) => base.endsWith(e) && base.length > e.length);
 }
 
 /** An image tarball's path: absolute, normalised, ending in an importable extension. */

@@ -57,8 +57,9 @@ function downlink(port: Check<string>): Check<CumulusDownlink> {
     knownKeys(d, ["port", "raInterval", "raLifetime"], path, problems);
     const p = port(d.port, `${path}.port`, problems);
     const ra = raTiming(
-      d.raInterval ?? DEFAULT_RA_INTERVAL,
-      d.raLifetime ?? DEFAULT_RA_LIFETIME,
+      // Only an absent value defaults: null is refused like any other bad value.
+      d.raInterval === undefined ? DEFAULT_RA_INTERVAL : d.raInterval,
+      d.raLifetime === undefined ? DEFAULT_RA_LIFETIME : d.raLifetime,
       path,
       problems,
     );
