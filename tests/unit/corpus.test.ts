@@ -296,7 +296,6 @@ bad(
 );
 bad(ROUTERS, "networks", ["10.0.0.0/8", null, 1, {}], "networks");
 bad(ROUTERS, "networks", [["10.9.0.0/16", "10.9.0.0/16"]], "networks[1]");
-// eslint-disable-next-line no-sparse-arrays
 bad(ROUTERS, "networks", [[, "10.9.0.0/16"]], "networks[0]");
 bad(["BgpLoopback"], "networks", [["2.2.2.2/32"]], "networks[0]");
 bad(["TorCumulus"], "networks", [["1.1.1.1/32"]], "networks[0]");
@@ -325,7 +324,6 @@ bad(
 );
 bad(["BgpLoopback"], "interfaces", [[], "ens3", null, 1, {}], "interfaces");
 bad(["BgpLoopback"], "interfaces", [["ens3", "ens3"]], "interfaces[1]");
-// eslint-disable-next-line no-sparse-arrays
 bad(["BgpLoopback"], "interfaces", [["ens3", , "ens4"]], "interfaces[1]");
 bad(["BgpLoopback"], "peerGroup", [...NOT_A_WORD, "1TOR", "TOR!", "T.OR", "a".repeat(64), "ens3"]);
 bad(ROUTERS, "frrVersion", [
@@ -410,7 +408,6 @@ bad(
   [[{ port: "swp1" }, { port: "swp1", raInterval: 10 }]],
   "downlinks[1]",
 );
-// eslint-disable-next-line no-sparse-arrays
 bad(["TorCumulus"], "downlinks", [[, { port: "swp1" }]], "downlinks[0]");
 bad(
   ["TorCumulus"],
@@ -545,7 +542,6 @@ bad(
 );
 bad(["NspawnMachine"], "capabilities", ["CAP_NET_ADMIN", null, 1], "capabilities");
 bad(["NspawnMachine"], "capabilities", [["CAP_NET_RAW", "CAP_NET_RAW"]], "capabilities[1]");
-// eslint-disable-next-line no-sparse-arrays
 bad(["NspawnMachine"], "capabilities", [[, "CAP_NET_RAW"]], "capabilities[0]");
 bad(["NspawnMachine"], "bootTimeoutSeconds", [0, 4, 3601, 1.5, "120", null, true]);
 bad(["NspawnMachine"], "settings", ["", "NSPAWN-FILE", "file", 1, null]);
@@ -584,7 +580,6 @@ bad(
   "extraPackages[0]",
 );
 bad(["FrrImage"], "extraPackages", ["tcpdump", null, 1], "extraPackages");
-// eslint-disable-next-line no-sparse-arrays
 bad(["FrrImage"], "extraPackages", [[, "tcpdump"]], "extraPackages[0]");
 bad(["FrrImage"], "compression", ["zstd", "gz", "", 1, null]);
 bad(["FrrImage"], "distribution", ["fedora", "Debian", "", 1, null]);
