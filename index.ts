@@ -11,6 +11,8 @@ export { NspawnMachine, NspawnMachineArgs, ImageFile, ImageUrl } from "./compone
 export { BgpLoopback, BgpLoopbackArgs } from "./components/bgpLoopback";
 export { TorCumulus, TorCumulusArgs, Downlink } from "./components/torCumulus";
 export { InputError, Problem } from "./components/validate/problems";
+export { inWaves, waves } from "./components/waves";
+export { SessionState } from "./components/render/scripts/verify";
 export {
   Compression,
   Distribution,

@@ -17,6 +17,12 @@ import {
   renderSysctlRemove,
 } from "./render/scripts/hostNet";
 import { FrrTarget } from "./render/scripts/lib";
+import {
+  parseSessions,
+  renderVerify,
+  renderVerifyRemove,
+  SessionState,
+} from "./render/scripts/verify";
 import { checkConstruction, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
@@ -60,6 +66,8 @@ const BGP_LOOPBACK_KEYS = {
   hostname: true,
   zebraOptions: true,
   bgpdOptions: true,
+  verify: true,
+  verifyTimeoutSeconds: true,
 } as const satisfies Record<keyof BgpLoopbackArgs, true>;
 
 /** Arguments of {@link BgpLoopback}. */
@@ -134,7 +142,22 @@ export interface BgpLoopbackArgs {
    * @default " -A 127.0.0.1"
    */
   bgpdOptions?: pulumi.Input<string>;
+  /**
+   * After each apply, wait until every uplink's BGP session is Established and
+   * advertises the loopback, and fail the update naming each session that is not (its
+   * state and FRR's last error). Plain: it decides whether the `-verify` step exists.
+   * @default true
+   */
+  verify?: boolean;
+  /**
+   * How long the verify step waits for the sessions, 5..1800 seconds.
+   * @default 120
+   */
+  verifyTimeoutSeconds?: pulumi.Input<number>;
 }
+
+/** The verify step's own limit: above any verifyTimeoutSeconds allowed. */
+const VERIFY_STEP_LIMIT_SECONDS = 1900;
 
 /**
  * BGP unnumbered from a CoreOS host to its top-of-rack switch, announcing the host's
@@ -143,7 +166,8 @@ export interface BgpLoopbackArgs {
  * checked with `vtysh --dryrun` first; frr.conf changes apply with `frr-reload.py`, so
  * BGP sessions stay up.
  *
- * Steps, in order: `${name}-sysctl`, `${name}-host-unit`, `${name}-daemons`, `${name}-frr-conf`.
+ * Steps, in order: `${name}-sysctl`, `${name}-host-unit`, `${name}-daemons`, `${name}-frr-conf`,
+ * then `${name}-verify` (unless `verify` is false).
  */
 export class BgpLoopback extends pulumi.ComponentResource {
   /** The rendered frr.conf. */
@@ -155,6 +179,11 @@ export class BgpLoopback extends pulumi.ComponentResource {
   public readonly asn: pulumi.Output<number>;
   /** The loopback as `a.b.c.d/32`. */
   public readonly loopback: pulumi.Output<string>;
+  /**
+   * Each uplink's BGP session as the verify step last saw it (`{}` when `verify` is
+   * false): its state, whether it advertises the loopback, and FRR's last error.
+   */
+  public readonly sessions: pulumi.Output<Record<string, SessionState>>;
 
   constructor(name: string, args: BgpLoopbackArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -180,6 +209,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
         hostname: args.hostname,
         zebraOptions: args.zebraOptions,
         bgpdOptions: args.bgpdOptions,
+        verifyTimeoutSeconds: args.verifyTimeoutSeconds,
       },
       validateBgpLoopback,
     );
@@ -229,7 +259,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
       })),
       { dependsOn: [hostUnit] },
     );
-    remoteStep(
+    const frrConfStep = remoteStep(
       this,
       `${name}-frr-conf`,
       target,
@@ -243,7 +273,29 @@ export class BgpLoopback extends pulumi.ComponentResource {
       })),
       { dependsOn: [daemons] },
     );
+    const verify =
+      args.verify === false
+        ? undefined
+        : remoteStep(
+            this,
+            `${name}-verify`,
+            target,
+            pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
+              create: renderVerify(`${name}-verify`, t, {
+                neighbors: c.frr.interfaces,
+                advertise: [c.frr.loopback],
+                timeoutSeconds: c.verifyTimeoutSeconds,
+                frrConf: conf,
+              }),
+              delete: renderVerifyRemove(`${name}-verify`),
+            })),
+            { dependsOn: [frrConfStep], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
+          );
 
+    this.sessions =
+      verify === undefined
+        ? pulumi.output<Record<string, SessionState>>({})
+        : verify.stdout.apply(parseSessions);
     this.routerId = config.apply((c) => c.frr.routerId);
     this.asn = config.apply((c) => c.frr.asn);
     this.loopback = config.apply((c) => c.frr.loopback);
@@ -253,6 +305,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
       routerId: this.routerId,
       asn: this.asn,
       loopback: this.loopback,
+      sessions: this.sessions,
     });
   }
 }

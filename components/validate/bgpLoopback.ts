@@ -1,7 +1,7 @@
 /** BgpLoopback's inputs, resolved, checked and normalised in one pass. */
 import { DAEMON_OPTIONS_PATTERN, DEFAULT_DAEMONS, DaemonsConfig } from "../render/daemons";
 import { HostFrrConfig } from "../render/frrConf";
-import { asn, frrName, frrVersion } from "./bgp";
+import { asn, frrName, frrVersion, seconds } from "./bgp";
 import { list, optional } from "./common";
 import { interfaceName, ipv4Prefix, loopback, networksBesideLoopback, routerId } from "./net";
 import { hostname, machineName } from "./names";
@@ -23,6 +23,7 @@ export interface BgpLoopbackValues {
   hostname?: unknown;
   zebraOptions?: unknown;
   bgpdOptions?: unknown;
+  verifyTimeoutSeconds?: unknown;
 }
 
 /** Everything BgpLoopback renders from. */
@@ -30,6 +31,8 @@ export interface BgpLoopbackConfig {
   machine: string;
   frr: HostFrrConfig;
   daemons: DaemonsConfig;
+  /** How long the verify step waits for the sessions. */
+  verifyTimeoutSeconds: number;
 }
 
 function daemonOptions(
@@ -81,6 +84,13 @@ export function validateBgpLoopback(
     "bgpdOptions",
     problems,
   );
+  const verifyTimeout = optional(
+    v.verifyTimeoutSeconds,
+    120,
+    "verifyTimeoutSeconds",
+    problems,
+    (x, p, pr) => seconds(x, p, pr, 5, 1800),
+  );
   networksBesideLoopback(networks, lo, "networks", problems);
   if (interfaces !== undefined && peerGroup !== undefined && interfaces.includes(peerGroup)) {
     problems.add(
@@ -103,5 +113,6 @@ export function validateBgpLoopback(
       networks: networks!,
     },
     daemons: { zebraOptions: zebraOptions!, bgpdOptions: bgpdOptions! },
+    verifyTimeoutSeconds: verifyTimeout!,
   };
 }

@@ -6,6 +6,7 @@ import {
   Compression,
   Downlink,
   FrrImage,
+  inWaves,
   NspawnMachine,
   TorCli,
   TorCumulus,
@@ -146,7 +147,7 @@ describe("components under the real SDK with mocks", () => {
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["h1-sysctl", "h1-host-unit", "h1-daemons", "h1-frr-conf"],
+      ["h1-sysctl", "h1-host-unit", "h1-daemons", "h1-frr-conf", "h1-verify"],
     );
     const conf = String(rec.byName("h1-frr-conf").inputs.create);
     assert.ok(
@@ -188,6 +189,7 @@ describe("components under the real SDK with mocks", () => {
       "h-host-unit",
       "h-daemons",
       "h-frr-conf",
+      "h-verify",
     ]);
     assert.match(String(rec.byName("h-frr-conf").inputs.create), /^frr version 8\.4\.4$/m);
     // The image is part of what the FRR steps write into, so a new image re-runs them.
@@ -254,7 +256,7 @@ describe("components under the real SDK with mocks", () => {
       asn: 65001,
     });
     await rec.settle();
-    assert.equal(rec.steps().length, 4);
+    assert.equal(rec.steps().length, 5);
     for (const step of rec.steps()) {
       assert.deepEqual(step.secretInputs, ["connection"], step.name);
       assert.ok(!JSON.stringify([step.inputs.create, step.inputs.delete]).includes("KEY-MATERIAL"));
@@ -276,7 +278,7 @@ describe("preview", () => {
     });
     assert.equal(await valueOf(image.sha256), undefined);
     await rec.settle();
-    assert.equal(rec.steps().length, 11);
+    assert.equal(rec.steps().length, 12);
   });
 });
 
@@ -478,5 +480,72 @@ describe("bad input throws at construction and registers no command", () => {
         }),
       /asn: 0 is out of range/,
     );
+  });
+});
+
+describe("verification and waves", () => {
+  beforeEach(() => rec.install());
+
+  it("BgpLoopback's verify step runs after frr.conf and checks every uplink and the loopback", async () => {
+    new BgpLoopback("v", {
+      connection: coreos,
+      machineName: "frr",
+      loopback: "2.2.2.2",
+      asn: 65001,
+      interfaces: ["ens3", "ens4"],
+      verifyTimeoutSeconds: 30,
+    });
+    await rec.settle();
+    const verify = rec.byName("v-verify");
+    assert.ok(verify.dependencies.some((urn) => urn.endsWith("::v-frr-conf")));
+    const text = String(verify.inputs.create);
+    assert.match(
+      text,
+      /^ {4}if out=\$\(in_frr python3 -c "\$check_py" 2\.2\.2\.2\/32 ens3 ens4 2>&1\); then$/m,
+    );
+    assert.match(text, /^deadline=\$\(\(SECONDS \+ 30\)\)$/m);
+  });
+
+  it("verify: false leaves the step out, and sessions is {}", async () => {
+    const bgp = new BgpLoopback("nv", {
+      connection: coreos,
+      machineName: "frr",
+      loopback: "2.2.2.2",
+      asn: 65001,
+      verify: false,
+    });
+    await rec.settle();
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["nv-sysctl", "nv-host-unit", "nv-daemons", "nv-frr-conf"],
+    );
+    assert.deepEqual(await valueOf(bgp.sessions), {});
+  });
+
+  it("inWaves: each wave's steps depend on every BgpLoopback of the wave before", async () => {
+    const hosts = ["a", "b", "c", "d", "e"];
+    inWaves(
+      hosts,
+      2,
+      (h, dependsOn) =>
+        new BgpLoopback(
+          `w${h}`,
+          { connection: coreos, machineName: "frr", loopback: "2.2.2.2", asn: 65001 },
+          { dependsOn },
+        ),
+    );
+    await rec.settle();
+    const deps = (name: string) =>
+      rec
+        .byName(name)
+        .dependencies.map((urn) => urn.split("::").pop())
+        .sort();
+    const stepsOf = (h: string) =>
+      ["sysctl", "host-unit", "daemons", "frr-conf", "verify"].map((s) => `w${h}-${s}`);
+    assert.deepEqual(deps("wa"), []);
+    assert.deepEqual(deps("wb"), []);
+    assert.deepEqual(deps("wc"), [...stepsOf("a"), ...stepsOf("b")].sort());
+    assert.deepEqual(deps("wd"), [...stepsOf("a"), ...stepsOf("b")].sort());
+    assert.deepEqual(deps("we"), [...stepsOf("c"), ...stepsOf("d")].sort());
   });
 });

@@ -49,6 +49,7 @@ describe("examples construct under mocks", () => {
         "coreos-bgp-host-unit",
         "coreos-bgp-daemons",
         "coreos-bgp-frr-conf",
+        "coreos-bgp-verify",
       ],
     );
     for (const step of rec.steps()) {

@@ -1,0 +1,127 @@
+/**
+ * The verify step: waits until every BGP session the resource owns is Established and
+ * advertises what it should, then prints each session's state on one line for the
+ * component's `sessions` output; on timeout it fails naming each session, its state
+ * and FRR's last error for it. Read-only: it changes nothing on the host or switch.
+ *
+ * The check is a small Python program run where FRR runs (the FRR image has python3,
+ * which frr-pythontools needs; Cumulus and plain-FRR switches have it too): it reads
+ * `show bgp neighbors json` and each neighbour's `advertised-routes json`. The field
+ * names (bgpState, lastNotificationReason, lastResetDueTo, advertisedRoutes) were read
+ * from real FRR 8.4 daemons, and tests/frr/verify.test.ts runs it against them.
+ */
+import { createHash } from "node:crypto";
+import { command, quote, script } from "../../shell";
+import { FrrTarget, imageNote, inFrrFunctions } from "./lib";
+
+/** The prefix of the line carrying the sessions' states, as JSON. */
+export const SESSIONS_PREFIX = "FRR_NSPAWN_SESSIONS ";
+
+/** One BGP session's state at the end of a run. */
+export interface SessionState {
+  /** FRR's `bgpState`, e.g. `Established`, `Active`, `Idle`; `not configured` if absent. */
+  state: string;
+  /** True when every prefix the resource announces is in the session's advertised routes. */
+  advertised: boolean;
+  /** FRR's last notification reason or reset cause, for a session not Established ("" else). */
+  lastError: string;
+}
+
+/** What one verify step checks. */
+export interface VerifyConfig {
+  /** Interface (unnumbered) neighbours, by name. */
+  neighbors: readonly string[];
+  /** Prefixes each session must advertise, e.g. the loopback `/32`. */
+  advertise: readonly string[];
+  /** How long to wait for every session. */
+  timeoutSeconds: number;
+  /**
+   * The frr.conf the sessions come from: its hash goes into the script, so a changed
+   * config is verified again.
+   */
+  frrConf: string;
+}
+
+/** Python (no single quotes, no interpolation: its inputs arrive as argv). */
+const CHECK_PY = [
+  "import json, subprocess, sys",
+  "advertise = sys.argv[1].split()",
+  "neighbors = sys.argv[2:]",
+  "def show(cmd):",
+  '    out = subprocess.run(["vtysh", "-c", cmd], capture_output=True, text=True).stdout',
+  "    try:",
+  '        return json.loads(out or "{}")',
+  "    except ValueError:",
+  "        return {}",
+  'peers = show("show bgp neighbors json")',
+  "sessions, problems = {}, []",
+  "for name in neighbors:",
+  "    peer = peers.get(name, {})",
+  '    state = peer.get("bgpState", "not configured")',
+  '    error = ""',
+  '    if state != "Established":',
+  '        error = peer.get("lastNotificationReason") or peer.get("lastResetDueTo") or ""',
+  "    routes = {}",
+  '    if state == "Established":',
+  '        routes = show("show bgp ipv4 unicast neighbors " + name + " advertised-routes json")',
+  '        routes = routes.get("advertisedRoutes", {})',
+  "    missing = [p for p in advertise if p not in routes]",
+  '    sessions[name] = {"state": state, "advertised": not missing, "lastError": error}',
+  '    if state != "Established":',
+  '        problems.append("neighbor " + name + " is " + state + (" (last error: " + error + ")" if error else ""))',
+  "    elif missing:",
+  '        problems.append("neighbor " + name + " is Established but does not advertise " + ", ".join(missing))',
+  `print(${JSON.stringify(SESSIONS_PREFIX)} + json.dumps(sessions, sort_keys=True))`,
+  "for p in problems:",
+  "    print(p)",
+  "sys.exit(1 if problems else 0)",
+].join("\n");
+
+/** Create/update of the verify step. */
+export function renderVerify(step: string, target: FrrTarget, c: VerifyConfig): string {
+  const confHash = createHash("sha256").update(c.frrConf).digest("hex").slice(0, 16);
+  // "$check_py" is expanded by bash where the step runs; every other word is quoted.
+  const check = `in_frr python3 -c "$check_py" ${command(c.advertise.join(" "), ...c.neighbors)}`;
+  return script(
+    {
+      step,
+      description: `wait until every BGP session is Established and advertises its prefixes`,
+    },
+    [
+      `# Verifies the sessions of frr.conf ${confHash}; a changed frr.conf verifies again.`,
+      ...imageNote(target),
+      ...inFrrFunctions(target),
+      `readonly check_py=${quote(CHECK_PY)}`,
+      `deadline=$((SECONDS + ${Math.floor(c.timeoutSeconds)}))`,
+      "while :; do",
+      // The program's own argument is the variable, expanded by bash here, not quoted text.
+      `    if out=$(${check} 2>&1); then`,
+      `        grep ${quote(`^${SESSIONS_PREFIX}`)} <<<"$out"`,
+      "        exit 0",
+      "    fi",
+      '    if [ "$SECONDS" -ge "$deadline" ]; then',
+      `        grep ${quote(`^${SESSIONS_PREFIX}`)} <<<"$out" || true`,
+      `        grep -v ${quote(`^${SESSIONS_PREFIX}`)} <<<"$out" | while IFS= read -r line; do`,
+      `            printf 'frr-nspawn: %s: %s\\n' ${quote(step)} "$line" >&2`,
+      "        done",
+      `        echo ${quote(`frr-nspawn: ${step}: BGP sessions not up after ${Math.floor(c.timeoutSeconds)}s`)} >&2`,
+      "        exit 1",
+      "    fi",
+      "    sleep 2",
+      "done",
+    ],
+  );
+}
+
+/** Delete of the verify step: it changed nothing, so there is nothing to undo. */
+export function renderVerifyRemove(step: string): string {
+  return script({ step, description: "nothing to undo (verification only)" }, [":"]);
+}
+
+/** The sessions' states from the verify step's stdout ({} when it has none). */
+export function parseSessions(stdout: string): Record<string, SessionState> {
+  const line = stdout.split("\n").find((l) => l.startsWith(SESSIONS_PREFIX));
+  return line === undefined
+    ? {}
+    : (JSON.parse(line.slice(SESSIONS_PREFIX.length)) as Record<string, SessionState>);
+}
