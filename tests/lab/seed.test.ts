@@ -99,7 +99,7 @@ describe("lab: the seed scenario on real hosts", function () {
     assert.ok(summary.ok, summary.error);
     assert.equal(summary.ran, 0);
     const planned = summary.plan.filter((p) => p.type.startsWith("command:"));
-    assert.equal(planned.length, 12);
+    assert.equal(planned.length, 13);
     assert.ok(planned.every((p) => p.action === "create"));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
   });
@@ -107,7 +107,7 @@ describe("lab: the seed scenario on real hosts", function () {
   it("applies examples/seed: every step runs once and BGP comes up", () => {
     const summary = driver("up", seedConfig(lab));
     assert.ok(summary.ok, summary.error);
-    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.ok(
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 90),
       "BGP did not reach Established with a prefix each way within 90 s",
@@ -193,7 +193,7 @@ describe("lab: the seed scenario on real hosts", function () {
     assert.ok(summary.ok, summary.error);
     assert.deepEqual(
       summary.steps.map((s) => `${s.op} ${s.name}`),
-      ["update coreos-bgp-frr-conf"],
+      ["update coreos-bgp-frr-conf", "update coreos-bgp-verify"],
     );
     assert.ok(
       waitUntil(() => bgpRoutes(lab, "tor").includes(NEW_NETWORK), 30),
@@ -348,8 +348,8 @@ describe("lab: the seed scenario on real hosts", function () {
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    // Every step has a delete: fetch, verify, import, settings, start, 4 BGP, 2 switch.
-    assert.equal(summary.ran, 11, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // Every step has a delete: fetch, verify, import, settings, start, 5 BGP, 2 switch.
+    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");
     assert.doesNotMatch(torConfig, /router bgp|10\.255\.0\.2|route-map/);
