@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { parseImageResult } from "../../components/render/image";
+import { parseSessions } from "../../components/render/scripts/verify";
 import {
   DRIVER_STATE,
   LAB,
@@ -112,6 +113,10 @@ describe("lab: the seed scenario on real hosts", function () {
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 90),
       "BGP did not reach Established with a prefix each way within 90 s",
     );
+    // The verify step saw the session up before the apply ended, and says so.
+    assert.deepEqual(parseSessions(String(stateOutputs("coreos-bgp-verify").stdout)), {
+      [LAB.coreos.nic]: { state: "Established", advertised: true, lastError: "" },
+    });
     console.log(`      applied and converged after ${Math.round((Date.now() - started) / 1000)} s`);
   });
 
