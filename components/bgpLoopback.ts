@@ -209,6 +209,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
         hostname: args.hostname,
         zebraOptions: args.zebraOptions,
         bgpdOptions: args.bgpdOptions,
+        verify: args.verify,
         verifyTimeoutSeconds: args.verifyTimeoutSeconds,
       },
       validateBgpLoopback,

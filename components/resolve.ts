@@ -50,8 +50,8 @@ function outputsIn(value: unknown, path: string, out: [string, pulumi.Output<unk
 function secretPaths(values: object): Promise<string[]> {
   const outputs: [string, pulumi.Output<unknown>][] = [];
   outputsIn(values, "", outputs);
-  return Promise.all(outputs.map(([, o]) => pulumi.isSecret(o))).then(
-    (flags) => outputs.filter((_, i) => flags[i]).map(([p]) => p),
+  return Promise.all(outputs.map(([, o]) => pulumi.isSecret(o))).then((flags) =>
+    outputs.filter((_, i) => flags[i]).map(([p]) => p),
   );
 }
 

@@ -2,7 +2,7 @@
 import { DAEMON_OPTIONS_PATTERN, DEFAULT_DAEMONS, DaemonsConfig } from "../render/daemons";
 import { HostFrrConfig } from "../render/frrConf";
 import { asn, frrName, frrVersion, seconds } from "./bgp";
-import { list, optional } from "./common";
+import { bool, list, optional } from "./common";
 import { interfaceName, ipv4Prefix, loopback, networksBesideLoopback, routerId } from "./net";
 import { hostname, machineName } from "./names";
 import { Problems, show } from "./problems";
@@ -23,6 +23,7 @@ export interface BgpLoopbackValues {
   hostname?: unknown;
   zebraOptions?: unknown;
   bgpdOptions?: unknown;
+  verify?: unknown;
   verifyTimeoutSeconds?: unknown;
 }
 
@@ -84,6 +85,7 @@ export function validateBgpLoopback(
     "bgpdOptions",
     problems,
   );
+  optional(v.verify, true, "verify", problems, bool);
   const verifyTimeout = optional(
     v.verifyTimeoutSeconds,
     120,

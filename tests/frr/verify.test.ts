@@ -46,7 +46,8 @@ function runVerify(timeoutSeconds: number) {
     { neighbors: ["ens3"], advertise: ["2.2.2.2/32"], timeoutSeconds, frrConf: SIDES.host.conf },
   );
   try {
-    return spawnSync("bash", ["-c", text], {
+    // $0 as forLoginShell names the run: `<step> on <host>`.
+    return spawnSync("bash", ["-c", text, "h1-bgp-verify on 192.0.2.10"], {
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
     });
@@ -134,11 +135,11 @@ describe("verify step against real FRR daemons", function () {
     const run = runVerify(8);
     assert.equal(run.status, 1);
     const lines = run.stderr.trim().split("\n");
+    // The step's summary, its last line, names the neighbour, its state and the error.
     assert.match(
-      lines[0],
-      /^frr-nspawn: h1-bgp-verify: neighbor ens3 is (Idle|Connect|Active|OpenSent|OpenConfirm) \(last error: [^)]+\)$/,
+      lines.at(-1)!,
+      /^frr-nspawn: h1-bgp-verify on 192\.0\.2\.10: BGP sessions not up after 8s: neighbor ens3 is (Idle|Connect|Active|OpenSent|OpenConfirm) \(last error: [^)]+\)$/,
     );
-    assert.equal(lines.at(-1), "frr-nspawn: h1-bgp-verify: BGP sessions not up after 8s");
     const state = parseSessions(run.stdout).ens3;
     assert.notEqual(state.state, "Established");
     assert.equal(state.advertised, false);
