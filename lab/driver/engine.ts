@@ -157,17 +157,14 @@ export class Engine {
     return outcome;
   }
 
-  private secretOutputs(
-    secretInputs: string[],
-    options: ResourceOptions,
-    outputs: JsonObject,
-  ): string[] {
-    // Assumption: a secret command input (anything but `connection`) makes stdout/stderr secret;
-    // additionalSecretOutputs also applies.
-    const anySecret = secretInputs.some((k) => k !== "connection");
-    return Object.keys(outputs).filter(
-      (k) => anySecret || options.additionalSecretOutputs.includes(k),
-    );
+  /**
+   * Which provider outputs are secret: only those named in additionalSecretOutputs. The
+   * provider's default wiring makes an output secret only when the input of the same name is
+   * (pulumi-go-provider v1.3.0 infer/resource.go ensureDefaultSecrets, markSecret), and stdout/
+   * stderr have no such input, so a secret `create` does not make stdout secret.
+   */
+  private secretOutputs(options: ResourceOptions, outputs: JsonObject): string[] {
+    return Object.keys(outputs).filter((k) => options.additionalSecretOutputs.includes(k));
   }
 
   /**
@@ -392,7 +389,7 @@ export class Engine {
       const outcome = await this.step("create", base, replacing, timeouts.create, (ctx) =>
         provider.create(inputs, flat.secretInputs, ctx),
       );
-      const secretOutputs = this.secretOutputs(flat.secretInputs, options, outcome.outputs);
+      const secretOutputs = this.secretOutputs(options, outcome.outputs);
       const rec: ResourceState = {
         ...base,
         id: crypto.randomBytes(8).toString("hex"),
@@ -416,7 +413,7 @@ export class Engine {
       provider.update(prev, inputs, flat.secretInputs, ctx),
     );
     const outputs = outcome.ran ? outcome.outputs : { ...prev.outputs, ...outcome.outputs };
-    const secretOutputs = this.secretOutputs(flat.secretInputs, options, outputs);
+    const secretOutputs = this.secretOutputs(options, outputs);
     const rec: ResourceState = { ...base, id: prev.id, outputs, secretOutputs };
     moveFromAlias();
     this.state.put(rec);
