@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dialDelaysMs, hostKeyAlgorithms } from "./ssh";
+import { dialDelaysMs, hostKeyAlgorithms, SshOptions } from "./ssh";
 import {
   countingRelay,
   freePort,
@@ -211,6 +211,29 @@ describe("lab driver: SSH dial (unit)", () => {
     assert.equal(hostKeyAlgorithms("ssh-rsa AAAAB3Nz"), "ssh-rsa");
     assert.equal(hostKeyAlgorithms("ecdsa-sha2-nistp256 AAAAE2V"), "ecdsa-sha2-nistp256");
     assert.equal(hostKeyAlgorithms(undefined), undefined);
+  });
+
+  it("bounds each dial by perDialTimeout (0: none) and pins only the given key's algorithm", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-driver-sshopts-"));
+    try {
+      const conn = {
+        host: "h",
+        port: 22,
+        user: "root",
+        dialErrorLimit: 10,
+        perDialTimeout: 7,
+        hostKey: "ssh-ed25519 AAAAC3Nz",
+      };
+      const o = new SshOptions(dir, conn, {}).options;
+      assert.ok(o.includes("ConnectTimeout=7"), o.join(" "));
+      assert.ok(o.includes("HostKeyAlgorithms=ssh-ed25519"), o.join(" "));
+      const none = new SshOptions(dir, { ...conn, perDialTimeout: 0, hostKey: undefined }, {})
+        .options;
+      assert.ok(!none.some((x) => x.startsWith("ConnectTimeout=")), none.join(" "));
+      assert.ok(!none.some((x) => x.startsWith("HostKeyAlgorithms=")), none.join(" "));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("waits 100 ms ×1.5 up to 5 s between dials, dialErrorLimit of them", () => {

@@ -99,7 +99,7 @@ export function shQuote(s: string): string {
 }
 
 /** Options and temp files (key, known_hosts, askpass) for one OpenSSH client. */
-class SshOptions {
+export class SshOptions {
   readonly options: string[];
   readonly env: NodeJS.ProcessEnv;
 
@@ -138,6 +138,8 @@ class SshOptions {
     opt("Port", c.port);
     opt("User", c.user);
     // x/crypto ClientConfig.Timeout bounds the TCP connect (net.DialTimeout); 0 means none.
+    // OpenSSH's ConnectTimeout also bounds the wait for the server's banner, where x/crypto
+    // waits without limit (a server that accepts and stays silent hangs the provider's dial).
     if (c.perDialTimeout > 0) {
       opt("ConnectTimeout", c.perDialTimeout);
     }
