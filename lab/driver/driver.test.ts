@@ -442,6 +442,28 @@ describe("lab driver (remote over a real sshd)", function () {
     );
   });
 
+  it("dials through a jump host (connection.proxy)", async () => {
+    const relay = await countingRelay(port);
+    try {
+      const r = await runCliAsync(
+        "up",
+        program,
+        path.join(dir, "state-proxy.json"),
+        cfg({ onlySlow: "true", sleep: "0", viaProxy: "true", port: String(relay.port) }),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.summary.steps.map((s) => `${s.op} ${s.name}`),
+        ["create slow"],
+      );
+      // Both hops use the relay's port: one connection to the jump host, one from it to the
+      // target (-W); a single dial, no retry.
+      assert.equal(relay.count(), 2);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it("customTimeouts do not stop a running remote command", () => {
     const r = runCli(
       "up",

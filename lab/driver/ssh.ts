@@ -240,14 +240,15 @@ export class SshConnection {
 
   /** Options for a client that must use the master and never dial by itself. */
   private muxOptions(): string[] {
+    // First, as ssh keeps the first value of an option (a jump host's ProxyCommand follows).
     return [
-      ...this.opts.options,
       "-o",
       `ControlPath=${this.sock}`,
       "-o",
       "ControlMaster=no",
       "-o",
       "ProxyCommand=false",
+      ...this.opts.options,
     ];
   }
 
