@@ -74,8 +74,10 @@ function down(): void {
   }
   console.log("== lab hosts down");
   hostsDown();
-  // The hosts' disks are gone with them, and so is what the state described.
+  // The hosts' disks are gone with them, and so is what the state described (and any
+  // stack lock a killed run left beside it).
   fs.rmSync(DRIVER_STATE, { force: true });
+  fs.rmSync(`${DRIVER_STATE}.locks`, { recursive: true, force: true });
 }
 
 const command = process.argv[2];

@@ -68,6 +68,9 @@ describe("lab: the seed scenario on real hosts", function () {
     assert.equal(process.getuid?.(), 0, "the lab boots systemd-nspawn hosts: run it as root");
     hostsDown();
     fs.rmSync(DRIVER_STATE, { force: true });
+    // A lock a killed run left (the driver refuses a locked stack, as the DIY backend does);
+    // lab runs are exclusive under flock, so no other run holds it.
+    fs.rmSync(`${DRIVER_STATE}.locks`, { recursive: true, force: true });
     lab = hostsUp();
     before0 = ssh(lab, "coreos", COREOS_LISTING);
     torDaemonsBefore = ssh(lab, "tor", "cat /etc/frr/daemons");
