@@ -9,7 +9,8 @@
 #                     cache|nested-image|info|purge
 # Env:   LAB_STATE (default /var/tmp/frr-nspawn-lab), LAB_CACHE (default
 #        <repo>/.cache/lab), LAB_MIRROR (default: from apt sources),
-#        LAB_BOOT_TIMEOUT (default 120 s)
+#        LAB_BOOT_TIMEOUT (default 120 s), LAB_SUITE (bookworm: systemd 252
+#        and FRR 8.4 on the hosts; trixie: systemd 257 and FRR 10.3)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
@@ -24,7 +25,7 @@ source "$LIB/net.sh"
 source "$LIB/machine.sh"
 trap trap_err ERR
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 check_host() { host_index "$1" >/dev/null; }
 

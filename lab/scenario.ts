@@ -19,6 +19,22 @@ const STACK = "lab";
 export const IMAGE_WORK_DIR = path.join(REPO, ".cache", "lab", "images");
 const IMAGE_KEEP = path.join(REPO, ".cache", "lab", "images-kept");
 
+/**
+ * The Debian suite of the lab hosts (lab/hosts.sh reads the same variable) and of the FRR
+ * image: `bookworm` (systemd 252, FRR 8.4) or `trixie` (systemd 257, FRR 10.3).
+ */
+export const LAB_SUITE = process.env.LAB_SUITE ?? "bookworm";
+
+let torFrr: string | undefined;
+
+/** The upstream FRR version installed on the tor (what its frr.conf must be rendered for). */
+export function torFrrVersion(lab: LabInfo): string {
+  torFrr ??= /^(?:[0-9]+:)?([0-9.]+)/.exec(
+    ssh(lab, "tor", "dpkg-query -W -f='${Version}' frr"),
+  )![1];
+  return torFrr;
+}
+
 export const LAB = {
   coreos: { address: "10.254.1.2", loopback: "10.255.0.1", asn: 65001, nic: "ens3" },
   tor: { address: "10.254.2.2", loopback: "10.255.0.2", asn: 65000, port: "swp1" },
@@ -142,6 +158,8 @@ export function seedConfig(
     torAsn: String(LAB.tor.asn),
     torDownlinks: JSON.stringify([LAB.tor.port]),
     imageWorkDir: IMAGE_WORK_DIR,
+    suite: LAB_SUITE,
+    torFrrVersion: torFrrVersion(lab),
     // The lab runs as root, where sudo is neither needed nor installed.
     imageLocalSudo: "false",
     ...extra,

@@ -5,9 +5,8 @@
  */
 import { command, quote, script, writeFile } from "../shell";
 import { findMirrorLines, PRELUDE } from "./image-bash";
-import { configure, installFromFrrouting, verify } from "./image-rootfs";
+import { configure, installFromFrrouting, installPackages, verify } from "./image-rootfs";
 import {
-  bootstrapPackages,
   canonicalJson,
   type ImageLayout,
   imageLayout,
@@ -24,14 +23,18 @@ const ARCHIVE_KEYRINGS: Record<ImageRecipe["distribution"], string> = {
   ubuntu: "/usr/share/keyrings/ubuntu-archive-keyring.gpg",
 };
 
-/** The debootstrap command; the mirror is the shell variable `$mirror` (quoted where set). */
+/**
+ * The debootstrap command; the mirror is the shell variable `$mirror` (quoted where set).
+ * It installs the minimal base only: the image's packages follow with apt-get in the
+ * rootfs ({@link installPackages}), because debootstrap's `--include` cannot order
+ * trixie's systemd pre-dependency (libsystemd-shared) and fails on a bookworm build host.
+ */
 export function debootstrapCommand(recipe: ImageRecipe, rootfs: string): string {
   const words = [
     "debootstrap",
     "--variant=minbase",
     `--arch=${recipe.arch}`,
     `--keyring=${ARCHIVE_KEYRINGS[recipe.distribution]}`,
-    `--include=${bootstrapPackages(recipe).join(",")}`,
     ...(recipe.distribution === "ubuntu" ? ["--components=main,universe"] : []),
     recipe.suite,
     rootfs,
@@ -240,6 +243,7 @@ export function renderImageBuildScript(recipe: ImageRecipe): string {
       "check the mirror named above and the network (debootstrap's own message above says which package or file failed); set mirror explicitly if the detected one is wrong",
     ),
     debootstrapCommand(recipe, l.rootfs),
+    ...installPackages(recipe, l),
     ...installFromFrrouting(recipe, l),
     ...configure(recipe, l),
     ...verify(l),

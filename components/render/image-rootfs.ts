@@ -3,7 +3,7 @@
  * (in a chroot), the image's own settings, trimming, and the final checks. Pure: text.
  */
 import { command, quote, writeFile } from "../shell";
-import type { ImageLayout, ImageRecipe } from "./image-recipe";
+import { bootstrapPackages, type ImageLayout, type ImageRecipe } from "./image-recipe";
 
 /** Where the FRR repository key goes inside the image (apt `signed-by=`). */
 export const FRR_KEYRING = "/usr/share/keyrings/frrouting.gpg";
@@ -37,6 +37,32 @@ const DPKG_EXCLUDES = [
   "path-exclude /usr/share/locale/*/*",
   "",
 ].join("\n");
+
+/**
+ * The image's packages ({@link bootstrapPackages}: systemd, dbus, FRR…), installed with
+ * apt-get in the freshly bootstrapped rootfs, nothing started (policy-rc.d).
+ */
+export function installPackages(recipe: ImageRecipe, l: ImageLayout): string[] {
+  const r = l.rootfs;
+  const packages = bootstrapPackages(recipe);
+  return [
+    command(
+      "step",
+      `installing ${packages.join(" ")} in the image`,
+      "check the mirror named above (apt-get's message above says which package failed)",
+    ),
+    "# Nothing may start while the image is built (policy-rc.d 101 = action forbidden).",
+    ...writeFile(`${r}/usr/sbin/policy-rc.d`, "#!/bin/sh\nexit 101\n", { mode: "0755" }),
+    command("mount", "-t", "proc", "proc", `${r}/proc`),
+    command("mount", "-t", "sysfs", "sysfs", `${r}/sys`),
+    command("mount", "--bind", "/dev", `${r}/dev`),
+    command("chroot", r, "apt-get", "update"),
+    `DEBIAN_FRONTEND=noninteractive ${command("chroot", r, "apt-get", "install", "-y", "--no-install-recommends", ...packages)}`,
+    command("chroot", r, "apt-get", "clean"),
+    command("rm", "-f", `${r}/usr/sbin/policy-rc.d`),
+    'frr_nspawn_unmount || die "cannot unmount /proc, /sys or /dev under the rootfs"',
+  ];
+}
 
 /** FRR from its own repository, installed in a chroot after debootstrap (tried only against a stand-in repository). */
 export function installFromFrrouting(recipe: ImageRecipe, l: ImageLayout): string[] {

@@ -79,6 +79,8 @@ const switchConfig = new TorCumulus("tor", {
   loopback: config.get("torLoopback") ?? "1.1.1.1/32",
   downlinks: (config.getObject<string[]>("torDownlinks") ?? ["swp1"]).map((port) => ({ port })),
   cli: (config.get("torCli") as "nclu" | "vtysh" | undefined) ?? "nclu",
+  // With cli "vtysh": the switch's FRR release, which decides frr.conf's normalised form.
+  frrVersion: config.get("torFrrVersion"),
 });
 
 export const imageSha256 = machine.imageSha256;

@@ -53,12 +53,23 @@ build_base_cache() {
   mirror="$(detect_mirror)"
   tmp="$LAB_CACHE/build-base"
   rm -rf "$tmp"; mkdir -p "$LAB_CACHE"
-  log "cold build: debootstrap $LAB_SUITE (minbase + $BASE_INCLUDE) -> $out (log: $LAB_CACHE/debootstrap-base.log)"
-  if ! debootstrap --variant=minbase --include="$BASE_INCLUDE" "$LAB_SUITE" "$tmp" "$mirror" >"$LAB_CACHE/debootstrap-base.log" 2>&1; then
+  log "cold build: debootstrap $LAB_SUITE (minbase), then apt-get install $BASE_INCLUDE -> $out (log: $LAB_CACHE/debootstrap-base.log)"
+  # Packages come with apt-get, not --include: debootstrap (bookworm's) cannot order
+  # trixie's systemd pre-dependency (libsystemd-shared) and fails.
+  if ! debootstrap --variant=minbase "$LAB_SUITE" "$tmp" "$mirror" >"$LAB_CACHE/debootstrap-base.log" 2>&1; then
     tail -n 30 "$LAB_CACHE/debootstrap-base.log" >&2
     [[ -f "$tmp/debootstrap/debootstrap.log" ]] && tail -n 30 "$tmp/debootstrap/debootstrap.log" >&2
     die "debootstrap failed (full log: $LAB_CACHE/debootstrap-base.log)"
   fi
+  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"; chmod +x "$tmp/usr/sbin/policy-rc.d"
+  local aptopts=(-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false -o Dpkg::Use-Pty=0)
+  if ! with_chroot "$tmp" env DEBIAN_FRONTEND=noninteractive sh -c \
+      "apt-get ${aptopts[*]} update && apt-get ${aptopts[*]} install -y --no-install-recommends ${BASE_INCLUDE//,/ } && apt-get clean" \
+      >>"$LAB_CACHE/debootstrap-base.log" 2>&1; then
+    tail -n 30 "$LAB_CACHE/debootstrap-base.log" >&2
+    die "installing the base packages failed (full log: $LAB_CACHE/debootstrap-base.log)"
+  fi
+  rm -f "$tmp/usr/sbin/policy-rc.d"
   # Generic (not per-host) tweaks baked into the cache:
   rm -f "$tmp"/etc/ssh/ssh_host_*            # per-host keys are installed later
   : >"$tmp/etc/machine-id"                   # per-host machine-id set later

@@ -14,6 +14,7 @@ import { parseSessions } from "../../components/render/scripts/verify";
 import {
   DRIVER_STATE,
   LAB,
+  LAB_SUITE,
   STATE_DIR,
   LabInfo,
   bgpPeers,
@@ -27,6 +28,7 @@ import {
   ssh,
   sshRaw,
   stateOutputs,
+  torFrrVersion,
   waitUntil,
 } from "../../lab/scenario";
 
@@ -57,7 +59,7 @@ function bgpRoutes(lab: LabInfo, host: "coreos" | "tor"): string[] {
   return Object.keys((JSON.parse(out) as { routes: Record<string, unknown> }).routes);
 }
 
-describe("lab: the seed scenario on real hosts", function () {
+describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, function () {
   this.timeout(20 * 60 * 1000);
   let lab: LabInfo;
   let before0: string;
@@ -129,7 +131,14 @@ describe("lab: the seed scenario on real hosts", function () {
       " ",
     )[0];
     assert.equal(actual, result.sha256);
-    assert.equal(result.frrVersion, "8.4.4");
+    // The image and the tor come from the same suite: the same FRR release.
+    assert.equal(result.frrVersion, torFrrVersion(lab));
+    assert.match(result.frrVersion, LAB_SUITE === "bookworm" ? /^8\.4\./ : /^(9|10)\./);
+    // The image's version flows into the machine's frr.conf by default.
+    assert.match(
+      ssh(lab, "coreos", "cat /var/lib/machines/frr/etc/frr/frr.conf"),
+      new RegExp(`^frr version ${result.frrVersion.replace(/\./g, "\\.")}$`, "m"),
+    );
     assert.match(ssh(lab, "coreos", "machinectl list-images --no-legend"), /^frr\s/m);
   });
 
@@ -148,6 +157,29 @@ describe("lab: the seed scenario on real hosts", function () {
     )![1];
     assert.ok((BigInt(`0x${capEff}`) >> 12n) & 1n, `CAP_NET_ADMIN (12) not in CapEff ${capEff}`);
     assert.equal(ssh(lab, "coreos", inFrr("systemctl is-active frr")).trim(), "active");
+  });
+
+  it("2b. in coreos's network namespace no FRR daemon listens beyond loopback, except bgpd on 179", () => {
+    const frr = /^(zebra|bgpd|staticd|mgmtd|watchfrr|ospfd|ripd|isisd|bfdd|pathd)$/;
+    const listening = ssh(lab, "coreos", "ss -ltunpH")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => ({
+        proc: /users:\(\("([^"]+)"/.exec(l)?.[1] ?? "?",
+        local: l.trim().split(/\s+/)[4],
+      }))
+      .filter((x) => frr.test(x.proc));
+    console.log(`      FRR listeners: ${listening.map((x) => `${x.proc} ${x.local}`).join(", ")}`);
+    assert.ok(
+      listening.some((x) => x.proc === "bgpd" && /:179$/.test(x.local)),
+      "bgpd is not on 179",
+    );
+    const exposed = listening.filter(
+      (x) =>
+        !/^(127\.0\.0\.1|\[::1\]|\[::ffff:127\.0\.0\.1\]):[0-9]+$/.test(x.local) &&
+        !(x.proc === "bgpd" && /:179$/.test(x.local)),
+    );
+    assert.deepEqual(exposed, []);
   });
 
   it("3. BGP unnumbered: both sides Established, each learns the other's /32, ping between loopbacks", () => {
