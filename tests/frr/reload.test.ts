@@ -110,6 +110,44 @@ for (const kind of RIG_KINDS) {
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
     });
 
+    if (kind === "trixie") {
+      it("a reload that exits non-zero but leaves nothing to do: success, with a warning quoting FRR", () => {
+        const restore = rig.failingReload(true, "% Configuration failed. YANG error(s): stand-in");
+        try {
+          const r = rig.apply(sw([dl("swp1", 5, 15), dl("swp2", 10, 30)]));
+          assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+          assert.match(
+            r.stderr,
+            /warning: frr-reload\.py exited non-zero, but the running config matches/,
+          );
+          assert.match(r.stderr, /% Configuration failed\. YANG error\(s\): stand-in/);
+        } finally {
+          restore();
+        }
+        assert.equal(rig.running(), sw([dl("swp1", 5, 15), dl("swp2", 10, 30)]));
+      });
+
+      it("a reload that exits non-zero and leaves differences: failure, naming them", () => {
+        const restore = rig.failingReload(false, "% stand-in refusal");
+        try {
+          const r = rig.apply(
+            sw([dl("swp1", 5, 15)]).replace(
+              "network 1.1.1.1/32",
+              "network 1.1.1.1/32\n  network 10.7.0.0/16",
+            ),
+          );
+          assert.notEqual(r.status, 0);
+          assert.match(r.stderr, /frr\.conf is in place but not fully applied/);
+          assert.match(
+            r.stderr,
+            /frr-reload\.py --test still finds these differences:[^]*network 10\.7\.0\.0\/16/,
+          );
+        } finally {
+          restore();
+        }
+      });
+    }
+
     it("a rejected config fails the apply and leaves the running config alone", () => {
       applied(sw([dl("swp1", 5, 15)]));
       const r = rig.apply(

@@ -180,6 +180,30 @@ export class FrrRig {
     );
   }
 
+  /**
+   * Replaces frr-reload.py (trixie rig only: its own rootfs) with a wrapper: `--reload`
+   * runs the real one when `apply` is true, then exits 1 saying `message` as FRR would.
+   * Returns a function that puts the real one back.
+   */
+  failingReload(apply: boolean, message: string): () => void {
+    assert.equal(this.kind, "trixie", "only the trixie rig has a frr-reload.py of its own");
+    const file = `${this.etc}/../../usr/lib/frr/frr-reload.py`;
+    fs.renameSync(file, `${file}.real`);
+    fs.writeFileSync(
+      file,
+      [
+        "#!/bin/sh",
+        'case " $* " in',
+        `*" --reload "*) ${apply ? `python3 "$0.real" "$@" >/dev/null 2>&1;` : ""} echo ${JSON.stringify(message)}; exit 1 ;;`,
+        '*) exec python3 "$0.real" "$@" ;;',
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return () => fs.renameSync(`${file}.real`, file);
+  }
+
   /** `show running-config` without vtysh's framing lines. */
   running(): string {
     const lines = this.check(["vtysh", "-c", "show running-config"]).split("\n");
