@@ -34,7 +34,7 @@ describe("examples construct under mocks", () => {
       },
       ["coreosPrivateKey", "torPrivateKey"],
     );
-    await rec.settle();
+    await rec.settle(100, 30_000);
     assert.deepEqual(
       rec.steps().map((r) => r.name),
       [
@@ -88,7 +88,7 @@ describe("examples construct under mocks", () => {
       },
       ["privateKey"],
     );
-    await rec.settle();
+    await rec.settle(100, 30_000);
     const names = rec.steps().map((r) => r.name);
     assert.equal(names.filter((n) => n.endsWith("-build")).length, 1);
     assert.deepEqual(names.filter((n) => n.endsWith("-frr-conf")).sort(), [

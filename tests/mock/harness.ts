@@ -149,8 +149,16 @@ export class Recorder {
     return found;
   }
 
-  /** Waits until no new registration has arrived for a while. */
-  async settle(quietMs = 100): Promise<void> {
+  /**
+   * Waits until no new registration has arrived for `quietMs`. With `firstWithinMs`, it
+   * first waits up to that long for a first registration: on a loaded machine the first
+   * one can take longer than `quietMs` to arrive (loading a program, say), and nothing
+   * registered yet would look quiet.
+   */
+  async settle(quietMs = 100, firstWithinMs = 0): Promise<void> {
+    for (let waited = 0; this.registrations.length === 0 && waited < firstWithinMs; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     let count = -1;
     while (count !== this.registrations.length) {
       count = this.registrations.length;

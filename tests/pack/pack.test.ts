@@ -60,7 +60,7 @@ async function seedHere(): Promise<Seen[]> {
   delete require.cache[file];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(file);
-  await rec.settle();
+  await rec.settle(100, 30_000);
   return rec.registrations.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs }));
 }
 
