@@ -205,6 +205,32 @@ describe("components under the real SDK with mocks", () => {
     );
   });
 
+  it("an FRR 10 image (trixie): BgpLoopback picks line 10's profile from the image's version", async () => {
+    const saved = FAKE_IMAGE_RESULT.frrVersion;
+    FAKE_IMAGE_RESULT.frrVersion = "10.3";
+    try {
+      const image = new FrrImage("img", { localSudo: false, suite: "trixie" });
+      const m = new NspawnMachine("m", { connection: coreos, image });
+      const bgp = new BgpLoopback("h", {
+        connection: coreos,
+        machine: m,
+        loopback: "10.255.0.1/32",
+        asn: 65001,
+      });
+      const conf = String(await valueOf(bgp.frrConf));
+      assert.match(conf, /^frr version 10\.3\n/);
+      // Line 10: policy right after the header, route-maps sorted by name.
+      assert.match(conf, /^service integrated-vtysh-config\n!\nip prefix-list TOR-OUT seq 5 /m);
+      assert.ok(conf.indexOf("route-map TOR-IN") < conf.indexOf("route-map TOR-OUT"));
+      assert.ok(conf.indexOf("route-map TOR-OUT") < conf.indexOf("router bgp"));
+      assert.match(String(await valueOf(bgp.daemons)), /^mgmtd_options=" -A 127\.0\.0\.1"$/m);
+      await rec.settle();
+      assert.match(String(rec.byName("h-frr-conf").inputs.create), /^frr version 10\.3$/m);
+    } finally {
+      FAKE_IMAGE_RESULT.frrVersion = saved;
+    }
+  });
+
   it("TorCumulus (nclu): one locked, atomic NCLU step with the seed's commands", async () => {
     const tor = new TorCumulus("tor1", {
       connection: cumulus,
