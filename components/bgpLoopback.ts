@@ -68,6 +68,8 @@ const BGP_LOOPBACK_KEYS = {
   bgpdOptions: true,
   verify: true,
   verifyTimeoutSeconds: true,
+  bfd: true,
+  gracefulRestart: true,
 } as const satisfies Record<keyof BgpLoopbackArgs, true>;
 
 /** Arguments of {@link BgpLoopback}. */
@@ -154,6 +156,21 @@ export interface BgpLoopbackArgs {
    * @default 120
    */
   verifyTimeoutSeconds?: pulumi.Input<number>;
+  /**
+   * Fast failover: every uplink's BGP session follows a BFD session (bfdd in the daemons
+   * file with its VTY on 127.0.0.1, `neighbor <peerGroup> bfd` in frr.conf; FRR's BFD
+   * timers, 300 ms × 3). The TOR must run BFD on its downlinks too.
+   * @default false
+   */
+  bfd?: boolean;
+  /**
+   * Hitless FRR restarts: `bgp graceful-restart` (the host is a restarting speaker, the
+   * TORs, as GR helpers, keep its routes while its bgpd restarts), and zebra keeps its
+   * kernel routes when it exits and sweeps those not reclaimed 120 s after it starts
+   * (`-r -K 120` appended to zebra's options in the daemons file).
+   * @default true
+   */
+  gracefulRestart?: boolean;
 }
 
 /** The verify step's own limit: above any verifyTimeoutSeconds allowed. */
@@ -211,6 +228,8 @@ export class BgpLoopback extends pulumi.ComponentResource {
         bgpdOptions: args.bgpdOptions,
         verify: args.verify,
         verifyTimeoutSeconds: args.verifyTimeoutSeconds,
+        bfd: args.bfd,
+        gracefulRestart: args.gracefulRestart,
       },
       validateBgpLoopback,
     );

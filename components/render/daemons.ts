@@ -4,6 +4,11 @@
  * FRR 9.0); we switch on bgpd only. Every daemon that runs gets its VTY bound to
  * 127.0.0.1: the FRR machine shares the host's network namespace, and a VTY without
  * `-A` listens on every address of the host.
+ *
+ * Options for hitless restarts and fast failover (domain-notes, "Hitless restarts"):
+ * bfdd (`bfdd=yes`) for `neighbor … bfd`; zebra's `-r` (`--retain`: leave the routes it
+ * installed in the kernel when it exits) and `-K N` (`--graceful_restart N`: at start,
+ * keep the kernel's routes of a previous run and sweep those not reclaimed after N s).
  */
 import { frrProfile, vtyDaemons } from "./frrProfile";
 
@@ -13,7 +18,26 @@ export interface DaemonsConfig {
   zebraOptions: string;
   /** bgpd's options; the seed's: VTY on localhost only. */
   bgpdOptions: string;
+  /**
+   * Run bfdd (`bfdd=yes`, its VTY on 127.0.0.1 too).
+   * @default false
+   */
+  bfd?: boolean;
+  /**
+   * Keep zebra's kernel routes across an FRR restart: appends `-r -K <seconds>` to
+   * zebra's options, the seconds being how long the previous run's routes stay after a
+   * start before zebra sweeps those bgpd has not installed again.
+   * @default undefined (zebra removes its routes when it exits)
+   */
+  retainRoutesSeconds?: number;
 }
+
+/**
+ * How long a restarted zebra keeps the previous run's routes before sweeping those not
+ * reclaimed: bgpd's graceful-restart restart-time (120 s), by which every session that
+ * is coming back is back.
+ */
+export const RETAIN_ROUTES_SECONDS = 120;
 
 /** The seed's daemon options. */
 export const DEFAULT_DAEMONS: DaemonsConfig = {
@@ -28,17 +52,23 @@ export const LOCAL_VTY_OPTIONS = " -A 127.0.0.1";
 export const DAEMON_OPTIONS_PATTERN = /^[A-Za-z0-9 ._=/:,-]*$/;
 
 /**
- * The daemons file for FRR `frrVersion`: bgpd on, and an `<daemon>_options` line for
- * every daemon of that release line that runs (zebra and bgpd with the given options,
- * the others with `-A 127.0.0.1`).
+ * The daemons file for FRR `frrVersion`: bgpd on (and bfdd with `bfd`), and an
+ * `<daemon>_options` line for every daemon of that release line that runs (zebra and
+ * bgpd with the given options, zebra's with `-r -K N` appended for
+ * `retainRoutesSeconds`, the others with `-A 127.0.0.1`).
  */
 export function renderDaemons(c: DaemonsConfig, frrVersion: string): string {
-  const given: Record<string, string> = { zebra: c.zebraOptions, bgpd: c.bgpdOptions };
+  const retain = c.retainRoutesSeconds === undefined ? "" : ` -r -K ${c.retainRoutesSeconds}`;
+  const given: Record<string, string> = {
+    zebra: `${c.zebraOptions}${retain}`,
+    bgpd: c.bgpdOptions,
+  };
   return [
     "# FRR daemons, written by frr-nspawn. Changing this file restarts FRR.",
     "bgpd=yes",
+    ...(c.bfd === true ? ["bfdd=yes"] : []),
     "vtysh_enable=yes",
-    ...vtyDaemons(frrProfile(frrVersion)).map(
+    ...[...vtyDaemons(frrProfile(frrVersion)), ...(c.bfd === true ? ["bfdd"] : [])].map(
       (d) => `${d}_options="${given[d] ?? LOCAL_VTY_OPTIONS}"`,
     ),
     "",

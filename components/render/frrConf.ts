@@ -29,6 +29,18 @@ export interface HostFrrConfig {
   peerGroup: string;
   /** Extra IPv4 prefixes announced besides the loopback. */
   networks: readonly string[];
+  /**
+   * `neighbor <peerGroup> bfd`: every uplink's session follows a BFD session (bfdd must
+   * run: the daemons file's `bfd`).
+   * @default false
+   */
+  bfd?: boolean;
+  /**
+   * `bgp graceful-restart`: the host is a restarting speaker (RFC 4724), so its TORs
+   * keep its routes while its bgpd restarts.
+   * @default false
+   */
+  gracefulRestart?: boolean;
 }
 
 /** One downlink of a plain-FRR switch. */
@@ -47,6 +59,11 @@ export interface SwitchFrrConfig {
   loopback: string;
   downlinks: readonly SwitchDownlink[];
   networks: readonly string[];
+  /**
+   * `neighbor <port> bfd` on every downlink (bfdd must run).
+   * @default false
+   */
+  bfd?: boolean;
 }
 
 /** Names of the host's policy objects, derived from the peer-group name. */
@@ -101,7 +118,9 @@ function header(frrVersion: string, hostname: string, forwarding: boolean): stri
  * The host's frr.conf: a peer-group with `remote-as external`, every uplink an
  * unnumbered (`interface`) member, the loopback and extra networks announced, and a
  * policy that exports only those prefixes (the host never becomes transit) and accepts
- * what the TOR sends. `no ip forwarding` stays explicit: a host is not a router.
+ * what the TOR sends. `no ip forwarding` stays explicit: a host is not a router. With
+ * `gracefulRestart`, `bgp graceful-restart` follows the router-id; with `bfd`,
+ * `neighbor <peerGroup> bfd` follows the peer-group's remote-as (FRR's order).
  */
 export function renderHostFrrConf(c: HostFrrConfig): string {
   const names = hostPolicyNames(c.peerGroup);
@@ -109,8 +128,10 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
   const router = [
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
+    ...(c.gracefulRestart === true ? [" bgp graceful-restart"] : []),
     ` neighbor ${c.peerGroup} peer-group`,
     ` neighbor ${c.peerGroup} remote-as external`,
+    ...(c.bfd === true ? [` neighbor ${c.peerGroup} bfd`] : []),
     ...c.interfaces.map((nic) => ` neighbor ${nic} interface peer-group ${c.peerGroup}`),
     " !",
     " address-family ipv4 unicast",
@@ -148,7 +169,10 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
   const router = [
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
-    ...c.downlinks.map((d) => ` neighbor ${d.port} interface remote-as external`),
+    ...c.downlinks.flatMap((d) => [
+      ` neighbor ${d.port} interface remote-as external`,
+      ...(c.bfd === true ? [` neighbor ${d.port} bfd`] : []),
+    ]),
     " !",
     " address-family ipv4 unicast",
     ...sortPrefixes([c.loopback, ...c.networks]).map((prefix) => `  network ${prefix}`),

@@ -1,5 +1,10 @@
 /** BgpLoopback's inputs, resolved, checked and normalised in one pass. */
-import { DAEMON_OPTIONS_PATTERN, DEFAULT_DAEMONS, DaemonsConfig } from "../render/daemons";
+import {
+  DAEMON_OPTIONS_PATTERN,
+  DEFAULT_DAEMONS,
+  DaemonsConfig,
+  RETAIN_ROUTES_SECONDS,
+} from "../render/daemons";
 import { HostFrrConfig } from "../render/frrConf";
 import { asn, frrName, frrVersion, seconds } from "./bgp";
 import { bool, list, optional } from "./common";
@@ -25,6 +30,8 @@ export interface BgpLoopbackValues {
   bgpdOptions?: unknown;
   verify?: unknown;
   verifyTimeoutSeconds?: unknown;
+  bfd?: unknown;
+  gracefulRestart?: unknown;
 }
 
 /** Everything BgpLoopback renders from. */
@@ -86,6 +93,8 @@ export function validateBgpLoopback(
     problems,
   );
   optional(v.verify, true, "verify", problems, bool);
+  const bfd = optional(v.bfd, false, "bfd", problems, bool);
+  const gracefulRestart = optional(v.gracefulRestart, true, "gracefulRestart", problems, bool);
   const verifyTimeout = optional(
     v.verifyTimeoutSeconds,
     120,
@@ -113,8 +122,15 @@ export function validateBgpLoopback(
       interfaces: interfaces!,
       peerGroup: peerGroup!,
       networks: networks!,
+      bfd: bfd!,
+      gracefulRestart: gracefulRestart!,
     },
-    daemons: { zebraOptions: zebraOptions!, bgpdOptions: bgpdOptions! },
+    daemons: {
+      zebraOptions: zebraOptions!,
+      bgpdOptions: bgpdOptions!,
+      bfd: bfd!,
+      ...(gracefulRestart! ? { retainRoutesSeconds: RETAIN_ROUTES_SECONDS } : {}),
+    },
     verifyTimeoutSeconds: verifyTimeout!,
   };
 }

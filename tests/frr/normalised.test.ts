@@ -10,6 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 
+import { DEFAULT_DAEMONS } from "../../components/render/daemons";
 import { renderHostFrrConf, renderSwitchFrrConf } from "../../components/render/frrConf";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
 import { FrrRig, RIG_KINDS, startRig } from "./rig";
@@ -21,7 +22,12 @@ for (const kind of RIG_KINDS) {
     let rig: FrrRig;
 
     before(() => {
-      rig = startRig(kind);
+      // bfdd runs, as BgpLoopback's `bfd` starts it: its config must not show either.
+      rig = startRig(kind, { ...DEFAULT_DAEMONS, bfd: true, retainRoutesSeconds: 120 });
+    });
+
+    it("bfdd runs in the rig", () => {
+      assert.ok(rig.daemonPids().bfdd > 0, JSON.stringify(rig.daemonPids()));
     });
     after(() => rig?.stop());
 
@@ -54,6 +60,18 @@ for (const kind of RIG_KINDS) {
           }),
       ],
       [
+        "host, two uplinks, BFD and graceful restart",
+        (v) =>
+          renderHostFrrConf({
+            ...SEED_HOST,
+            frrVersion: v,
+            hostname,
+            interfaces: ["ens3", "ens4"],
+            bfd: true,
+            gracefulRestart: true,
+          }),
+      ],
+      [
         "switch, seed parameters",
         (v) => renderSwitchFrrConf({ ...SEED_SWITCH, frrVersion: v, hostname }),
       ],
@@ -69,6 +87,20 @@ for (const kind of RIG_KINDS) {
               { port: "swp2", raInterval: 10, raLifetime: 30 },
             ],
             networks: ["10.9.0.0/24"],
+          }),
+      ],
+      [
+        "switch, two downlinks with BFD",
+        (v) =>
+          renderSwitchFrrConf({
+            ...SEED_SWITCH,
+            frrVersion: v,
+            hostname,
+            bfd: true,
+            downlinks: [
+              { port: "swp1", raInterval: 5, raLifetime: 15 },
+              { port: "swp2", raInterval: 5, raLifetime: 15 },
+            ],
           }),
       ],
     ];

@@ -17,7 +17,7 @@ import { execFileSync, spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { DEFAULT_DAEMONS, renderDaemons } from "../../components/render/daemons";
+import { DaemonsConfig, DEFAULT_DAEMONS, renderDaemons } from "../../components/render/daemons";
 import { renderEmptyFrrConf } from "../../components/render/frrConf";
 import { renderFrrConfApply, renderFrrConfRemove } from "../../components/render/scripts/frrApply";
 
@@ -148,8 +148,8 @@ export class FrrRig {
   }
 
   /** Writes the package's daemons file for this version and starts FRR with frrinit.sh. */
-  start(): void {
-    fs.writeFileSync(`${this.etc}/daemons`, renderDaemons(DEFAULT_DAEMONS, this.version));
+  start(daemons: DaemonsConfig = DEFAULT_DAEMONS): void {
+    fs.writeFileSync(`${this.etc}/daemons`, renderDaemons(daemons, this.version));
     fs.writeFileSync(`${this.etc}/frr.conf`, "");
     sh("chown", ["frr:frr", `${this.etc}/frr.conf`]);
     // The daemons inherit the init script's stdout: a pipe would stay open until they exit.
@@ -246,8 +246,11 @@ export class FrrRig {
   }
 }
 
-/** Starts a rig of `kind` (root only: fails, never skips, as another user). */
-export function startRig(kind: RigKind): FrrRig {
+/**
+ * Starts a rig of `kind` with the daemons file rendered from `daemons` (root only: fails,
+ * never skips, as another user).
+ */
+export function startRig(kind: RigKind, daemons: DaemonsConfig = DEFAULT_DAEMONS): FrrRig {
   assert.equal(
     process.getuid?.(),
     0,
@@ -256,7 +259,7 @@ export function startRig(kind: RigKind): FrrRig {
   const id = `frrt-${kind.slice(0, 1)}${process.pid}`;
   const rig = new FrrRig(kind, `/var/tmp/frr-nspawn-${id}`, id);
   try {
-    rig.start();
+    rig.start(daemons);
   } catch (error) {
     rig.stop();
     throw error;

@@ -93,6 +93,14 @@ describe("frr.conf for the host", () => {
     ],
     ["router-id apart", { routerId: "10.0.0.9" }, [" bgp router-id 10.0.0.9"]],
   ];
+  it("bfd and graceful restart: FRR's own order, and neither by default", () => {
+    assert.doesNotMatch(conf, /bfd|graceful-restart/);
+    assert.match(
+      renderHostFrrConf({ ...SEED_HOST, bfd: true, gracefulRestart: true }),
+      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
+    );
+  });
+
   for (const [title, change, lines] of table) {
     it(`${title}: renders ${lines.length} exact line(s)`, () => {
       const out = renderHostFrrConf({ ...SEED_HOST, ...change }).split("\n");
@@ -118,6 +126,22 @@ describe("frr.conf for a plain-FRR switch", () => {
     assert.match(
       conf,
       /^interface swp1\n ipv6 nd ra-interval 5\n ipv6 nd ra-lifetime 15\n no ipv6 nd suppress-ra\nexit$/m,
+    );
+  });
+
+  it("bfd on every downlink, right after its neighbour line", () => {
+    assert.doesNotMatch(conf, /bfd/);
+    const two = renderSwitchFrrConf({
+      ...SEED_SWITCH,
+      bfd: true,
+      downlinks: [
+        { port: "swp1", raInterval: 5, raLifetime: 15 },
+        { port: "swp2", raInterval: 5, raLifetime: 15 },
+      ],
+    });
+    assert.match(
+      two,
+      /^ neighbor swp1 interface remote-as external\n neighbor swp1 bfd\n neighbor swp2 interface remote-as external\n neighbor swp2 bfd\n !$/m,
     );
   });
 
@@ -149,6 +173,24 @@ describe("daemons, nspawn settings, host files", () => {
       ],
     ],
   ];
+  it("daemons file with bfd and route retention: bfdd on, its VTY local, zebra -r -K", () => {
+    assert.equal(
+      renderDaemons({ ...DEFAULT_DAEMONS, bfd: true, retainRoutesSeconds: 120 }, "10.3"),
+      [
+        "# FRR daemons, written by frr-nspawn. Changing this file restarts FRR.",
+        "bgpd=yes",
+        "bfdd=yes",
+        "vtysh_enable=yes",
+        'zebra_options=" -A 127.0.0.1 -s 90000000 -r -K 120"',
+        'mgmtd_options=" -A 127.0.0.1"',
+        'staticd_options=" -A 127.0.0.1"',
+        'bgpd_options=" -A 127.0.0.1"',
+        'bfdd_options=" -A 127.0.0.1"',
+        "",
+      ].join("\n"),
+    );
+  });
+
   for (const [version, options] of daemonsTable) {
     it(`daemons file for FRR ${version}: the seed's options, every daemon's VTY on 127.0.0.1`, () => {
       assert.equal(

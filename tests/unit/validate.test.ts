@@ -308,11 +308,43 @@ describe("component validation collects every problem at once", () => {
       interfaces: ["ens3"],
       peerGroup: "TOR",
       networks: [],
+      bfd: false,
+      gracefulRestart: true,
     });
     assert.deepEqual(c.daemons, {
       zebraOptions: " -A 127.0.0.1 -s 90000000",
       bgpdOptions: " -A 127.0.0.1",
+      bfd: false,
+      retainRoutesSeconds: 120,
     });
+  });
+
+  it("BgpLoopback: bfd on, gracefulRestart off; both must be booleans", () => {
+    const c = validateBgpLoopback("t", {
+      machineName: "frr",
+      loopback: "2.2.2.2",
+      asn: 65001,
+      bfd: true,
+      gracefulRestart: false,
+    });
+    assert.equal(c.frr.bfd, true);
+    assert.equal(c.frr.gracefulRestart, false);
+    assert.deepEqual(c.daemons, {
+      zebraOptions: " -A 127.0.0.1 -s 90000000",
+      bgpdOptions: " -A 127.0.0.1",
+      bfd: true,
+    });
+    assert.throws(
+      () =>
+        validateBgpLoopback("t", {
+          machineName: "frr",
+          loopback: "2.2.2.2",
+          asn: 65001,
+          bfd: "yes",
+          gracefulRestart: 1,
+        }),
+      (e: Error) => /bfd: /.test(e.message) && /gracefulRestart: /.test(e.message),
+    );
   });
 
   it("TorCumulus checks ports by cli and each downlink's timing", () => {
