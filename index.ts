@@ -7,7 +7,13 @@
  */
 export { Connection } from "./components/connection";
 export { FrrImage, FrrImageArgs, FrrSource } from "./components/frrImage";
-export { NspawnMachine, NspawnMachineArgs, ImageFile, ImageUrl } from "./components/nspawnMachine";
+export {
+  NspawnMachine,
+  NspawnMachineArgs,
+  NspawnImage,
+  ImageFile,
+  ImageUrl,
+} from "./components/nspawnMachine";
 export { BgpLoopback, BgpLoopbackArgs } from "./components/bgpLoopback";
 export { TorCumulus, TorCumulusArgs, Downlink } from "./components/torCumulus";
 export { InputError, Problem } from "./components/validate/problems";

@@ -241,10 +241,10 @@ export class BgpLoopback extends pulumi.ComponentResource {
     }));
     // With an NspawnMachine, the image it runs is part of the target: a new image is a
     // fresh rootfs, and the daemons and frr.conf steps then run again (an update).
-    const frr = pulumi.all([config, machine?.imageSha256]).apply(([c, imageSha256]): FrrTarget => ({
+    const frr = pulumi.all([config, machine?.imageId]).apply(([c, imageId]): FrrTarget => ({
       kind: "machine",
       machine: c.machine,
-      imageSha256,
+      imageId,
     }));
     this.frrConf = config.apply((c) => renderHostFrrConf(c.frr));
     this.daemons = config.apply((c) => renderDaemons(c.daemons, c.frr.frrVersion));

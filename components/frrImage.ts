@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkedConnection, Connection, gatedTarget } from "./connection";
 import {
+  distroFrrVersion,
   ImageRecipe,
+  imagePaths,
   parseImageResult,
   recipeHash,
   renderImageBuildScript,
@@ -117,11 +119,20 @@ export interface FrrImageArgs {
  * Step: `${name}-build` (a `local.Command`, or a `remote.Command` on `builder`).
  */
 export class FrrImage extends pulumi.ComponentResource {
-  /** The tarball's path on the builder. */
+  /** The tarball's path on the builder (from the build's result). */
   public readonly imagePath: pulumi.Output<string>;
+  /**
+   * The same path, known at preview (it follows from the recipe); its checksum file is
+   * `<tarPath>.sha256`. Depend on this component to wait for the build.
+   */
+  public readonly tarPath: pulumi.Output<string>;
   public readonly sha256: pulumi.Output<string>;
   public readonly sizeBytes: pulumi.Output<number>;
-  /** FRR's upstream version in the image, e.g. `8.4.4`. */
+  /**
+   * FRR's upstream version in the image, e.g. `8.4.4`. Known at preview when the recipe
+   * decides it (FRR from a Debian release's own archive: {@link distroFrrVersion}), and
+   * then checked against the build's; else the build's.
+   */
   public readonly frrVersion: pulumi.Output<string>;
   /** Hash of the recipe: the build's identity. */
   public readonly recipeHash: pulumi.Output<string>;
@@ -186,11 +197,25 @@ export class FrrImage extends pulumi.ComponentResource {
             options,
           );
 
-    const result = build.stdout.apply(parseImageResult);
+    const expected = recipe.apply(distroFrrVersion);
+    const result = pulumi.all([build.stdout, expected]).apply(([stdout, version]) => {
+      const r = parseImageResult(stdout);
+      // The version promised at preview must be the one built.
+      if (version !== undefined && r.frrVersion !== version) {
+        throw new pulumi.ResourceError(
+          `FrrImage "${name}": the image has FRR ${r.frrVersion} where its suite's archive was known to have ${version}; update distroFrrVersion`,
+          this,
+        );
+      }
+      return r;
+    });
     this.imagePath = result.apply((r) => r.imagePath);
     this.sha256 = result.apply((r) => r.sha256);
     this.sizeBytes = result.apply((r) => r.sizeBytes);
-    this.frrVersion = result.apply((r) => r.frrVersion);
+    this.tarPath = recipe.apply((r) => imagePaths(r).tar);
+    this.frrVersion = expected.apply((version) =>
+      version !== undefined ? pulumi.output(version) : result.apply((r) => r.frrVersion),
+    );
     this.recipeHash = hash;
     this.registerOutputs({
       imagePath: this.imagePath,
@@ -198,6 +223,7 @@ export class FrrImage extends pulumi.ComponentResource {
       sizeBytes: this.sizeBytes,
       frrVersion: this.frrVersion,
       recipeHash: this.recipeHash,
+      tarPath: this.tarPath,
     });
   }
 }

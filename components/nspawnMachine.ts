@@ -1,8 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { checkedConnection, Connection, endpointOf, gatedTarget } from "./connection";
+import {
+  CheckedConnection,
+  checkedConnection,
+  Connection,
+  endpointOf,
+  gatedTarget,
+} from "./connection";
+import { SettingsMode } from "./enums";
 import { FrrImage } from "./frrImage";
 import {
+  ExpectedDigest,
   remoteTarPath,
   renderFetch,
   renderImport,
@@ -13,13 +21,19 @@ import {
   renderStart,
   renderStop,
   renderVerify,
-  SettingsMode,
   tarExtension,
 } from "./render/scripts/machine";
-import { checkConstruction, resolveValidated } from "./resolve";
-import { RemoteTarget, remoteStep } from "./steps";
+import {
+  PushConnection,
+  pushConnectionProblems,
+  pushEnvironment,
+  renderPush,
+  renderPushRemove,
+} from "./render/scripts/push";
+import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
+import { localStep, RemoteTarget, remoteStep } from "./steps";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
-import { InputError } from "./validate/problems";
+import { InputError, Problem } from "./validate/problems";
 
 /** An image file on the machine running Pulumi, copied to the host over SFTP. */
 export interface ImageFile {
@@ -37,6 +51,38 @@ export interface ImageUrl {
   sha256: pulumi.Input<string>;
 }
 
+/**
+ * Where the machine's image comes from: exactly one of `frrImage`, `path` and `url`.
+ * Plain object (it decides the steps); `path`, `url` and `sha256` may be Outputs.
+ */
+export interface NspawnImage {
+  /**
+   * An {@link FrrImage} built on the machine that runs Pulumi, pushed to the host with
+   * this machine's OpenSSH client (key, user, port, host key and jump host of
+   * `connection` are used; a password is not) and checked there against the build's own
+   * checksum file.
+   * @default undefined
+   */
+  frrImage?: FrrImage;
+  /**
+   * Absolute path of a tarball (plain, gzip or xz) on the machine that runs Pulumi,
+   * copied to the host over SFTP. Needs `sha256`.
+   * @default undefined
+   */
+  path?: pulumi.Input<string>;
+  /**
+   * http(s) URL of a tarball the host downloads itself (curl or wget). Needs `sha256`.
+   * @default undefined
+   */
+  url?: pulumi.Input<string>;
+  /**
+   * The SHA-256 of the tarball at `path` or `url`, checked on the host before import.
+   * Not with `frrImage` (its build's checksum file is used).
+   * @default undefined
+   */
+  sha256?: pulumi.Input<string>;
+}
+
 /** Every key of {@link NspawnMachineArgs} (the compiler keeps this list complete). */
 const NSPAWN_MACHINE_KEYS = {
   connection: true,
@@ -52,22 +98,25 @@ export interface NspawnMachineArgs {
   /** The CoreOS host (SSH; kept secret). CoreOS needs `sudo: true` with user `core`. */
   connection: pulumi.Input<Connection>;
   /**
-   * The image: an {@link FrrImage} built on the machine running Pulumi, a local file
-   * `{ path, sha256 }`, or `{ url, sha256 }` downloaded by the host.
+   * The image: `{ frrImage }` (an {@link FrrImage} built here), `{ path, sha256 }` (a
+   * file here) or `{ url, sha256 }` (downloaded by the host). A new image is imported
+   * beside the running machine, which stops only once the new one is ready; the
+   * previous image is kept on the host for a rollback.
    */
-  image: FrrImage | ImageFile | ImageUrl;
+  image: NspawnImage;
   /**
-   * The machine's name (machinectl, `systemd-nspawn@<name>.service`).
+   * The machine's name (machinectl, `systemd-nspawn@<name>.service`); at most 47
+   * characters (images beside it are named `<name>-<16 hex digits>`).
    * @default "frr"
    */
   machineName?: pulumi.Input<string>;
   /**
    * How the machine gets the host's network: `"nspawn-file"` writes a trusted
    * `/etc/systemd/nspawn/<name>.nspawn` with least-privilege capabilities;
-   * `"unit-override"` is the seed's ExecStart drop-in with `--capability=all`.
+   * `"unit-override"` is the seed's ExecStart drop-in with `--capability=all`. Plain.
    * @default "nspawn-file"
    */
-  settings?: pulumi.Input<SettingsMode>;
+  settings?: SettingsMode;
   /**
    * Capabilities added to nspawn's default set (`nspawn-file` only).
    * @default ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"]
@@ -80,20 +129,96 @@ export interface NspawnMachineArgs {
   bootTimeoutSeconds?: pulumi.Input<number>;
 }
 
+/** The image's kind and what identifies it in scripts, known at preview. */
+interface ImagePlan {
+  /** What the first step is. */
+  kind: "push" | "copy" | "fetch";
+  /** The image's identity: an FrrImage's recipe hash, else the given SHA-256. */
+  id: pulumi.Output<string>;
+  /** What the tarball must hash to on the host. */
+  digest: pulumi.Output<ExpectedDigest>;
+  /** The tarball's extension (`.tar.gz`, …). */
+  extension: pulumi.Output<string>;
+}
+
+/** A plain object: not an Output or a Promise (its fields may be). */
+function isPlainObject(value: unknown): value is object {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !pulumi.Output.isInstance(value) &&
+    !(value instanceof Promise)
+  );
+}
+
+/** Checks the plain part of `image` at construction; throws one InputError naming it. */
+function checkImage(subject: string, image: unknown): NspawnImage {
+  requirePlain(subject, { image });
+  requirePlain(subject, { "image.frrImage": (image as NspawnImage | undefined)?.frrImage });
+  const problems: Problem[] = [];
+  const i = image as NspawnImage;
+  const given = (["frrImage", "path", "url"] as const).filter((k) => i?.[k] !== undefined);
+  if (typeof image !== "object" || image === null || given.length !== 1) {
+    problems.push({
+      path: "image",
+      message: "give exactly one of image.frrImage, image.path and image.url",
+    });
+  } else if (i.frrImage !== undefined) {
+    if (!(i.frrImage instanceof FrrImage)) {
+      problems.push({ path: "image.frrImage", message: "must be an FrrImage" });
+    } else if (!i.frrImage.builtLocally) {
+      problems.push({
+        path: "image.frrImage",
+        message:
+          `FrrImage "${i.frrImage.name}" is built on a remote builder, so its tarball is not on this ` +
+          "machine; serve it over http(s) and give image: { url, sha256 }",
+      });
+    }
+    if (i.sha256 !== undefined) {
+      problems.push({
+        path: "image.sha256",
+        message: "is not given with image.frrImage (its build's own checksum file is checked)",
+      });
+    }
+  } else if (i.sha256 === undefined) {
+    problems.push({ path: "image.sha256", message: `is required with image.${given[0]}` });
+  }
+  if (problems.length > 0) {
+    throw new InputError(subject, problems);
+  }
+  return i;
+}
+
 /**
  * The FRR image deployed as a systemd-nspawn machine on a CoreOS host, in the host's
  * network namespace, started at boot.
  *
- * Steps, in order: `${name}-copy` (or `${name}-fetch` for a URL), `${name}-verify`,
- * `${name}-import`, `${name}-settings`, `${name}-start`. A new image replaces the
- * machine (the old one is stopped and removed first: the name is fixed).
+ * Steps, in order: `${name}-push` (an FrrImage, pushed from here with OpenSSH),
+ * `${name}-copy` (a file, over SFTP) or `${name}-fetch` (a URL, downloaded by the host);
+ * then `${name}-verify`, `${name}-import`, `${name}-settings`, `${name}-start`. Every
+ * script is known text at preview: the image is named by its id (an FrrImage's recipe
+ * hash, else its SHA-256), and an FrrImage's checksum is read on the host from the
+ * build's checksum file. A new image is imported beside the running machine (as
+ * `<machineName>-<id>`); the start step then stops the old machine, swaps the images and
+ * boots the new one, putting the old one back if the new one does not come up.
  */
 export class NspawnMachine extends pulumi.ComponentResource {
-  /** The machine's name; known once the machine is running. */
+  /**
+   * The machine's name. Known at preview; as an input elsewhere, it waits until the
+   * machine runs its image.
+   */
   public readonly machineName: pulumi.Output<string>;
-  /** The SHA-256 of the image it runs. */
+  /**
+   * What identifies the image the machine runs, known at preview: an FrrImage's recipe
+   * hash, else the image's SHA-256. Waits, like `machineName`, until the machine runs it.
+   */
+  public readonly imageId: pulumi.Output<string>;
+  /** The SHA-256 of the image it runs (an FrrImage's: known once it is built). */
   public readonly imageSha256: pulumi.Output<string>;
-  /** The FRR version of the image, when it is an FrrImage; else undefined. */
+  /**
+   * The FRR version of the image, when it is an FrrImage (known at preview when its recipe
+   * decides it: see FrrImage.frrVersion); else undefined.
+   */
   public readonly frrVersion: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: NspawnMachineArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -103,25 +228,24 @@ export class NspawnMachine extends pulumi.ComponentResource {
       {},
       opts,
     );
-    const fromBuild = args.image instanceof FrrImage ? args.image : undefined;
-    if (fromBuild !== undefined && !fromBuild.builtLocally) {
-      throw new InputError(`NspawnMachine "${name}"`, [
-        {
-          path: "image",
-          message:
-            `FrrImage "${fromBuild.name}" is built on a remote builder, so its tarball is not on this ` +
-            "machine; serve it over http(s) and give image: { url, sha256 }",
-        },
-      ]);
-    }
-    const image =
-      fromBuild !== undefined
-        ? { path: fromBuild.imagePath, sha256: fromBuild.sha256 }
-        : args.image;
+    const subject = `NspawnMachine "${name}"`;
+    const image = checkImage(subject, args.image);
+    requirePlain(subject, { settings: args.settings });
+    const fromBuild = image.frrImage;
     const config = resolveValidated(
-      `NspawnMachine "${name}"`,
+      subject,
       {
-        image,
+        // An FrrImage is named by its recipe hash (known at preview), where a file or a URL
+        // is named by its SHA-256; both are checked as 64 hex digits.
+        image:
+          fromBuild !== undefined
+            ? {
+                ...image,
+                frrImage: undefined,
+                path: fromBuild.tarPath,
+                sha256: fromBuild.recipeHash,
+              }
+            : image,
         machineName: args.machineName,
         settings: args.settings,
         capabilities: args.capabilities,
@@ -129,69 +253,57 @@ export class NspawnMachine extends pulumi.ComponentResource {
       },
       validateNspawnMachine,
     );
-    const connection = checkedConnection(`NspawnMachine "${name}"`, args.connection);
+    const connection = checkedConnection(subject, args.connection);
     const target: RemoteTarget = gatedTarget(connection, config);
-    const sha = config.apply((c) => c.image.sha256);
-    const tar = config.apply((c) =>
-      remoteTarPath(
-        c.machineName,
-        c.image.sha256,
+    const plan: ImagePlan = {
+      kind: fromBuild !== undefined ? "push" : image.url !== undefined ? "fetch" : "copy",
+      id: config.apply((c) => c.image.sha256),
+      digest: config.apply((c): ExpectedDigest =>
+        fromBuild !== undefined ? { sha256File: "" } : { sha256: c.image.sha256 },
+      ),
+      extension: config.apply((c) =>
         tarExtension(c.image.kind === "file" ? c.image.path : new URL(c.image.url).pathname),
       ),
+    };
+    const tar = pulumi
+      .all([config, plan.id, plan.extension])
+      .apply(([c, id, ext]) => remoteTarPath(c.machineName, id, ext));
+    const digest = pulumi
+      .all([plan.digest, tar])
+      .apply(([d, t]): ExpectedDigest => ("sha256File" in d ? { sha256File: `${t}.sha256` } : d));
+
+    const delivered = this.deliver(
+      name,
+      plan.kind,
+      image,
+      args.connection,
+      connection,
+      target,
+      config,
+      tar,
     );
-
-    const delivered: pulumi.Resource =
-      // `{ path, url: undefined, sha256 }` is a path image: a key set to undefined is absent.
-      fromBuild !== undefined || (args.image as ImageUrl).url === undefined
-        ? new command.remote.CopyToRemote(
-            `${name}-copy`,
-            {
-              connection: target.connection,
-              source: config.apply(
-                (c) => new pulumi.asset.FileAsset(c.image.kind === "file" ? c.image.path : ""),
-              ),
-              remotePath: tar,
-              // A new host alone would not copy again: the host is a trigger.
-              triggers: [endpointOf(connection)],
-            },
-            { parent: this },
-          )
-        : remoteStep(
-            this,
-            `${name}-fetch`,
-            target,
-            pulumi.all([config, tar]).apply(([c, t]) => ({
-              create: renderFetch(
-                `${name}-fetch`,
-                c.image.kind === "url" ? c.image.url : "",
-                t,
-                c.image.sha256,
-              ),
-              delete: renderRemoveTar(`${name}-fetch`, t),
-            })),
-            { triggers: [endpointOf(connection), sha] },
-          );
-
     const verify = remoteStep(
       this,
       `${name}-verify`,
       target,
-      pulumi.all([tar, sha]).apply(([t, s]) => ({
-        create: renderVerify(`${name}-verify`, t, s),
+      pulumi.all([tar, digest]).apply(([t, d]) => ({
+        create: renderVerify(`${name}-verify`, t, d),
         delete: renderRemoveTar(`${name}-verify`, t),
       })),
-      { dependsOn: [delivered], triggers: [sha] },
+      { dependsOn: [delivered], triggers: [plan.id] },
     );
+    // Beside the running machine: a new image is imported before the old one's record goes.
     const imported = remoteStep(
       this,
       `${name}-import`,
       target,
-      pulumi.all([config, tar]).apply(([c, t]) => ({
-        create: renderImport(`${name}-import`, c.machineName, t, c.image.sha256),
-        delete: renderRemoveImage(`${name}-import`, c.machineName),
+      pulumi.all([config, plan.id, tar]).apply(([c, id, t]) => ({
+        create: renderImport(`${name}-import`, c.machineName, id, t),
+        delete: renderRemoveImage(`${name}-import`, c.machineName, id),
       })),
-      { dependsOn: [verify], triggers: [sha], deleteBeforeReplace: true },
+      { dependsOn: [verify], triggers: [plan.id] },
     );
+    // Settings are the machine's (by name), not its image's: a new image keeps them.
     const settings = remoteStep(
       this,
       `${name}-settings`,
@@ -200,29 +312,114 @@ export class NspawnMachine extends pulumi.ComponentResource {
         create: renderSettings(`${name}-settings`, c.machineName, c.settings, c.capabilities),
         delete: renderRemoveSettings(`${name}-settings`, c.machineName),
       })),
-      // `machinectl remove` deletes the image's settings file too, so a new image needs
-      // them written again, after the old image is gone.
-      { dependsOn: [imported], triggers: [sha], deleteBeforeReplace: true },
+      { dependsOn: [imported] },
     );
+    // A new image id is an update of this step: its script switches the machine over.
     const start = remoteStep(
       this,
       `${name}-start`,
       target,
-      config.apply((c) => ({
-        create: renderStart(`${name}-start`, c.machineName, c.bootTimeoutSeconds),
+      pulumi.all([config, plan.id]).apply(([c, id]) => ({
+        create: renderStart(`${name}-start`, c.machineName, id, c.bootTimeoutSeconds),
         delete: renderStop(`${name}-start`, c.machineName),
       })),
-      { dependsOn: [settings], triggers: [sha], deleteBeforeReplace: true },
+      { dependsOn: [settings] },
     );
 
-    // Known once the machine is running, so that whatever uses it waits for that.
-    this.machineName = pulumi.all([start.stdout, config]).apply(([, c]) => c.machineName);
-    this.imageSha256 = sha;
+    // The start step's URN is known at preview and carries the dependency on it.
+    this.machineName = pulumi.all([start.urn, config]).apply(([, c]) => c.machineName);
+    this.imageId = pulumi.all([start.urn, plan.id]).apply(([, id]) => id);
+    this.imageSha256 =
+      fromBuild !== undefined ? fromBuild.sha256 : config.apply((c) => c.image.sha256);
     this.frrVersion = fromBuild !== undefined ? fromBuild.frrVersion : pulumi.output(undefined);
     this.registerOutputs({
       machineName: this.machineName,
+      imageId: this.imageId,
       imageSha256: this.imageSha256,
       frrVersion: this.frrVersion,
     });
+  }
+
+  /** The first step: the tarball to `tar` on the host. */
+  private deliver(
+    name: string,
+    kind: ImagePlan["kind"],
+    image: NspawnImage,
+    given: pulumi.Input<Connection>,
+    connection: pulumi.Output<CheckedConnection>,
+    target: RemoteTarget,
+    config: pulumi.Output<ReturnType<typeof validateNspawnMachine>>,
+    tar: pulumi.Output<string>,
+  ): pulumi.Resource {
+    switch (kind) {
+      case "push": {
+        const build = image.frrImage!;
+        const step = `${name}-push`;
+        // A plain connection is checked now (which fields are given is known); one that
+        // is an Output when it resolves.
+        if (isPlainObject(given)) {
+          const c = given as PushConnection;
+          const problems = pushConnectionProblems({
+            ...c,
+            proxy: isPlainObject(c.proxy) ? c.proxy : undefined,
+          });
+          if (problems.length > 0) {
+            throw new InputError(`NspawnMachine "${name}"`, problems);
+          }
+        }
+        const checked = connection.apply(({ args: c }) => {
+          const problems = pushConnectionProblems(c as PushConnection);
+          if (problems.length > 0) {
+            throw new InputError(`NspawnMachine "${name}"`, problems);
+          }
+          return pushEnvironment(c as PushConnection);
+        });
+        return localStep(
+          this,
+          step,
+          false,
+          pulumi.all([build.tarPath, tar]).apply(([local, remote]) => ({
+            create: renderPush(step, local, remote),
+            delete: renderPushRemove(step, remote),
+          })),
+          {
+            dependsOn: [build],
+            triggers: [endpointOf(connection), build.recipeHash],
+            environment: pulumi.secret(checked),
+            timeoutSeconds: 3600,
+          },
+        );
+      }
+      case "copy":
+        return new command.remote.CopyToRemote(
+          `${name}-copy`,
+          {
+            connection: target.connection,
+            source: config.apply(
+              (c) => new pulumi.asset.FileAsset(c.image.kind === "file" ? c.image.path : ""),
+            ),
+            remotePath: tar,
+            // A new host alone would not copy again: the host is a trigger.
+            triggers: [endpointOf(connection)],
+          },
+          { parent: this },
+        );
+      case "fetch":
+        return remoteStep(
+          this,
+          `${name}-fetch`,
+          target,
+          pulumi.all([config, tar]).apply(([c, t]) => ({
+            create: renderFetch(
+              `${name}-fetch`,
+              c.image.kind === "url" ? c.image.url : "",
+              t,
+              c.image.sha256,
+            ),
+            delete: renderRemoveTar(`${name}-fetch`, t),
+          })),
+          { triggers: [endpointOf(connection), config.apply((c) => c.image.sha256)] },
+        );
+    }
   }
 }

@@ -31,6 +31,11 @@ export interface StepOptions {
   secretOutputs?: string[];
   /** The script is stopped after this long (the provider cannot stop it). Default 900. */
   timeoutSeconds?: number;
+  /**
+   * Environment variables of a local step (never of a remote one: SSH would need the
+   * server's AcceptEnv). Secret values go here, not into the script.
+   */
+  environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** How long a step may run unless it says otherwise: every wait inside is shorter. */
@@ -100,6 +105,7 @@ export function localStep(
     {
       ...wrapped(scripts, sudo, "this machine", name, options),
       triggers: options.triggers,
+      environment: options.environment,
       addPreviousOutputInEnv: false,
     },
     stepOptions(parent, options),

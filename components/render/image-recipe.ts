@@ -144,3 +144,21 @@ export function bootstrapPackages(recipe: ImageRecipe): string[] {
     ...new Set(["systemd", "systemd-sysv", "dbus", "iproute2", ...frr, ...recipe.extraPackages]),
   ].sort();
 }
+
+/**
+ * FRR's upstream version in a Debian release's own archive (a stable release keeps it),
+ * as checked on images built here; undefined when the recipe does not decide it (FRR's
+ * own repository, or a suite not listed).
+ */
+const DEBIAN_FRR_VERSIONS: Record<string, string> = {
+  bullseye: "7.5.1",
+  bookworm: "8.4.4",
+  trixie: "10.3",
+};
+
+/** The FRR version a recipe decides, known before building (see {@link DEBIAN_FRR_VERSIONS}). */
+export function distroFrrVersion(recipe: ImageRecipe): string | undefined {
+  return recipe.distribution === "debian" && recipe.frr.source === "distro"
+    ? DEBIAN_FRR_VERSIONS[recipe.suite]
+    : undefined;
+}

@@ -16,7 +16,7 @@ import { RESULT_PREFIX } from "./image-build";
 import { imageLayout, type ImageRecipe } from "./image-recipe";
 
 export { renderImageBuildScript, RESULT_PREFIX } from "./image-build";
-export { imagePaths, recipeHash, RENDERER_VERSION } from "./image-recipe";
+export { distroFrrVersion, imagePaths, recipeHash, RENDERER_VERSION } from "./image-recipe";
 export type { ImagePaths, ImageRecipe } from "./image-recipe";
 
 /** What the build script reports on its one stdout line. */

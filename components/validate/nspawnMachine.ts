@@ -8,6 +8,9 @@ import { seconds } from "./bgp";
 
 export const SETTINGS_MODES = enumValues(SettingsMode);
 
+/** The longest machine name: `<name>-<16 hex>` names its other images, at most 64 characters. */
+export const MAX_MACHINE_NAME = 47;
+
 /** Where the image comes from, once resolved. */
 export type ImageSource =
   { kind: "file"; path: string; sha256: string } | { kind: "url"; url: string; sha256: string };
@@ -120,6 +123,12 @@ export function validateNspawnMachine(
   const problems = new Problems(secrets);
   const img = image(v.image, problems);
   const name = optional(v.machineName, "frr", "machineName", problems, machineName);
+  if (name !== undefined && name.length > MAX_MACHINE_NAME) {
+    problems.add(
+      "machineName",
+      `${show(name)} is longer than ${MAX_MACHINE_NAME} characters (images beside the machine are named <machineName>-<16 hex digits>, at most 64)`,
+    );
+  }
   const settings = optional(
     v.settings,
     "nspawn-file" as SettingsMode,

@@ -24,7 +24,7 @@ const image = new FrrImage("frr-image", { localSudo: config.getBoolean("imageLoc
 
 for (const h of hosts) {
   const connection = { host: h.address, user: "core", privateKey: key, sudo: true };
-  const machine = new NspawnMachine(`${h.name}-frr`, { connection, image });
+  const machine = new NspawnMachine(`${h.name}-frr`, { connection, image: { frrImage: image } });
   new BgpLoopback(`${h.name}-bgp`, { connection, machine, loopback: h.loopback, asn: h.asn });
 }
 

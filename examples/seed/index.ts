@@ -9,8 +9,7 @@ import {
   BgpLoopback,
   Connection,
   FrrImage,
-  ImageFile,
-  ImageUrl,
+  NspawnImage,
   NspawnMachine,
   TorCumulus,
 } from "frr-nspawn";
@@ -36,7 +35,7 @@ const tor = connectionFromConfig("tor", "cumulus");
  * Build the image here, or deploy one built elsewhere: a file here (imagePath) or a URL
  * the host downloads (imageUrl), either with its imageSha256.
  */
-function chooseImage(): FrrImage | ImageFile | ImageUrl {
+function chooseImage(): NspawnImage {
   const url = config.get("imageUrl");
   if (url !== undefined) {
     return { url, sha256: config.require("imageSha256") };
@@ -45,13 +44,14 @@ function chooseImage(): FrrImage | ImageFile | ImageUrl {
   if (path !== undefined) {
     return { path, sha256: config.require("imageSha256") };
   }
-  return new FrrImage("frr-image", {
+  const frrImage = new FrrImage("frr-image", {
     suite: config.get("suite") ?? "bookworm",
     mirror: config.get("mirror"),
     workDir: config.get("imageWorkDir"),
     // Pulumi usually runs unprivileged; set imageLocalSudo=false when it runs as root.
     localSudo: config.getBoolean("imageLocalSudo") ?? true,
   });
+  return { frrImage };
 }
 const image = chooseImage();
 
@@ -83,6 +83,7 @@ const switchConfig = new TorCumulus("tor", {
   frrVersion: config.get("torFrrVersion"),
 });
 
+export const imageId = machine.imageId;
 export const imageSha256 = machine.imageSha256;
 export const frrVersion = machine.frrVersion;
 export const machineName = machine.machineName;

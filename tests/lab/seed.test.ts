@@ -46,6 +46,55 @@ const routeGet = `ip route get ${LAB.tor.loopback}`;
 const NEW_NETWORK = "10.255.1.0/24";
 /** coreos reaches the root netns side of its management veth: the lab's own address. */
 const LAB_HTTP = { address: "10.254.1.1", port: 8099 };
+/** Seconds between pings of the outage measurements (20 per second). */
+const PING_INTERVAL = 0.05;
+/** Pings lost while FRR restarts in the machine (step 7a): the yardstick of step 7. */
+let restartLoss = { sent: 0, lost: 0 };
+/** The FrrImage's build result, kept by step 7 for the rollback of step 7c. */
+let firstImage: ReturnType<typeof parseImageResult>;
+
+/**
+ * Pings the tor's loopback from coreos's (20/s) while `action` runs, until BGP is up both
+ * ways again and pings answer; returns how many were sent and lost.
+ */
+async function pingLossDuring(
+  lab: LabInfo,
+  action: () => void,
+): Promise<{ sent: number; lost: number }> {
+  const pidFile = "/run/frr-nspawn-lab-ping.pid";
+  const ping = spawn("ssh", [
+    "-T",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `UserKnownHostsFile=${lab.knownHosts}`,
+    "-i",
+    lab.sshKey,
+    `root@${lab.hosts.coreos.address}`,
+    "--",
+    `ping -i ${PING_INTERVAL} -I ${LAB.coreos.loopback} ${LAB.tor.loopback} > /run/frr-nspawn-lab-ping.out & echo $! > ${pidFile}; wait; tail -2 /run/frr-nspawn-lab-ping.out`,
+  ]);
+  let out = "";
+  ping.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const done = new Promise((resolve) => ping.on("close", resolve));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  try {
+    action();
+  } finally {
+    waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120);
+    waitUntil(
+      () => sshRawStatus(lab, `ping -c 1 -W 1 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`) === 0,
+      60,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    ssh(lab, "coreos", `kill -INT "$(cat ${pidFile})"`);
+    await done;
+  }
+  const stats = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  assert.ok(stats, `no ping statistics in: ${out}`);
+  return { sent: Number(stats[1]), lost: Number(stats[1]) - Number(stats[2]) };
+}
+
 /** The config after step 5 (a network added); later steps keep it. */
 const changed = { hostNetworks: JSON.stringify([NEW_NETWORK]) };
 
@@ -328,8 +377,19 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     assert.equal(sshRawStatus(lab, "test -e /etc/systemd/system/systemd-nspawn@frr.service.d"), 1);
   });
 
-  it("7. a new image from a URL replaces the machine (old one removed first) and BGP comes back", async () => {
+  it("7a. baseline: pings lost while FRR restarts inside the machine", async () => {
+    restartLoss = await pingLossDuring(lab, () => {
+      ssh(lab, "coreos", inFrr("systemctl restart frr"));
+    });
+    console.log(
+      `      systemctl restart frr: ${restartLoss.lost} of ${restartLoss.sent} pings lost (${(restartLoss.lost * PING_INTERVAL).toFixed(2)} s)`,
+    );
+    assert.ok(restartLoss.sent > 100, `only ${restartLoss.sent} pings were sent`);
+  });
+
+  it("7. a new image from a URL goes in beside the old one; the outage is about an FRR restart", async () => {
     const built = parseImageResult(String(stateOutputs("frr-image-build").stdout));
+    firstImage = built;
     // The same rootfs as a plain tar (another image, another checksum), served over
     // http from the lab's own management address for coreos to download.
     const served = fs.mkdtempSync(path.join(STATE_DIR, "served-"));
@@ -345,51 +405,123 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
         stdio: "ignore",
       },
     );
+    let ops: string[] = [];
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const url = `http://${LAB_HTTP.address}:${LAB_HTTP.port}/frr-image.tar`;
-      const summary = driver(
-        "up",
-        seedConfig(lab, { ...changed, imageUrl: url, imageSha256: sha }),
-      );
-      assert.ok(summary.ok, summary.error);
-      const ops = summary.steps.map((s) => `${s.op} ${s.name}`);
-      assert.ok(ops.includes("create coreos-frr-fetch"), ops.join(", "));
-      for (const step of ["coreos-frr-import", "coreos-frr-settings", "coreos-frr-start"]) {
-        const del = ops.indexOf(`delete ${step}`);
-        const create = ops.indexOf(`create ${step}`);
-        assert.ok(
-          del >= 0 && create > del,
-          `${step} is not replaced delete-first: ${ops.join(", ")}`,
+      const loss = await pingLossDuring(lab, () => {
+        const summary = driver(
+          "up",
+          seedConfig(lab, { ...changed, imageUrl: url, imageSha256: sha }),
         );
-      }
-      assert.ok(ops.includes("delete frr-image-build"), ops.join(", "));
-      // A fresh rootfs: BgpLoopback writes FRR's files into it again.
+        assert.ok(summary.ok, summary.error);
+        ops = summary.steps.map((s) => `${s.op} ${s.name}`);
+      });
+      console.log(
+        `      new image: ${loss.lost} of ${loss.sent} pings lost (${(loss.lost * PING_INTERVAL).toFixed(2)} s); restart: ${restartLoss.lost}`,
+      );
       assert.ok(
-        ops.includes("update coreos-bgp-daemons") && ops.includes("update coreos-bgp-frr-conf"),
-        ops.join(", "),
+        loss.lost <= restartLoss.lost * 1.2,
+        `the image replacement lost ${loss.lost} pings, more than 1.2 x ${restartLoss.lost} (FRR restart)`,
       );
     } finally {
       server.kill();
       fs.rmSync(served, { recursive: true, force: true });
     }
+    // Imported beside (create first), the machine switched by an update of the start step.
+    assert.ok(ops.includes("create coreos-frr-fetch"), ops.join(", "));
+    const importCreate = ops.indexOf("create coreos-frr-import");
+    const importDelete = ops.indexOf("delete coreos-frr-import");
+    assert.ok(importCreate >= 0 && importDelete > importCreate, ops.join(", "));
+    assert.ok(ops.includes("update coreos-frr-start"), ops.join(", "));
+    assert.ok(!ops.includes("delete coreos-frr-start"), ops.join(", "));
+    assert.ok(ops.includes("delete frr-image-build"), ops.join(", "));
+    assert.ok(
+      ops.includes("update coreos-bgp-daemons") && ops.includes("update coreos-bgp-frr-conf"),
+      ops.join(", "),
+    );
     assert.ok(
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120),
       "BGP did not come back on the new image",
     );
-    assert.equal(ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/image.sha256").trim(), sha);
+    assert.equal(ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/active").trim(), sha.slice(0, 16));
+    // The previous image is kept for a rollback.
+    const previous = built.recipeHash.slice(0, 16);
+    assert.equal(ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/previous").trim(), previous);
+    assert.match(
+      ssh(lab, "coreos", "machinectl list-images --no-legend"),
+      new RegExp(`^frr-${previous}\\s`, "m"),
+    );
     assert.match(ssh(lab, "coreos", "cat /etc/systemd/nspawn/frr.nspawn"), /^VirtualEthernet=no$/m);
     assert.ok(
-      !ssh(lab, "coreos", "ls /var/tmp").includes(built.sha256.slice(0, 16)),
+      !ssh(lab, "coreos", "ls /var/tmp").includes(previous),
       "the old tarball is still on coreos",
+    );
+  });
+
+  it("7b. an image that does not start: the old one comes back running, and the step fails", async () => {
+    const served = fs.mkdtempSync(path.join(STATE_DIR, "served-"));
+    // A tarball that imports but is no OS: nspawn refuses to boot it.
+    fs.mkdirSync(path.join(served, "root", "etc"), { recursive: true });
+    fs.writeFileSync(path.join(served, "root", "etc", "hostname"), "broken\n");
+    execFileSync("tar", [
+      "-C",
+      path.join(served, "root"),
+      "-cf",
+      path.join(served, "broken.tar"),
+      ".",
+    ]);
+    const sha = execFileSync("sha256sum", [`${served}/broken.tar`], { encoding: "utf8" }).split(
+      " ",
+    )[0];
+    const activeBefore = ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/active").trim();
+    const server = spawn(
+      "python3",
+      ["-m", "http.server", "--bind", LAB_HTTP.address, String(LAB_HTTP.port)],
+      { cwd: served, stdio: "ignore" },
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const url = `http://${LAB_HTTP.address}:${LAB_HTTP.port}/broken.tar`;
+      const summary = driver(
+        "up",
+        seedConfig(lab, { ...changed, imageUrl: url, imageSha256: sha }),
+      );
+      assert.ok(!summary.ok, "an image that cannot boot was reported as applied");
+      assert.match(String(summary.error), /did not come up: putting the previous image back/);
+    } finally {
+      server.kill();
+      fs.rmSync(served, { recursive: true, force: true });
+    }
+    assert.equal(ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/active").trim(), activeBefore);
+    assert.equal(
+      ssh(lab, "coreos", "machinectl show frr --property=State --value").trim(),
+      "running",
+    );
+    assert.ok(
+      waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120),
+      "BGP did not come back on the old image",
+    );
+  });
+
+  it("7c. rolling back to the previous image reuses it (no import) and BGP comes back", () => {
+    const previous = firstImage.recipeHash.slice(0, 16);
+    const summary = driver("up", seedConfig(lab, changed));
+    assert.ok(summary.ok, summary.error);
+    const ops = summary.steps.map((s) => `${s.op} ${s.name}`);
+    assert.ok(ops.includes("update coreos-frr-start"), ops.join(", "));
+    assert.equal(ssh(lab, "coreos", "cat /var/lib/frr-nspawn/frr/active").trim(), previous);
+    assert.ok(
+      waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120),
+      "BGP did not come back on the previous image",
     );
   });
 
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    // Every step has a delete: fetch, verify, import, settings, start, 5 BGP, 2 switch.
-    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // Every step has a delete: build, push, verify, import, settings, start, 5 BGP, 2 switch.
+    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");
     assert.doesNotMatch(torConfig, /router bgp|10\.255\.0\.2|route-map/);

@@ -7,7 +7,9 @@ import {
   Downlink,
   FrrImage,
   inWaves,
+  NspawnImage,
   NspawnMachine,
+  SettingsMode,
   TorCli,
   TorCumulus,
 } from "../../index";
@@ -72,13 +74,15 @@ describe("components under the real SDK with mocks", () => {
     const tar = `/var/tmp/frr-nspawn-frr-${SHA.slice(0, 16)}.tar.gz`;
     assert.equal(rec.byName("m1-copy").inputs.remotePath, tar);
     assert.deepEqual(rec.byName("m1-copy").inputs.triggers, ["core@192.0.2.10:22"]);
-    assert.match(
-      String(rec.byName("m1-verify").inputs.create),
-      new RegExp(`echo '${SHA}  ${tar}' \\| sha256sum --check --status -`),
+    assert.ok(
+      String(rec.byName("m1-verify").inputs.create).includes(
+        `expected=${SHA}\nif ! printf '%s  %s\\n' "$expected" ${tar} | sha256sum --check --status -`,
+      ),
     );
+    // Beside the running machine, named by the image's id.
     assert.match(
       String(rec.byName("m1-import").inputs.create),
-      new RegExp(`machinectl import-tar ${tar} frr`),
+      new RegExp(`^machinectl import-tar ${tar} frr-${SHA.slice(0, 16)}$`, "m"),
     );
     assert.deepEqual(rec.byName("m1-import").inputs.triggers, [SHA]);
     assert.match(String(rec.byName("m1-settings").inputs.create), /^VirtualEthernet=no$/m);
@@ -89,7 +93,7 @@ describe("components under the real SDK with mocks", () => {
     assert.match(String(rec.byName("m1-start").inputs.delete), /machinectl poweroff frr/);
   });
 
-  it("each step depends on the one before it; image and start are replaced delete-first", async () => {
+  it("each step depends on the one before it; nothing is replaced delete-first (a new image goes beside)", async () => {
     const m = new NspawnMachine("d", {
       connection: coreos,
       image: { path: "/tmp/frr.tar.gz", sha256: SHA },
@@ -114,7 +118,7 @@ describe("components under the real SDK with mocks", () => {
         .steps()
         .filter((r) => r.deleteBeforeReplace)
         .map((r) => r.name),
-      ["d-import", "d-settings", "d-start"],
+      [],
     );
   });
 
@@ -168,7 +172,7 @@ describe("components under the real SDK with mocks", () => {
 
   it("BgpLoopback after an NspawnMachine waits for it and takes the image's FRR version", async () => {
     const image = new FrrImage("img", { localSudo: false });
-    const m = new NspawnMachine("m", { connection: coreos, image });
+    const m = new NspawnMachine("m", { connection: coreos, image: { frrImage: image } });
     new BgpLoopback("h", {
       connection: coreos,
       machine: m,
@@ -180,7 +184,7 @@ describe("components under the real SDK with mocks", () => {
     const names = rec.steps().map((r) => r.name);
     assert.deepEqual(names, [
       "img-build",
-      "m-copy",
+      "m-push",
       "m-verify",
       "m-import",
       "m-settings",
@@ -193,15 +197,33 @@ describe("components under the real SDK with mocks", () => {
     ]);
     assert.match(String(rec.byName("h-frr-conf").inputs.create), /^frr version 8\.4\.4$/m);
     // The image is part of what the FRR steps write into, so a new image re-runs them.
+    const id = await valueOf(image.recipeHash);
+    assert.equal(await valueOf(m.imageId), id);
+    assert.equal(await valueOf(m.imageSha256), FAKE_IMAGE_RESULT.sha256);
     for (const step of ["h-daemons", "h-frr-conf"]) {
       assert.match(
         String(rec.byName(step).inputs.create),
-        new RegExp(`^# Written into the rootfs of image ${"a".repeat(64)};`, "m"),
+        new RegExp(`^# Written into the rootfs of image ${id};`, "m"),
       );
     }
+    // Pushed from here with OpenSSH, the connection in the environment, not in the script.
+    const push = rec.byName("m-push");
+    const tarPath = await valueOf(image.tarPath);
+    assert.match(String(push.inputs.create), /^ssh -F "\$dir\/config" frr-nspawn-target 'cat > /m);
+    assert.ok(String(push.inputs.create).includes(`< ${tarPath}\n`));
+    assert.ok(
+      String(push.inputs.create).includes(`/var/tmp/frr-nspawn-frr-${id!.slice(0, 16)}.tar.gz`),
+    );
+    assert.deepEqual(push.secretInputs.sort(), ["environment"]);
     assert.equal(
-      rec.byName("m-copy").inputs.remotePath,
-      `/var/tmp/frr-nspawn-frr-${"a".repeat(16)}.tar.gz`,
+      (push.inputs.environment as Record<string, string>).FRR_NSPAWN_SSH_KEY,
+      "KEY-MATERIAL",
+    );
+    assert.ok(!String(push.inputs.create).includes("KEY-MATERIAL"));
+    assert.ok(
+      String(rec.byName("m-verify").inputs.create).includes(
+        `read -r expected _ < /var/tmp/frr-nspawn-frr-${id!.slice(0, 16)}.tar.gz.sha256`,
+      ),
     );
   });
 
@@ -294,7 +316,7 @@ describe("preview", () => {
   it("completes with unknown outputs and registers every step", async () => {
     rec.install(true);
     const image = new FrrImage("img", { localSudo: false });
-    const m = new NspawnMachine("m", { connection: coreos, image });
+    const m = new NspawnMachine("m", { connection: coreos, image: { frrImage: image } });
     new BgpLoopback("h", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
     new TorCumulus("t", {
       connection: cumulus,
@@ -459,6 +481,61 @@ describe("bad input throws at construction and registers no command", () => {
       "cli: must be a plain value, not an Output or a Promise (it decides which steps exist)",
     ],
     [
+      "image as an Output",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: pulumi.output({
+            url: "https://images.example/frr.tar",
+            sha256: SHA,
+          }) as unknown as NspawnImage,
+        }),
+      "image: must be a plain value, not an Output or a Promise (it decides which steps exist)",
+    ],
+    [
+      "settings as an Output",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: { url: "https://images.example/frr.tar", sha256: SHA },
+          settings: pulumi.output("nspawn-file") as unknown as SettingsMode,
+        }),
+      "settings: must be a plain value, not an Output or a Promise",
+    ],
+    [
+      "image with none of frrImage, path, url",
+      () => new NspawnMachine("b", { connection: coreos, image: { sha256: SHA } }),
+      "image: give exactly one of image.frrImage, image.path and image.url",
+    ],
+    [
+      "image with path and url",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: { path: "/x.tar", url: "https://images.example/frr.tar", sha256: SHA },
+        }),
+      "image: give exactly one of image.frrImage, image.path and image.url",
+    ],
+    [
+      "image.url without sha256",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: { url: "https://images.example/frr.tar" },
+        }),
+      "image.sha256: is required with image.url",
+    ],
+    [
+      "machineName too long for the images beside it",
+      () =>
+        new NspawnMachine("b", {
+          connection: coreos,
+          image: { url: "https://images.example/frr.tar", sha256: SHA },
+          machineName: "m".repeat(48),
+        }),
+      `machineName: "${"m".repeat(48)}" is longer than 47 characters`,
+    ],
+    [
       "ubuntu without mirror",
       () => new FrrImage("b", { distribution: "ubuntu", suite: "jammy" }),
       'mirror: is required with distribution: "ubuntu"',
@@ -475,13 +552,43 @@ describe("bad input throws at construction and registers no command", () => {
   it("an FrrImage built on a remote builder cannot be copied from here: the machine says so", async () => {
     const image = new FrrImage("remote-img", { builder: coreos });
     assert.throws(
-      () => new NspawnMachine("b", { connection: coreos, image }),
-      (e: Error) => e.message.includes('image: FrrImage "remote-img" is built on a remote builder'),
+      () => new NspawnMachine("b", { connection: coreos, image: { frrImage: image } }),
+      (e: Error) =>
+        e.message.includes('image.frrImage: FrrImage "remote-img" is built on a remote builder'),
     );
     await rec.settle(50);
     assert.deepEqual(
       rec.steps().map((r) => r.name),
       ["remote-img-build"],
+    );
+  });
+
+  it("an FrrImage takes no sha256: its build's checksum file is checked", async () => {
+    const image = new FrrImage("img2", { localSudo: false });
+    assert.throws(
+      () => new NspawnMachine("b", { connection: coreos, image: { frrImage: image, sha256: SHA } }),
+      (e: Error) => e.message.includes("image.sha256: is not given with image.frrImage"),
+    );
+    await rec.settle(50);
+  });
+
+  it("an FrrImage over a password-only connection fails naming connection.password", async () => {
+    const image = new FrrImage("img3", { localSudo: false });
+    assert.throws(
+      () =>
+        new NspawnMachine("pw", {
+          connection: { host: "192.0.2.10", user: "core", password: pulumi.secret("PW") },
+          image: { frrImage: image },
+        }),
+      (e: Error) =>
+        e.message.includes(
+          "connection.password: cannot copy an FrrImage: the image is pushed with this machine's OpenSSH client, which takes no password; give connection.privateKey",
+        ),
+    );
+    await rec.settle(50);
+    assert.deepEqual(
+      rec.steps().map((r) => r.name),
+      ["img3-build"],
     );
   });
 

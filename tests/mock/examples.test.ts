@@ -40,7 +40,7 @@ describe("examples construct under mocks", () => {
       [
         "frr-image-build",
         "tor-nclu",
-        "coreos-frr-copy",
+        "coreos-frr-push",
         "coreos-frr-verify",
         "coreos-frr-import",
         "coreos-frr-settings",

@@ -29,6 +29,7 @@ import {
   renderVerify,
   tarExtension,
 } from "../../components/render/scripts/machine";
+import { renderPush, renderPushRemove } from "../../components/render/scripts/push";
 import { renderNcluApply, renderNcluRemove } from "../../components/render/scripts/tor";
 import { forLoginShell, HOST_LOCK } from "../../components/shell";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
@@ -41,14 +42,17 @@ const targets: FrrTarget[] = [{ kind: "machine", machine: "frr" }, { kind: "host
 /** Every step script, as rendered for the seed's values. */
 const scripts: [string, string][] = [
   ["fetch", renderFetch("s", "https://images.example/frr.tar.gz", TAR, SHA)],
-  ["verify", renderVerify("s", TAR, SHA)],
+  ["verify", renderVerify("s", TAR, { sha256: SHA })],
+  ["verify from a checksum file", renderVerify("s", TAR, { sha256File: `${TAR}.sha256` })],
   ["remove tar", renderRemoveTar("s", TAR)],
-  ["import", renderImport("s", "frr", TAR, SHA)],
-  ["remove image", renderRemoveImage("s", "frr")],
+  ["import", renderImport("s", "frr", SHA, TAR)],
+  ["remove image", renderRemoveImage("s", "frr", SHA)],
   ["settings nspawn-file", renderSettings("s", "frr", "nspawn-file", ["CAP_NET_ADMIN"])],
   ["settings unit-override", renderSettings("s", "frr", "unit-override", [])],
   ["remove settings", renderRemoveSettings("s", "frr")],
-  ["start", renderStart("s", "frr", 120)],
+  ["start", renderStart("s", "frr", SHA, 120)],
+  ["push", renderPush("s", "/var/lib/frr-nspawn/images/0123/frr-image.tar.gz", TAR)],
+  ["push remove", renderPushRemove("s", TAR)],
   ["stop", renderStop("s", "frr")],
   ["sysctl", renderSysctlApply("s", NET)],
   ["remove sysctl", renderSysctlRemove("s", "frr")],
@@ -94,29 +98,63 @@ describe("step scripts", () => {
     assert.equal(tarExtension("/x/image"), ".tar");
   });
 
-  it("verify checks the checksum before anything imports", () => {
+  it("verify checks the checksum before anything imports: given, or read from the build's file", () => {
     assert.ok(
-      renderVerify("s", TAR, SHA).includes(
-        `if ! echo '${SHA}  ${TAR}' | sha256sum --check --status -; then`,
+      renderVerify("s", TAR, { sha256: SHA }).includes(
+        `expected=${SHA}\nif ! printf '%s  %s\\n' "$expected" ${TAR} | sha256sum --check --status -; then`,
+      ),
+    );
+    assert.ok(
+      renderVerify("s", TAR, { sha256File: `${TAR}.sha256` }).includes(
+        `if ! read -r expected _ < ${TAR}.sha256; then`,
       ),
     );
   });
 
-  it("import never touches an image frr-nspawn did not import", () => {
-    const text = renderImport("s", "frr", TAR, SHA);
-    assert.ok(text.includes("an image named frr exists that frr-nspawn did not import"));
-    assert.ok(text.includes(`machinectl import-tar ${TAR} frr`));
+  it("import goes beside the running machine, and never over an image frr-nspawn did not import", () => {
+    const text = renderImport("s", "frr", SHA, TAR);
+    assert.ok(
+      text.includes(`an image named frr-${"d".repeat(16)} exists that frr-nspawn did not import`),
+    );
+    assert.ok(text.includes(`machinectl import-tar ${TAR} frr-${"d".repeat(16)}`));
+    assert.ok(!text.includes("poweroff"), "import stops nothing");
+  });
+
+  it("start switches images only after the old machine stopped, and puts the old one back on failure", () => {
+    const text = renderStart("s", "frr", SHA, 120);
+    const putBack = text.slice(
+      text.indexOf("put_back() {"),
+      text.indexOf("\n}\n", text.indexOf("put_back() {")),
+    );
+    assert.ok(
+      putBack.includes("mv -T /var/lib/machines/frr /var/lib/machines/frr-dddddddddddddddd"),
+    );
+    assert.ok(putBack.includes('mv -T /var/lib/machines/frr-"$active" /var/lib/machines/frr'));
+    assert.ok(putBack.includes("machinectl start frr"));
+    const order = [
+      "carry_frr_config /var/lib/machines/frr /var/lib/machines/frr-dddddddddddddddd",
+      "\nstop_machine\ntrap put_back ERR\n",
+      'mv -T /var/lib/machines/frr /var/lib/machines/frr-"$active"',
+      "mv -T /var/lib/machines/frr-dddddddddddddddd /var/lib/machines/frr\n",
+      "\nmachinectl start frr\nwait_booted 120\n",
+      "\ntrap - ERR\n",
+    ];
+    const at = order.map((needle) => text.indexOf(needle));
+    assert.ok(
+      at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1])),
+      `out of order: ${JSON.stringify(at)}`,
+    );
   });
 
   it("import uses importctl -m where it exists (systemd 256+), machinectl otherwise", () => {
-    const text = renderImport("s", "frr", TAR, SHA);
+    const text = renderImport("s", "frr", SHA, TAR);
     assert.ok(
       text.includes(
         [
           "if command -v importctl >/dev/null 2>&1; then",
-          `    importctl -m import-tar ${TAR} frr`,
+          `    importctl -m import-tar ${TAR} frr-${"d".repeat(16)}`,
           "else",
-          `    machinectl import-tar ${TAR} frr`,
+          `    machinectl import-tar ${TAR} frr-${"d".repeat(16)}`,
           "fi",
         ].join("\n"),
       ),

@@ -24,17 +24,17 @@ export function removeStateDirs(machine: string): string[] {
 export type FrrTarget =
   /**
    * FRR inside an nspawn machine: files under /var/lib/machines/<machine>, commands by
-   * nsenter. `imageSha256` names the image it runs, when known: a new image is a fresh
-   * rootfs, so the steps that write into it must run again.
+   * nsenter. `imageId` names the image it runs (NspawnMachine.imageId), when known: a new
+   * image is a fresh rootfs, so the steps that write into it run again.
    */
-  | { kind: "machine"; machine: string; imageSha256?: string }
+  | { kind: "machine"; machine: string; imageId?: string }
   /** FRR on the host itself (a plain-FRR switch): files under /, commands run directly. */
   | { kind: "host" };
 
 /** A comment that ties a step's script to the machine's image, so a new image re-runs it. */
 export function imageNote(target: FrrTarget): string[] {
-  return target.kind === "machine" && target.imageSha256 !== undefined
-    ? [`# Written into the rootfs of image ${target.imageSha256}; a new image runs this again.`]
+  return target.kind === "machine" && target.imageId !== undefined
+    ? [`# Written into the rootfs of image ${target.imageId}; a new image runs this again.`]
     : [];
 }
 

@@ -1,0 +1,176 @@
+/**
+ * The FrrImage push (a local script using OpenSSH), run against a stand-in `ssh` that
+ * records its arguments, its config and key files, and what it was sent.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import {
+  PUSH_ENV,
+  pushConnectionProblems,
+  pushEnvironment,
+  renderPush,
+} from "../../components/render/scripts/push";
+
+const KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----";
+const PROXY_KEY = "PROXY-SECRET-KEY";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheTarget";
+const REMOTE = "/var/tmp/frr-nspawn-frr-0123456789abcdef.tar.gz";
+
+/** A stand-in ssh: logs argv, copies its config and key modes, saves stdin; the check fails. */
+const FAKE_SSH = `#!/bin/bash
+log=$FAKE_LOG
+printf 'ARGV %s\\n' "$*" >> "$log"
+cfg=$2
+cp "$cfg" "$log.config"
+cp "$(dirname "$cfg")/known_hosts" "$log.known_hosts"
+for f in "$(dirname "$cfg")"/*key; do [ -e "$f" ] && printf 'MODE %s %s\\n' "\${f##*/}" "$(stat -c %a "$f")" >> "$log"; done
+printf 'DIR %s\\n' "$(dirname "$cfg")" >> "$log"
+case "$*" in
+  *"sha256sum --check"*) exit 1 ;;
+esac
+cat > "$log.stdin.$(grep -c ARGV "$log")"
+`;
+
+interface Run {
+  status: number | null;
+  stderr: string;
+  log: string;
+  config: string;
+  knownHosts: string;
+  dir: string;
+}
+
+function run(env: Record<string, string>): Run {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "push-test-"));
+  const bin = path.join(work, "bin");
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, "ssh"), FAKE_SSH, { mode: 0o755 });
+  const tar = path.join(work, "frr-image.tar.gz");
+  fs.writeFileSync(tar, "TARBALL");
+  fs.writeFileSync(`${tar}.sha256`, `${"e".repeat(64)}  frr-image.tar.gz\n`);
+  const log = path.join(work, "log");
+  fs.writeFileSync(log, "");
+  const r = spawnSync("bash", ["-c", renderPush("push", tar, REMOTE)], {
+    encoding: "utf8",
+    env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_LOG: log, TMPDIR: work, ...env },
+  });
+  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
+  const text = read(log);
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    log: text,
+    config: read(`${log}.config`),
+    knownHosts: read(`${log}.known_hosts`),
+    dir: /^DIR (.*)$/m.exec(text)?.[1] ?? "",
+  };
+}
+
+describe("FrrImage push with OpenSSH", () => {
+  const env = pushEnvironment({
+    host: "192.0.2.10",
+    port: 2222,
+    user: "core",
+    privateKey: KEY,
+    hostKey: HOST_KEY,
+    proxy: { host: "198.51.100.1", user: "jump", privateKey: PROXY_KEY },
+  });
+
+  it("honours host, port, user, key, pinned host key and jump host; keys only in 0600 files", () => {
+    const r = run(env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.config,
+      [
+        "Host frr-nspawn-proxy",
+        "  HostName 198.51.100.1",
+        "  Port 22",
+        "  User jump",
+        "  HostKeyAlias frr-nspawn-proxy",
+        `  UserKnownHostsFile ${r.dir}/known_hosts`,
+        "  GlobalKnownHostsFile /dev/null",
+        "  ConnectTimeout 15",
+        "  ServerAliveInterval 15",
+        "  PasswordAuthentication no",
+        "  KbdInteractiveAuthentication no",
+        `  IdentityFile ${r.dir}/proxy_key`,
+        "  IdentitiesOnly yes",
+        "  StrictHostKeyChecking no",
+        "Host frr-nspawn-target",
+        "  HostName 192.0.2.10",
+        "  Port 2222",
+        "  User core",
+        "  HostKeyAlias frr-nspawn-target",
+        `  UserKnownHostsFile ${r.dir}/known_hosts`,
+        "  GlobalKnownHostsFile /dev/null",
+        "  ConnectTimeout 15",
+        "  ServerAliveInterval 15",
+        "  PasswordAuthentication no",
+        "  KbdInteractiveAuthentication no",
+        `  IdentityFile ${r.dir}/key`,
+        "  IdentitiesOnly yes",
+        "  StrictHostKeyChecking yes",
+        "  ProxyJump frr-nspawn-proxy",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(r.knownHosts, `frr-nspawn-target ${HOST_KEY}\n`);
+    assert.match(r.log, /^MODE key 600$/m);
+    assert.match(r.log, /^MODE proxy_key 600$/m);
+    for (const secret of ["SECRET-KEY-MATERIAL", PROXY_KEY]) {
+      assert.ok(!r.log.includes(secret), "a key reached ssh's arguments");
+      assert.ok(!renderPush("p", "/x/frr-image.tar.gz", REMOTE).includes(secret));
+    }
+    assert.ok(!fs.existsSync(r.dir), "the temporary folder with the keys was left behind");
+  });
+
+  it("checks the host's copy first, then sends the checksum file and the tarball", () => {
+    const r = run(env);
+    const argv = r.log.split("\n").filter((l) => l.startsWith("ARGV "));
+    assert.deepEqual(
+      argv.map((l) => l.replace(r.dir, "DIR")),
+      [
+        `ARGV -F DIR/config frr-nspawn-target test -s ${REMOTE}.sha256 && echo '${"e".repeat(64)}  ${REMOTE}' | sha256sum --check --status -`,
+        `ARGV -F DIR/config frr-nspawn-target cat > ${REMOTE}.sha256.part && mv -f ${REMOTE}.sha256.part ${REMOTE}.sha256`,
+        `ARGV -F DIR/config frr-nspawn-target cat > ${REMOTE}.part && mv -f ${REMOTE}.part ${REMOTE}`,
+      ],
+    );
+  });
+
+  it("without a key or an agent it fails saying what to give", () => {
+    const { [PUSH_ENV.key]: _key, ...noKey } = env;
+    const r = run(noKey);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no privateKey and there is no SSH agent: give connection.privateKey/);
+  });
+
+  it("a password-only connection (or jump host) is refused, naming connection.password", () => {
+    assert.deepEqual(
+      pushConnectionProblems({ host: "h", password: "pw" }).map((p) => p.path),
+      ["connection.password"],
+    );
+    assert.match(
+      pushConnectionProblems({ host: "h", password: "pw" })[0].message,
+      /give connection.privateKey \(or connection.agentSocketPath\), or serve the image over http\(s\) and give image: \{ url, sha256 \}/,
+    );
+    assert.deepEqual(
+      pushConnectionProblems({
+        host: "h",
+        privateKey: "k",
+        proxy: { host: "j", password: "pw" },
+      }).map((p) => p.path),
+      ["connection.proxy.password"],
+    );
+    assert.deepEqual(pushConnectionProblems({ host: "h", password: "pw", privateKey: "k" }), []);
+    assert.ok(
+      !Object.values(pushEnvironment({ host: "h", password: "pw", privateKey: "k" })).includes(
+        "pw",
+      ),
+    );
+  });
+});
