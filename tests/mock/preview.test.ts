@@ -25,7 +25,11 @@ const SHA = "f".repeat(64);
 
 const KINDS: [string, Record<string, string>, string][] = [
   ["a local FrrImage", {}, "coreos-frr-push"],
-  ["{ path, sha256 }", { imagePath: __filename, imageSha256: SHA }, "coreos-frr-copy"],
+  [
+    "{ path, sha256 }",
+    { imagePath: "/srv/images/frr-image.tar.gz", imageSha256: SHA },
+    "coreos-frr-copy",
+  ],
   [
     "{ url, sha256 }",
     { imageUrl: "https://images.example/frr-image.tar.gz", imageSha256: SHA },

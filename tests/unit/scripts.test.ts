@@ -79,7 +79,10 @@ describe("step scripts", () => {
       assert.match(text, /^# frr-nspawn: s: .+\nset -euo pipefail\nfrr_nspawn_log=/);
     });
     // Steps that change FRR or machines take the host lock; downloads and checks do not.
-    const locks = !/^(fetch|verify|remove tar|nclu|remove nclu)$/.test(title);
+    const locks =
+      !/^(fetch|verify|verify from a checksum file|remove tar|push|push remove|nclu|remove nclu)$/.test(
+        title,
+      );
     it(`${title}: ${locks ? "takes" : "does not take"} the host lock`, () => {
       assert.equal(text.includes(`exec 8>>${HOST_LOCK}\nif ! flock --wait 600 8; then`), locks);
     });
@@ -133,11 +136,11 @@ describe("step scripts", () => {
     assert.ok(putBack.includes("machinectl start frr"));
     const order = [
       "carry_frr_config /var/lib/machines/frr /var/lib/machines/frr-dddddddddddddddd",
-      "\nstop_machine\ntrap put_back ERR\n",
+      "\nstop_machine\nsaved_err_trap=$(trap -p ERR)\ntrap put_back ERR\n",
       'mv -T /var/lib/machines/frr /var/lib/machines/frr-"$active"',
       "mv -T /var/lib/machines/frr-dddddddddddddddd /var/lib/machines/frr\n",
       "\nmachinectl start frr\nwait_booted 120\n",
-      "\ntrap - ERR\n",
+      '\neval "$saved_err_trap"\n',
     ];
     const at = order.map((needle) => text.indexOf(needle));
     assert.ok(
