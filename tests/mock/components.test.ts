@@ -82,7 +82,7 @@ describe("components under the real SDK with mocks", () => {
     // Beside the running machine, named by the image's id.
     assert.match(
       String(rec.byName("m1-import").inputs.create),
-      new RegExp(`^machinectl import-tar ${tar} frr-${SHA.slice(0, 16)}$`, "m"),
+      new RegExp(`^    machinectl import-tar ${tar} frr-${SHA.slice(0, 16)}$`, "m"),
     );
     assert.deepEqual(rec.byName("m1-import").inputs.triggers, [SHA]);
     assert.match(String(rec.byName("m1-settings").inputs.create), /^VirtualEthernet=no$/m);
