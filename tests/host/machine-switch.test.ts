@@ -47,6 +47,7 @@ while [ "$1" != -- ]; do shift; done; shift
 case "$*" in
   "systemctl is-system-running") echo running ;;
   "systemctl is-active --quiet frr") exit 0 ;;
+  "timeout 60 systemctl stop frr") echo "stop frr" >> ${FAKE}/log ;;
   *) echo "fake nsenter: $*" >&2; exit 2 ;;
 esac
 `,
@@ -221,15 +222,20 @@ describe("machine image switch, as root, in a private mount namespace", function
       "import frr-aaaaaaaaaaaaaaaa",
       "start frr A",
       "import frr-bbbbbbbbbbbbbbbb",
-      "poweroff frr",
+      // The switch: FRR stopped as in a restart, the rest of the old machine ended at once.
+      "stop frr",
+      "terminate frr",
       "start frr B",
       "import frr-cccccccccccccccc",
-      "poweroff frr",
+      "stop frr",
+      "terminate frr",
       "start frr C",
       "start frr B",
-      "poweroff frr",
+      "stop frr",
+      "terminate frr",
       "start frr A",
       "remove frr-cccccccccccccccc",
+      // Destroy: a clean shutdown.
       "poweroff frr",
       "remove frr",
       "remove frr-bbbbbbbbbbbbbbbb",

@@ -520,7 +520,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    // Every step has a delete: build, push, verify, import, settings, start, 5 BGP, 2 switch.
+    // Every step has a delete: 5 BGP, start, settings, import, verify, push, 2 switch, build.
     assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");

@@ -136,7 +136,7 @@ describe("step scripts", () => {
     assert.ok(putBack.includes("machinectl start frr"));
     const order = [
       "carry_frr_config /var/lib/machines/frr /var/lib/machines/frr-dddddddddddddddd",
-      "\nstop_machine\nsaved_err_trap=$(trap -p ERR)\ntrap put_back ERR\n",
+      "\nswitch_off\nsaved_err_trap=$(trap -p ERR)\ntrap put_back ERR\n",
       'mv -T /var/lib/machines/frr /var/lib/machines/frr-"$active"',
       "mv -T /var/lib/machines/frr-dddddddddddddddd /var/lib/machines/frr\n",
       "\nmachinectl start frr\nwait_booted 120\n",
