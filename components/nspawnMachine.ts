@@ -135,8 +135,6 @@ interface ImagePlan {
   kind: "push" | "copy" | "fetch";
   /** The image's identity: an FrrImage's recipe hash, else the given SHA-256. */
   id: pulumi.Output<string>;
-  /** What the tarball must hash to on the host. */
-  digest: pulumi.Output<ExpectedDigest>;
   /** The tarball's extension (`.tar.gz`, …). */
   extension: pulumi.Output<string>;
 }
@@ -258,9 +256,6 @@ export class NspawnMachine extends pulumi.ComponentResource {
     const plan: ImagePlan = {
       kind: fromBuild !== undefined ? "push" : image.url !== undefined ? "fetch" : "copy",
       id: config.apply((c) => c.image.sha256),
-      digest: config.apply((c): ExpectedDigest =>
-        fromBuild !== undefined ? { sha256File: "" } : { sha256: c.image.sha256 },
-      ),
       extension: config.apply((c) =>
         tarExtension(c.image.kind === "file" ? c.image.path : new URL(c.image.url).pathname),
       ),
@@ -268,9 +263,12 @@ export class NspawnMachine extends pulumi.ComponentResource {
     const tar = pulumi
       .all([config, plan.id, plan.extension])
       .apply(([c, id, ext]) => remoteTarPath(c.machineName, id, ext));
+    // What the tarball must hash to: an FrrImage's own checksum file, copied beside it.
     const digest = pulumi
-      .all([plan.digest, tar])
-      .apply(([d, t]): ExpectedDigest => ("sha256File" in d ? { sha256File: `${t}.sha256` } : d));
+      .all([config, tar])
+      .apply(([c, t]): ExpectedDigest =>
+        fromBuild !== undefined ? { sha256File: `${t}.sha256` } : { sha256: c.image.sha256 },
+      );
 
     const delivered = this.deliver(
       name,
