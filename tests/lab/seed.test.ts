@@ -420,9 +420,12 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
       console.log(
         `      new image: ${loss.lost} of ${loss.sent} pings lost (${(loss.lost * PING_INTERVAL).toFixed(2)} s); restart: ${restartLoss.lost}`,
       );
+      // The goal: at most 1.2 times a restart's outage (2 pings, 0.1 s, of slack for the
+      // stream's granularity when a restart loses next to nothing).
+      const allowed = Math.max(restartLoss.lost * 1.2, restartLoss.lost + 2);
       assert.ok(
-        loss.lost <= restartLoss.lost * 1.2,
-        `the image replacement lost ${loss.lost} pings, more than 1.2 x ${restartLoss.lost} (FRR restart)`,
+        loss.lost <= allowed,
+        `the image replacement lost ${loss.lost} pings, more than ${allowed} (FRR restart: ${restartLoss.lost})`,
       );
     } finally {
       server.kill();
