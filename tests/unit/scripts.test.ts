@@ -14,8 +14,10 @@ import {
   renderHostUnitRemove,
   renderSysctlApply,
   renderSysctlRemove,
+  procSysPath,
 } from "../../components/render/scripts/hostNet";
 import { FrrTarget } from "../../components/render/scripts/lib";
+import { sysctlKeys } from "../../components/render/hostNetwork";
 import {
   remoteTarPath,
   renderFetch,
@@ -193,5 +195,22 @@ describe("step scripts", () => {
       `out of order: ${JSON.stringify(at)}`,
     );
     assert.ok(text.includes('if [ -z "$pending" ]; then'));
+  });
+
+  it("a VLAN uplink's sysctl key is written with / and reaches the right /proc/sys file", () => {
+    const keys = sysctlKeys({ ...NET, interfaces: ["ens3", "enp1s0f0.100"] });
+    assert.deepEqual(keys.slice(2), [
+      "net.ipv6.conf.ens3.disable_ipv6",
+      "net/ipv6/conf/enp1s0f0.100/disable_ipv6",
+    ]);
+    assert.deepEqual(keys.slice(2).map(procSysPath), [
+      "/proc/sys/net/ipv6/conf/ens3/disable_ipv6",
+      "/proc/sys/net/ipv6/conf/enp1s0f0.100/disable_ipv6",
+    ]);
+    // The dot form with the interface's dot written as / means the same file.
+    assert.equal(
+      procSysPath("net.ipv6.conf.enp1s0f0/100.disable_ipv6"),
+      "/proc/sys/net/ipv6/conf/enp1s0f0.100/disable_ipv6",
+    );
   });
 });

@@ -18,9 +18,16 @@ function savedSysctlPath(machine: string): string {
   return `${machineStateDir(machine)}/sysctl.before`;
 }
 
-/** The /proc/sys file of a sysctl key (`net.ipv6.conf.all.disable_ipv6`). */
+/**
+ * The /proc/sys file of a sysctl key, read as sysctl.d(5) reads it: a key whose first
+ * separator is `/` is a path as it is (`net/ipv6/conf/enp1s0f0.100/disable_ipv6`, a VLAN);
+ * otherwise `.` and `/` swap (`net.ipv6.conf.all.disable_ipv6`).
+ */
 export function procSysPath(key: string): string {
-  return `/proc/sys/${key.replace(/\./g, "/")}`;
+  const first = key.search(/[./]/);
+  const path =
+    first >= 0 && key[first] === "/" ? key : key.replace(/[./]/g, (c) => (c === "." ? "/" : "."));
+  return `/proc/sys/${path}`;
 }
 
 /**
