@@ -232,7 +232,7 @@ describe("components under the real SDK with mocks", () => {
     FAKE_IMAGE_RESULT.frrVersion = "10.3";
     try {
       const image = new FrrImage("img", { localSudo: false, suite: "trixie" });
-      const m = new NspawnMachine("m", { connection: coreos, image });
+      const m = new NspawnMachine("m", { connection: coreos, image: { frrImage: image } });
       const bgp = new BgpLoopback("h", {
         connection: coreos,
         machine: m,
