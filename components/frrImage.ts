@@ -224,6 +224,9 @@ export class FrrImage extends pulumi.ComponentResource {
       frrVersion: this.frrVersion,
       recipeHash: this.recipeHash,
       tarPath: this.tarPath,
+      // Registered so that a reference to this image from another language (a provider
+      // construct) knows whether the tarball is on the machine running Pulumi.
+      builtLocally: this.builtLocally,
     });
   }
 }
