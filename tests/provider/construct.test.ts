@@ -8,92 +8,14 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 
 import { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } from "../../index";
-import { Recorder } from "../mock/harness";
+import { assertSame, rec, viaProvider, viaTypeScript } from "./compare";
 import { construct, keepOutputsReadable, ref, secret, urnOf } from "./wire";
 
-const rec = new Recorder();
 const SHA = "c".repeat(64);
 const IMAGE = "frr-nspawn:index:FrrImage";
 const MACHINE = "frr-nspawn:index:NspawnMachine";
 const BGP = "frr-nspawn:index:BgpLoopback";
 const TOR = "frr-nspawn:index:TorCumulus";
-
-/** One registration, comparable across the two paths. */
-interface Seen {
-  type: string;
-  name: string;
-  parentType: string;
-  inputs: Record<string, unknown>;
-  secretInputs: string[];
-  dependencies: string[];
-}
-
-function seen(): Seen[] {
-  return rec.registrations
-    .map((r) => ({
-      type: r.type,
-      name: r.name,
-      parentType: r.parentType,
-      inputs: r.inputs,
-      secretInputs: [...r.secretInputs].sort(),
-      dependencies: [...r.dependencies].sort(),
-    }))
-    .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
-}
-
-async function viaTypeScript(build: () => void): Promise<Seen[]> {
-  rec.install();
-  build();
-  await rec.settle();
-  return seen();
-}
-
-async function viaProvider(build: () => Promise<void>): Promise<Seen[]> {
-  rec.install();
-  keepOutputsReadable();
-  await build();
-  await rec.settle();
-  return seen();
-}
-
-/**
- * Both paths register exactly these names with the same types, parents and inputs. The
- * dependencies are the same too, except through a reference: where TypeScript names the
- * steps of a component reached through a reference (directly, or through the referenced
- * component's own references), the provider names the referenced component itself. An
- * earlier construct call built it and answered only once every output was known, so its
- * steps have run by then. `refs` lists, per component URN, the URNs it references.
- */
-function assertSame(
-  provider: Seen[],
-  typescript: Seen[],
-  names: string[],
-  refs: Record<string, string[]> = {},
-): void {
-  assert.deepEqual([...provider.map((r) => r.name)].sort(), [...names].sort());
-  const components = [...new Set([...Object.keys(refs), ...Object.values(refs).flat()])];
-  /** The component a URN belongs to (itself, for a component). */
-  const ownerOf = (urn: string): string => {
-    const [type, name] = urn.split("::").slice(2);
-    return (
-      components.find((c) => {
-        const [cType, cName] = c.split("::").slice(2);
-        return c === urn || (type.startsWith(`${cType}$`) && name.startsWith(`${cName}-`));
-      }) ?? urn
-    );
-  };
-  const closure = (urn: string): string[] => [urn, ...(refs[urn] ?? []).flatMap(closure)];
-  const expected = typescript.map((r) => {
-    const self = components.find(
-      (c) => c.split("::")[2] === (r.type.startsWith("frr-nspawn:") ? r.type : r.parentType),
-    );
-    const direct = self === undefined ? [] : (refs[self] ?? []);
-    const viaReference = (dep: string): string =>
-      direct.find((ref) => closure(ref).includes(ownerOf(dep))) ?? dep;
-    return { ...r, dependencies: [...new Set(r.dependencies.map(viaReference))].sort() };
-  });
-  assert.deepEqual(provider, expected);
-}
 
 /** A CoreOS host's connection as TypeScript writes it, and as Python's SDK sends it. */
 const hostTs = { host: "192.0.2.10", user: "core", privateKey: pulumi.secret("KEY"), sudo: true };

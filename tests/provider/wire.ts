@@ -6,11 +6,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { deserializeInputs } from "@pulumi/pulumi/provider/server";
 import { serializeResourceProperties } from "@pulumi/pulumi/runtime/rpc";
 // The SDK's own protobuf runtime (a dependency of @pulumi/pulumi).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
+/** The provider server's own deserializer (exported, but internal to its typings). */
+const { deserializeInputs } =
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("@pulumi/pulumi/provider/server") as {
+    deserializeInputs: (
+      inputs: unknown,
+      dependencies: Map<string, { getUrnsList(): string[] }>,
+    ) => Promise<pulumi.Inputs>;
+  };
 
 import { FrrNspawnProvider } from "../../provider/provider";
 
@@ -74,7 +82,8 @@ export async function construct(
   const result = await provider.construct(name, type, inputs, {});
   // As Server.construct does before it answers: the URN, then the state serialized (which
   // waits for every output). Only then does the program have the URN to refer to.
-  await pulumi.output(result.urn).promise();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await (pulumi.output(result.urn) as any).promise();
   const [state] = await serializeResourceProperties(`construct(${type}, ${name})`, result.state);
   return { urn: result.urn, state };
 }
