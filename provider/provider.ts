@@ -34,6 +34,7 @@ type ComponentClass = new (
 interface SchemaProperty {
   $ref?: string;
   plain?: boolean;
+  secret?: boolean;
   type?: string;
   items?: SchemaProperty;
 }
@@ -213,13 +214,13 @@ async function plainValue(
       }
       return inner;
     }
-    const fields: Record<string, unknown> = {};
+    // Its plain fields (e.g. image.frrImage) as values, the others as Outputs of it.
+    const fields = (await revealed(value, objectType, true)) as Record<string, unknown>;
     for (const [k, v] of Object.entries(inner)) {
       const sub = objectType.properties[k];
-      fields[k] =
-        sub?.plain === true
-          ? await plainValue(`${path}.${k}`, v, sub, problems)
-          : unmarkedOutput(value).apply((o) => (o as Record<string, unknown>)[k]);
+      if (sub?.plain === true) {
+        fields[k] = await plainValue(`${path}.${k}`, v, sub, problems);
+      }
     }
     return fields;
   }
@@ -232,6 +233,48 @@ async function plainValue(
     return fields;
   }
   return value;
+}
+
+/**
+ * An object input that arrived as one secret Output, as its fields: those the schema
+ * marks secret (a connection's keys and passwords) stay secret, the others do not.
+ *
+ * The engine sends what a program marked: from Python, `ConnectionArgs(host=...,
+ * private_key=secret)` arrives with only `privateKey` marked. The Node SDK's deserializer
+ * (runtime/rpc.js `deserializeProperty`) moves a nested mark up to the whole object, so
+ * here the host would be a secret too, and every step's messages would say `<secret>`
+ * where TypeScript callers see the host. The price: a field the program itself marked
+ * secret other than those is not kept secret.
+ */
+async function revealed(
+  output: pulumi.Output<unknown>,
+  type: SchemaObjectType,
+  asFields = false,
+): Promise<unknown> {
+  const { value, known, secret } = await inspect(output);
+  if (!known || value === null || typeof value !== "object" || Array.isArray(value)) {
+    return output;
+  }
+  if (!secret && !asFields) {
+    return output;
+  }
+  const whole = unmarkedOutput(output);
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const sub = type.properties?.[k];
+    const field = whole.apply((o) => (o as Record<string, unknown>)[k]);
+    const subType = sub === undefined ? undefined : objectTypeOf(sub);
+    if (sub?.secret === true) {
+      fields[k] = pulumi.secret(field);
+    } else if (subType !== undefined && v !== null && typeof v === "object") {
+      fields[k] = await revealed(pulumi.secret(field), subType);
+    } else if (sub !== undefined && secret) {
+      fields[k] = pulumi.unsecret(field);
+    } else {
+      fields[k] = field;
+    }
+  }
+  return fields;
 }
 
 /** The engine's inputs shaped into a component's Args, as its schema declares them. */
@@ -253,12 +296,15 @@ export async function shapeInputs(
     if (value === undefined || value === null) {
       continue;
     }
+    const objectType = objectTypeOf(prop);
     args[key] =
       prop.plain === true
         ? await plainValue(key, value, prop, problems)
-        : pulumi.Output.isInstance(value)
-          ? unmarkedOutput(value)
-          : value;
+        : !pulumi.Output.isInstance(value)
+          ? value
+          : objectType !== undefined
+            ? await revealed(value, objectType)
+            : unmarkedOutput(value);
   }
   if (problems.length > 0) {
     throw new InputError(subject, problems);

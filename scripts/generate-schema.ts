@@ -22,8 +22,15 @@ import * as ts from "typescript";
 const ROOT = path.join(__dirname, "..");
 const PKG = "frr-nspawn";
 const COMPONENTS = ["FrrImage", "NspawnMachine", "BgpLoopback", "TorCumulus"];
-/** Inputs that carry keys or passwords: secret in every language's SDK. */
-const SECRET_INPUTS = new Set(["connection", "builder"]);
+/**
+ * Fields of object types that carry keys or passwords (the SSH connection's): secret in
+ * every language's SDK, and kept secret by the provider when the rest of the object is
+ * not (see provider/provider.ts `revealed`).
+ */
+const SECRET_FIELDS: Record<string, string[]> = {
+  Connection: ["password", "privateKey", "privateKeyPassword"],
+  ProxyConnection: ["password", "privateKey", "privateKeyPassword"],
+};
 
 type Json = Record<string, unknown>;
 
@@ -103,11 +110,6 @@ class Generator {
     }
     const argsType = this.checker.getTypeFromTypeNode(argsParam.type);
     const inputs = this.objectProperties(`${className}Args`, argsType);
-    for (const [name, prop] of Object.entries(inputs.properties)) {
-      if (SECRET_INPUTS.has(name)) {
-        prop.secret = true;
-      }
-    }
     const outputs: Record<string, Property> = {};
     const required: string[] = [];
     for (const member of decl.members) {
@@ -258,6 +260,13 @@ class Generator {
       name,
       this.checker.getDeclaredTypeOfSymbol(symbol),
     );
+    for (const field of SECRET_FIELDS[name] ?? []) {
+      if (properties[field] === undefined) {
+        this.problems.push(`${name}.${field}: listed as secret but not a field`);
+      } else {
+        properties[field].secret = true;
+      }
+    }
     const description = this.describe(symbol);
     this.types[token] = {
       type: "object",
