@@ -5,12 +5,15 @@
  * SDK's mocks, with the same steps as the TypeScript path in this repository.
  */
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
+import * as grpc from "@grpc/grpc-js";
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 
 import { FAKE_IMAGE_RESULT, Recorder, unsecret } from "../mock/harness";
 
@@ -86,7 +89,15 @@ describe("the packed package", function () {
         ) && !/^bin\/(index|(components|provider)\/.+)\.(js|d\.ts)$/.test(f),
     );
     assert.deepEqual(unexpected, []);
-    for (const f of ["LICENSE", "README.md", "bin/index.js", "bin/index.d.ts"]) {
+    for (const f of [
+      "LICENSE",
+      "README.md",
+      "PulumiPlugin.yaml",
+      "bin/index.js",
+      "bin/index.d.ts",
+      "bin/provider/main.js",
+      "bin/schema.json",
+    ]) {
       assert.ok(files.includes(f), `${f} is missing from ${files.join(", ")}`);
     }
     // Every component module has its JS and its declarations.
@@ -171,5 +182,46 @@ describe("the packed package", function () {
       packed.map((r) => unsecret(r.inputs)),
       here.map((r) => r.inputs),
     );
+  });
+  it("starts as a provider plugin the way the nodejs language host runs it, and serves schema.json", async () => {
+    // pulumi v3.248.0 nodeLanguageHost.RunPlugin: node <@pulumi/pulumi/cmd/run-plugin>
+    // <plugin directory> <engine address>; run-plugin requires the directory ("main").
+    const project = path.join(work, "project");
+    const pkgDir = path.join(project, "node_modules", "frr-nspawn");
+    const runPlugin = require.resolve("@pulumi/pulumi/cmd/run-plugin", { paths: [project] });
+    const child = spawn(process.execPath, [runPlugin, pkgDir], {
+      cwd: project,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const line = out.split("\n")[0];
+          if (out.includes("\n")) resolve(line.trim());
+        });
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("exit", (code) => reject(new Error(`plugin exited (${code}): ${err}`)));
+      });
+      assert.match(port, /^\d+$/);
+      const client = new provrpc.ResourceProviderClient(
+        `127.0.0.1:${port}`,
+        grpc.credentials.createInsecure(),
+      );
+      const served = await new Promise<string>((resolve, reject) =>
+        client.getSchema(new provproto.GetSchemaRequest(), (e, r) =>
+          e ? reject(e) : resolve(r.getSchema()),
+        ),
+      );
+      client.close();
+      assert.deepEqual(
+        JSON.parse(served),
+        JSON.parse(fs.readFileSync(path.join(ROOT, "schema.json"), "utf8")),
+      );
+    } finally {
+      child.kill();
+    }
   });
 });
