@@ -219,6 +219,12 @@ class Generator {
       this.problems.push(`${where}: a union (${node.getText()}) has no schema type`);
       return {};
     }
+    if (ts.isTypeReferenceNode(node) && node.typeName.getText() === "Record") {
+      const [key, value] = node.typeArguments ?? [];
+      if (key?.kind === ts.SyntaxKind.StringKeyword && value !== undefined) {
+        return p({ type: "object", additionalProperties: this.typeOf(where, value) });
+      }
+    }
     if (ts.isTypeReferenceNode(node)) {
       const symbol = this.resolve(this.checker.getSymbolAtLocation(node.typeName)!);
       const decls = symbol.declarations ?? [];

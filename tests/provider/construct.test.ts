@@ -122,7 +122,7 @@ describe("provider construct() with inputs as a Python program sends them", () =
         { machine: [m] },
       );
     });
-    const bgpSteps = ["bgp-sysctl", "bgp-host-unit", "bgp-daemons", "bgp-frr-conf"];
+    const bgpSteps = ["bgp-sysctl", "bgp-host-unit", "bgp-daemons", "bgp-frr-conf", "bgp-verify"];
     const others = typescript.map((r) => r.name).filter((n) => !n.startsWith("bgp"));
     assertSame(provider, typescript, ["bgp", ...bgpSteps, ...others], {
       [urnOf(MACHINE, "m")]: [urnOf(IMAGE, "img")],
@@ -133,8 +133,8 @@ describe("provider construct() with inputs as a Python program sends them", () =
     assert.match(conf, /neighbor ens4 interface peer-group TOR/);
   });
 
-  it("BgpLoopback: machineName for a machine not managed here", async () => {
-    const args = { machineName: "frr", loopback: "10.255.0.7", asn: 4200000001 };
+  it("BgpLoopback: machineName for a machine not managed here, without the verify step", async () => {
+    const args = { machineName: "frr", loopback: "10.255.0.7", asn: 4200000001, verify: false };
     const typescript = await viaTypeScript(() => {
       new BgpLoopback("bgp", { connection: hostTs, ...args });
     });

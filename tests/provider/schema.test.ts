@@ -117,6 +117,7 @@ describe("schema.json", () => {
     );
     assert.deepEqual(plainInputs.sort(), [
       "BgpLoopback.machine",
+      "BgpLoopback.verify",
       "FrrImage.builder",
       "FrrImage.compression",
       "FrrImage.distribution",
