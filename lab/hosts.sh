@@ -95,11 +95,11 @@ cmd_down() {
   # nspawn's per-machine propagation dirs survive a killed nspawn; drop if empty.
   for name in "${LAB_HOSTS[@]}"; do rmdir "/run/systemd/nspawn/propagate/$name" 2>/dev/null || true; done
   # Booted rootfs copies and runtime files go; keys (ssh/) and logs stay.
-  rm -rf "$LAB_STATE/machines" "$LAB_STATE/run"
+  rm -rf --one-file-system "$LAB_STATE/machines" "$LAB_STATE/run"
   log "down: done (cache kept in $LAB_CACHE, keys in $SSH_DIR)"
 }
 
-cmd_purge() { cmd_down; rm -rf "$LAB_STATE"; log "purged $LAB_STATE"; }
+cmd_purge() { cmd_down; rm -rf --one-file-system "$LAB_STATE"; log "purged $LAB_STATE"; }
 
 cmd_status() {
   local name rc=0

@@ -52,7 +52,7 @@ build_base_cache() {
   local mirror tmp
   mirror="$(detect_mirror)"
   tmp="$LAB_CACHE/build-base"
-  rm -rf "$tmp"; mkdir -p "$LAB_CACHE"
+  rm -rf --one-file-system "$tmp"; mkdir -p "$LAB_CACHE"
   log "cold build: debootstrap $LAB_SUITE (minbase), then apt-get install $BASE_INCLUDE -> $out (log: $LAB_CACHE/debootstrap-base.log)"
   # Packages come with apt-get, not --include: debootstrap (bookworm's) cannot order
   # trixie's systemd pre-dependency (libsystemd-shared) and fails.
@@ -78,7 +78,7 @@ build_base_cache() {
   # Only host0 is managed by networkd; ens3/swp1 are left alone for the code under test.
   rm -f "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages 2>/dev/null || true
   pack_dir "$tmp" "$out"
-  rm -rf "$tmp"
+  rm -rf --one-file-system "$tmp"
   log "cached $(du -h "$out" | cut -f1) $out"
 }
 
@@ -88,7 +88,7 @@ build_tor_cache() {
   [[ -s "$out" ]] && { log "cache hit: $out"; return 0; }
   build_base_cache
   local tmp="$LAB_CACHE/build-tor"
-  rm -rf "$tmp"
+  rm -rf --one-file-system "$tmp"
   unpack_into "$(cache_tarball base)" "$tmp"
   log "cold build: installing ${TOR_PACKAGES[*]} into tor image (log: $LAB_CACHE/build-tor.log)"
   mv "$tmp/etc/resolv.conf" "$tmp/etc/resolv.conf.orig" 2>/dev/null || true
@@ -106,7 +106,7 @@ build_tor_cache() {
   rm -f "$tmp/etc/resolv.conf"; mv "$tmp/etc/resolv.conf.orig" "$tmp/etc/resolv.conf" 2>/dev/null || true
   : >"$tmp/etc/machine-id"
   pack_dir "$tmp" "$out"
-  rm -rf "$tmp"
+  rm -rf --one-file-system "$tmp"
   log "cached $(du -h "$out" | cut -f1) $out"
 }
 
@@ -130,7 +130,7 @@ build_nested_image() {
   if [[ ! -s "$out" ]]; then
     build_base_cache
     local tmp="$LAB_CACHE/build-nested"
-    rm -rf "$tmp"
+    rm -rf --one-file-system "$tmp"
     unpack_into "$(cache_tarball base)" "$tmp"
     systemctl --root="$tmp" disable systemd-networkd.service ssh.service >/dev/null 2>&1 || true
     systemctl --root="$tmp" mask ssh.service systemd-networkd.service systemd-networkd.socket >/dev/null 2>&1 || true
@@ -138,7 +138,7 @@ build_nested_image() {
     : >"$tmp/etc/machine-id"
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp" -czf "$out.tmp" .
     mv -f "$out.tmp" "$out"
-    rm -rf "$tmp"
+    rm -rf --one-file-system "$tmp"
     log "built nested test image $(du -h "$out" | cut -f1) $out"
   fi
   echo "$out"
@@ -177,7 +177,7 @@ prepare_rootfs() {
   local name=$1 root; root="$(host_root "$name")"
   if [[ ! -x "$root/sbin/init" && ! -L "$root/sbin/init" ]]; then
     log "$name: unpacking $(cache_tarball "$(host_flavor "$name")") -> $root"
-    rm -rf "$root"
+    rm -rf --one-file-system "$root"
     unpack_into "$(cache_tarball "$(host_flavor "$name")")" "$root"
   fi
   customise_rootfs "$name" "$root"
