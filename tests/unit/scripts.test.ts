@@ -213,4 +213,72 @@ describe("step scripts", () => {
       "/proc/sys/net/ipv6/conf/enp1s0f0.100/disable_ipv6",
     );
   });
+
+  describe("a failed step ends with one line naming step, host and cause (real failures)", () => {
+    /**
+     * Runs a rendered step as forLoginShell names it, in private mount and network
+     * namespaces with tmpfs over /run and /var (`prepare` runs there first, as root), and
+     * returns its exit status and stderr lines.
+     */
+    function runStep(text: string, prepare: string): { status: number | null; stderr: string[] } {
+      const setup = [
+        "mount -t tmpfs none /run",
+        "mount -t tmpfs none /var",
+        prepare,
+        'exec bash -c "$1" "h1-bgp-daemons on 192.0.2.10"',
+      ].join("\n");
+      const r = spawnSync(
+        "unshare",
+        ["-m", "-n", "--propagation", "private", "sh", "-c", setup, "sb", text],
+        {
+          encoding: "utf8",
+          timeout: 30000,
+        },
+      );
+      return { status: r.status, stderr: r.stderr.trimEnd().split("\n") };
+    }
+    const daemons = renderDaemons(DEFAULT_DAEMONS, "8.4.4");
+
+    it("FRR's folder is missing: the script's own message is the cause", () => {
+      const r = runStep(
+        renderDaemonsApply("h1-bgp-daemons", { kind: "machine", machine: "frr" }, daemons),
+        ":",
+      );
+      assert.equal(r.status, 1);
+      assert.equal(
+        r.stderr.at(-1),
+        "frr-nspawn: h1-bgp-daemons on 192.0.2.10: /var/lib/machines/frr/etc/frr does not exist: is FRR installed there?",
+      );
+    });
+
+    it("FRR's folder is read-only: the failing command's message is the cause", () => {
+      const etc = "/var/lib/machines/frr/etc/frr";
+      const r = runStep(
+        renderDaemonsApply("h1-bgp-daemons", { kind: "machine", machine: "frr" }, daemons),
+        `mkdir -p ${etc} && mount -t tmpfs -o ro none ${etc}`,
+      );
+      assert.equal(r.status, 1);
+      assert.match(r.stderr.at(-2)!, /^frr-nspawn: line [0-9]+: staged=\$\(mktemp .* \(exit 1\)$/);
+      assert.match(
+        r.stderr.at(-1)!,
+        /^frr-nspawn: h1-bgp-daemons on 192\.0\.2\.10: mktemp: failed to create file via template .\/var\/lib\/machines\/frr\/etc\/frr\/daemons\.frr-nspawn-new\.XXXXXX.: Read-only file system$/,
+      );
+    });
+
+    it("the host lock is held: the waiter names who holds it", () => {
+      const lockWait = renderDaemonsApply("h1-bgp-daemons", { kind: "host" }, daemons).replace(
+        "flock --wait 600 8",
+        "flock --wait 1 8",
+      );
+      const r = runStep(
+        lockWait,
+        `printf '%s\\n' 'm1-start on 192.0.2.10 (pid 4242, since 2026-01-01T00:00:00Z)' > /run/frr-nspawn.lock; flock /run/frr-nspawn.lock sleep 5 & sleep 0.3`,
+      );
+      assert.equal(r.status, 1);
+      assert.equal(
+        r.stderr.at(-1),
+        "frr-nspawn: h1-bgp-daemons on 192.0.2.10: waited 600s for /run/frr-nspawn.lock, held by m1-start on 192.0.2.10 (pid 4242, since 2026-01-01T00:00:00Z)",
+      );
+    });
+  });
 });
