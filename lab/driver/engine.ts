@@ -181,7 +181,9 @@ export class Engine {
     if (!replacement && r.options.protect) {
       throw new StepError(deleteProtectedMessage(r.urn));
     }
-    if (this.preview || r.options.retainOnDelete) {
+    // Already deleted: only leaves the state (step_generator.go GenerateDeletes →
+    // RemovePendingReplaceStep).
+    if (this.preview || r.options.retainOnDelete || r.pendingReplacement) {
       return;
     }
     if (r.options.deletedWith && deleting.has(r.options.deletedWith)) {
@@ -382,9 +384,11 @@ export class Engine {
     const timeouts = options.customTimeouts ?? { create: 0, update: 0, delete: 0 };
     if (action === "create" || action === "replace") {
       const replacing = action === "replace" && old !== undefined;
-      if (replacing && old && options.deleteBeforeReplace) {
+      if (replacing && old && options.deleteBeforeReplace && !old.pendingReplacement) {
+        // The old one stays in state, pending replacement, until the create succeeds
+        // (pulumi v3.248.0 deploy/step.go (*DeleteStep).Apply sets PendingReplacement).
         await this.deleteResource(old, true, new Set());
-        this.state.remove(old.urn);
+        this.state.put({ ...old, pendingReplacement: true });
       }
       const outcome = await this.step("create", base, replacing, timeouts.create, (ctx) =>
         provider.create(inputs, flat.secretInputs, ctx),
@@ -431,7 +435,9 @@ export class Engine {
         urn: r.urn,
         custom: r.custom,
       };
-      if (r.options.retainOnDelete) {
+      if (r.pendingReplacement) {
+        rec.noop = "pendingReplacement";
+      } else if (r.options.retainOnDelete) {
         rec.noop = "retainOnDelete";
       } else if (r.options.deletedWith && deleting.has(r.options.deletedWith)) {
         rec.noop = "deletedWith";

@@ -227,6 +227,48 @@ describe("lab driver: engine options", function () {
     assert.ok(planned.length > 0);
   });
 
+  it("a delete-before-replace whose create failed is replaced next time without deleting again", () => {
+    assert.equal(run("up", "d.json", { withDbr: "true" }).code, 0);
+    const failed = run("up", "d.json", { withDbr: "true", dbrTrigger: "2", dbrFail: "true" });
+    assert.equal(failed.code, 1);
+    assert.deepEqual(
+      failed.summary.steps.map((s) => `${s.op} ${s.name} ${s.ok}`),
+      ["delete dbr true", "create dbr false"],
+    );
+    assert.equal(byName("d.json", "dbr")?.pendingReplacement, true);
+    const preview = run("preview", "d.json", { withDbr: "true", dbrTrigger: "2" });
+    assert.equal(preview.summary.plan.find((p) => p.name === "dbr")?.action, "replace");
+    const deletes = log()
+      .split("\n")
+      .filter((l) => l === "delete-dbr").length;
+    const next = run("up", "d.json", { withDbr: "true", dbrTrigger: "2" });
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(
+      next.summary.steps.map((s) => `${s.op} ${s.name} ${String(s.replacement)}`),
+      ["create dbr true"],
+    );
+    assert.equal(
+      log()
+        .split("\n")
+        .filter((l) => l === "delete-dbr").length,
+      deletes,
+    );
+    assert.equal(byName("d.json", "dbr")?.pendingReplacement, undefined);
+  });
+
+  it("a resource pending replacement that leaves the program is not deleted again", () => {
+    assert.equal(run("up", "d2.json", { withDbr: "true" }).code, 0);
+    assert.equal(
+      run("up", "d2.json", { withDbr: "true", dbrTrigger: "2", dbrFail: "true" }).code,
+      1,
+    );
+    const r = run("up", "d2.json", {});
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.summary.steps, []);
+    assert.equal(r.summary.plan.find((p) => p.name === "dbr")?.noop, "pendingReplacement");
+    assert.ok(!names(stateOf("d2.json")).includes("dbr"));
+  });
+
   it("a second concurrent run of one stack is refused with the backend's lock message", async () => {
     const state = path.join(dir, "l.json");
     // Long enough for the second run to start and be refused on a loaded machine.

@@ -103,6 +103,11 @@ export function decide(
   replaceOnChanges: string[],
 ): { action: PlanAction; keys: string[] } {
   const keys = [...new Set([...diffKeys(old.inputs, news.inputs), ...news.unknownInputs])].sort();
+  // A resource whose delete-before-replace delete ran but whose create failed is replaced
+  // (pulumi v3.248.0 step_generator.go generateStepsFromDiff: old.PendingReplacement).
+  if (old.pendingReplacement) {
+    return { action: "replace", keys };
+  }
   if (keys.length === 0) {
     return { action: "same", keys };
   }

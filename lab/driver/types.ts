@@ -48,6 +48,11 @@ export interface ResourceState {
   outputs: JsonObject;
   secretOutputs: string[];
   options: ResourceOptions;
+  /**
+   * Its delete-before-replace delete ran and the create has not succeeded yet: the next run
+   * replaces it without deleting again, and removing it from the program runs no delete.
+   */
+  pendingReplacement?: boolean;
   /** Registration sequence number (monotonic across runs; the last run that registered it wins). */
   order: number;
 }
@@ -88,7 +93,7 @@ export interface PlanRecord {
   /** The old URN when the resource was found under an alias. */
   aliasOf?: string;
   /** A delete that runs nothing: the resource is retained (retainOnDelete) or deleted with another. */
-  noop?: "retainOnDelete" | "deletedWith";
+  noop?: "retainOnDelete" | "deletedWith" | "pendingReplacement";
   /**
    * Preview only: the command texts as a user reads them in the preview (secret inputs as
    * "[secret]", unknown ones as "[unknown]", secure config values masked).
