@@ -200,6 +200,34 @@ export class Engine {
     }
   }
 
+  /**
+   * The dependents a delete-before-replace of `root` must delete first, in dependency order
+   * (pulumi v3.248.0 step_generator.go calculateDependentReplacements): a custom resource one
+   * of whose inputs depends (propertyDependencies) on a resource being replaced, when the
+   * provider's Diff with those inputs unknown is a replace — for the command resources, when
+   * such an input is a replace-on-change one (`triggers`). Dependents only through `dependsOn`
+   * are not replaced. Already pending replacement: skipped.
+   */
+  private dependentReplacements(root: ResourceState): ResourceState[] {
+    const replaceSet = new Set([root.urn]);
+    const out: ResourceState[] = [];
+    const all = Object.values(this.state.data.resources).sort((a, b) => a.order - b.order);
+    for (const r of all) {
+      if (r.urn === root.urn || !r.custom || r.pendingReplacement) {
+        continue;
+      }
+      const hit = Object.entries(r.options.propertyDependencies)
+        .filter(([, urns]) => urns.some((u) => replaceSet.has(u)))
+        .map(([k]) => k);
+      const roots = new Set(r.options.replaceOnChanges.map((p) => p.split(/[.[]/)[0]));
+      if (hit.length > 0 && (roots.has("*") || hit.some((k) => roots.has(k)))) {
+        replaceSet.add(r.urn);
+        out.push(r);
+      }
+    }
+    return out;
+  }
+
   // ----------------------------------------------------- registration --
 
   /** Finds the old state by URN, then by alias (pulumi v3.248.0 step_generator.go getOldResource). */
@@ -384,11 +412,27 @@ export class Engine {
     const timeouts = options.customTimeouts ?? { create: 0, update: 0, delete: 0 };
     if (action === "create" || action === "replace") {
       const replacing = action === "replace" && old !== undefined;
-      if (replacing && old && options.deleteBeforeReplace && !old.pendingReplacement) {
-        // The old one stays in state, pending replacement, until the create succeeds
-        // (pulumi v3.248.0 deploy/step.go (*DeleteStep).Apply sets PendingReplacement).
-        await this.deleteResource(old, true, new Set());
-        this.state.put({ ...old, pendingReplacement: true });
+      if (replacing && old && options.deleteBeforeReplace) {
+        // Dependents that must be replaced with it are deleted first, dependents first.
+        for (const d of this.dependentReplacements(old).reverse()) {
+          if (d.options.protect) {
+            throw new StepError(
+              `unable to replace resource ${JSON.stringify(d.urn)} as part of replacing ${JSON.stringify(old.urn)} ` +
+                "as it is currently marked for protection. To unprotect the resource, " +
+                "remove the `protect` flag from the resource in your Pulumi " +
+                "program and run `pulumi up`, or use the command:\n" +
+                `\`pulumi state unprotect '${d.urn}'\``,
+            );
+          }
+          await this.deleteResource(d, true, new Set());
+          this.state.put({ ...d, pendingReplacement: true });
+        }
+        if (!old.pendingReplacement) {
+          // The old one stays in state, pending replacement, until the create succeeds
+          // (pulumi v3.248.0 deploy/step.go (*DeleteStep).Apply sets PendingReplacement).
+          await this.deleteResource(old, true, new Set());
+          this.state.put({ ...old, pendingReplacement: true });
+        }
       }
       const outcome = await this.step("create", base, replacing, timeouts.create, (ctx) =>
         provider.create(inputs, flat.secretInputs, ctx),

@@ -269,6 +269,21 @@ describe("lab driver: engine options", function () {
     assert.ok(!names(stateOf("d2.json")).includes("dbr"));
   });
 
+  it("replacing a delete-before-replace resource deletes the dependents that must be replaced first", () => {
+    assert.equal(run("up", "c.json", { withChain: "true" }).code, 0);
+    const mark = log().length;
+    const r = run("up", "c.json", { withChain: "true", "chain-baseTrigger": "2" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(log().slice(mark).trim().split("\n"), [
+      "delete-chain-dep",
+      "delete-chain-base",
+      "create-chain-base",
+      "create-chain-dep",
+    ]);
+    assert.deepEqual(executed(r.summary), ["replace chain-base", "replace chain-dep"]);
+    assert.equal(byName("c.json", "chain-dep")?.pendingReplacement, undefined);
+  });
+
   it("a second concurrent run of one stack is refused with the backend's lock message", async () => {
     const state = path.join(dir, "l.json");
     // Long enough for the second run to start and be refused on a loaded machine.
