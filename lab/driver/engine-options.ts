@@ -272,3 +272,17 @@ export function replaceProtectedMessage(urn: string): string {
     "program and run `pulumi up`"
   );
 }
+
+/**
+ * pulumi v3.248.0 pkg/resource/deploy/step_generator.go generateStepsFromDiff: a protected
+ * dependent in a delete-before-replace chain.
+ */
+export function replaceChainProtectedMessage(urn: string, replacing: string): string {
+  return (
+    `unable to replace resource ${JSON.stringify(urn)} as part of replacing ${JSON.stringify(replacing)} ` +
+    "as it is currently marked for protection. To unprotect the resource, " +
+    "remove the `protect` flag from the resource in your Pulumi " +
+    "program and run `pulumi up`, or use the command:\n" +
+    `\`pulumi state unprotect '${urn}'\``
+  );
+}

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structproto from "google-protobuf/google/protobuf/struct_pb";
-import { StateStore, deletionOrder } from "./state";
+import { StateStore, deletionOrder, dependentReplacements } from "./state";
 import type { ConfigEntry } from "./engine-config";
 export { configEnv, type ConfigEntry } from "./engine-config";
 import { checkFailureMessages, checkInputs } from "./check";
@@ -15,6 +15,7 @@ import {
   applyIgnoreChanges,
   deleteProtectedMessage,
   generateAliases,
+  replaceChainProtectedMessage,
   makeUrn,
   replaceProtectedMessage,
   type AliasSpec,
@@ -198,34 +199,6 @@ export class Engine {
         provider.delete(r, ctx),
       );
     }
-  }
-
-  /**
-   * The dependents a delete-before-replace of `root` must delete first, in dependency order
-   * (pulumi v3.248.0 step_generator.go calculateDependentReplacements): a custom resource one
-   * of whose inputs depends (propertyDependencies) on a resource being replaced, when the
-   * provider's Diff with those inputs unknown is a replace — for the command resources, when
-   * such an input is a replace-on-change one (`triggers`). Dependents only through `dependsOn`
-   * are not replaced. Already pending replacement: skipped.
-   */
-  private dependentReplacements(root: ResourceState): ResourceState[] {
-    const replaceSet = new Set([root.urn]);
-    const out: ResourceState[] = [];
-    const all = Object.values(this.state.data.resources).sort((a, b) => a.order - b.order);
-    for (const r of all) {
-      if (r.urn === root.urn || !r.custom || r.pendingReplacement) {
-        continue;
-      }
-      const hit = Object.entries(r.options.propertyDependencies)
-        .filter(([, urns]) => urns.some((u) => replaceSet.has(u)))
-        .map(([k]) => k);
-      const roots = new Set(r.options.replaceOnChanges.map((p) => p.split(/[.[]/)[0]));
-      if (hit.length > 0 && (roots.has("*") || hit.some((k) => roots.has(k)))) {
-        replaceSet.add(r.urn);
-        out.push(r);
-      }
-    }
-    return out;
   }
 
   // ----------------------------------------------------- registration --
@@ -414,15 +387,12 @@ export class Engine {
       const replacing = action === "replace" && old !== undefined;
       if (replacing && old && options.deleteBeforeReplace) {
         // Dependents that must be replaced with it are deleted first, dependents first.
-        for (const d of this.dependentReplacements(old).reverse()) {
+        for (const d of dependentReplacements(
+          Object.values(this.state.data.resources),
+          old,
+        ).reverse()) {
           if (d.options.protect) {
-            throw new StepError(
-              `unable to replace resource ${JSON.stringify(d.urn)} as part of replacing ${JSON.stringify(old.urn)} ` +
-                "as it is currently marked for protection. To unprotect the resource, " +
-                "remove the `protect` flag from the resource in your Pulumi " +
-                "program and run `pulumi up`, or use the command:\n" +
-                `\`pulumi state unprotect '${d.urn}'\``,
-            );
+            throw new StepError(replaceChainProtectedMessage(d.urn, old.urn));
           }
           await this.deleteResource(d, true, new Set());
           this.state.put({ ...d, pendingReplacement: true });

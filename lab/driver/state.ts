@@ -106,3 +106,34 @@ export function deletionOrder(items: ResourceState[]): ResourceState[] {
   }
   return result;
 }
+
+/**
+ * The dependents a delete-before-replace of `root` must delete first, in dependency order
+ * (pulumi v3.248.0 step_generator.go calculateDependentReplacements): a custom resource one
+ * of whose inputs depends (propertyDependencies) on a resource being replaced, when the
+ * provider's Diff with those inputs unknown is a replace — for the command resources, when
+ * such an input is a replace-on-change one (`triggers`). Dependents only through `dependsOn`
+ * are not replaced. Already pending replacement: skipped.
+ */
+export function dependentReplacements(
+  resources: ResourceState[],
+  root: ResourceState,
+): ResourceState[] {
+  const replaceSet = new Set([root.urn]);
+  const out: ResourceState[] = [];
+  const all = [...resources].sort((a, b) => a.order - b.order);
+  for (const r of all) {
+    if (r.urn === root.urn || !r.custom || r.pendingReplacement) {
+      continue;
+    }
+    const hit = Object.entries(r.options.propertyDependencies)
+      .filter(([, urns]) => urns.some((u) => replaceSet.has(u)))
+      .map(([k]) => k);
+    const roots = new Set(r.options.replaceOnChanges.map((p) => p.split(/[.[]/)[0]));
+    if (hit.length > 0 && (roots.has("*") || hit.some((k) => roots.has(k)))) {
+      replaceSet.add(r.urn);
+      out.push(r);
+    }
+  }
+  return out;
+}
