@@ -65,73 +65,79 @@ export class FrrRig {
     private readonly dir: string,
     ns: string,
   ) {
-    sh("ip", ["netns", "add", ns]);
-    this.cleanups.push(() => void spawnSync("ip", ["netns", "del", ns]));
-    sh("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    for (const name of RIG_INTERFACES) {
-      sh("ip", ["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `p-${name}`]);
-      sh("ip", ["-n", ns, "link", "set", name, "up"]);
-    }
-    const env = ["env", "PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"];
-    if (kind === "trixie") {
-      const tarball = sh(path.join(REPO, "tests/frr/rootfs.sh"), ["trixie"]).trim();
-      const root = path.join(dir, "root");
-      fs.mkdirSync(root, { recursive: true });
-      execFileSync("sh", [
-        "-c",
-        'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -',
-        "x",
-        tarball,
-        root,
-      ]);
-      sh("mount", ["-t", "proc", "proc", `${root}/proc`]);
-      this.cleanups.push(() => void spawnSync("umount", ["-l", `${root}/proc`]));
-      sh("mount", ["--bind", "/dev", `${root}/dev`]);
-      this.cleanups.push(() => void spawnSync("umount", ["-l", `${root}/dev`]));
-      fs.writeFileSync(`${root}/usr/local/sbin/systemctl`, SHIM, { mode: 0o755 });
-      this.etc = `${root}/etc/frr`;
-      this.runDir = `${root}/run/frr`;
-      sh("chroot", [root, "install", "-d", "-o", "frr", "-g", "frr", "/run/frr"]);
-      this.prefix = ["ip", "netns", "exec", ns, "chroot", root, ...env];
-    } else {
-      const etc = path.join(dir, "etc");
-      const run = path.join(dir, "run");
-      const bin = path.join(dir, "bin");
-      const nsDir = path.join(dir, "ns");
-      for (const d of [etc, run, bin, nsDir]) {
-        fs.mkdirSync(d, { recursive: true });
+    // Whatever fails half-way is undone: no namespace, mount or directory is left behind.
+    try {
+      sh("ip", ["netns", "add", ns]);
+      this.cleanups.push(() => void spawnSync("ip", ["netns", "del", ns]));
+      sh("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      for (const name of RIG_INTERFACES) {
+        sh("ip", ["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `p-${name}`]);
+        sh("ip", ["-n", ns, "link", "set", name, "up"]);
       }
-      for (const f of fs.readdirSync("/etc/frr")) {
-        if (fs.statSync(`/etc/frr/${f}`).isFile() && f !== "frr.conf") {
-          fs.copyFileSync(`/etc/frr/${f}`, `${etc}/${f}`);
+      const env = ["env", "PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"];
+      if (kind === "trixie") {
+        const tarball = sh(path.join(REPO, "tests/frr/rootfs.sh"), ["trixie"]).trim();
+        const root = path.join(dir, "root");
+        fs.mkdirSync(root, { recursive: true });
+        execFileSync("sh", [
+          "-c",
+          'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -',
+          "x",
+          tarball,
+          root,
+        ]);
+        sh("mount", ["-t", "proc", "proc", `${root}/proc`]);
+        this.cleanups.push(() => void spawnSync("umount", ["-l", `${root}/proc`]));
+        sh("mount", ["--bind", "/dev", `${root}/dev`]);
+        this.cleanups.push(() => void spawnSync("umount", ["-l", `${root}/dev`]));
+        fs.writeFileSync(`${root}/usr/local/sbin/systemctl`, SHIM, { mode: 0o755 });
+        this.etc = `${root}/etc/frr`;
+        this.runDir = `${root}/run/frr`;
+        sh("chroot", [root, "install", "-d", "-o", "frr", "-g", "frr", "/run/frr"]);
+        this.prefix = ["ip", "netns", "exec", ns, "chroot", root, ...env];
+      } else {
+        const etc = path.join(dir, "etc");
+        const run = path.join(dir, "run");
+        const bin = path.join(dir, "bin");
+        const nsDir = path.join(dir, "ns");
+        for (const d of [etc, run, bin, nsDir]) {
+          fs.mkdirSync(d, { recursive: true });
         }
+        for (const f of fs.readdirSync("/etc/frr")) {
+          if (fs.statSync(`/etc/frr/${f}`).isFile() && f !== "frr.conf") {
+            fs.copyFileSync(`/etc/frr/${f}`, `${etc}/${f}`);
+          }
+        }
+        sh("chown", ["-R", "frr:frr", etc, run]);
+        fs.writeFileSync(`${bin}/systemctl`, SHIM, { mode: 0o755 });
+        // A persistent mount namespace in which /etc/frr, /run/frr and the shim are the rig's.
+        sh("mount", ["--bind", nsDir, nsDir]);
+        sh("mount", ["--make-private", nsDir]);
+        this.cleanups.push(() => void spawnSync("umount", ["-l", nsDir]));
+        fs.writeFileSync(`${nsDir}/mnt`, "");
+        sh("unshare", [
+          `--mount=${nsDir}/mnt`,
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          'mount --bind "$1" /etc/frr && mount --bind "$2" /run/frr && mount --bind "$3" /usr/local/sbin',
+          "x",
+          etc,
+          run,
+          bin,
+        ]);
+        this.cleanups.push(() => void spawnSync("umount", [`${nsDir}/mnt`]));
+        this.etc = etc;
+        this.runDir = run;
+        this.prefix = ["nsenter", `--mount=${nsDir}/mnt`, `--net=/run/netns/${ns}`, "--", ...env];
       }
-      sh("chown", ["-R", "frr:frr", etc, run]);
-      fs.writeFileSync(`${bin}/systemctl`, SHIM, { mode: 0o755 });
-      // A persistent mount namespace in which /etc/frr, /run/frr and the shim are the rig's.
-      sh("mount", ["--bind", nsDir, nsDir]);
-      sh("mount", ["--make-private", nsDir]);
-      this.cleanups.push(() => void spawnSync("umount", ["-l", nsDir]));
-      fs.writeFileSync(`${nsDir}/mnt`, "");
-      sh("unshare", [
-        `--mount=${nsDir}/mnt`,
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        'mount --bind "$1" /etc/frr && mount --bind "$2" /run/frr && mount --bind "$3" /usr/local/sbin',
-        "x",
-        etc,
-        run,
-        bin,
-      ]);
-      this.cleanups.push(() => void spawnSync("umount", [`${nsDir}/mnt`]));
-      this.etc = etc;
-      this.runDir = run;
-      this.prefix = ["nsenter", `--mount=${nsDir}/mnt`, `--net=/run/netns/${ns}`, "--", ...env];
+      const full = this.check(["dpkg-query", "-W", "-f=${Version}", "frr"]);
+      this.version = /^(?:[0-9]+:)?([0-9.]+)/.exec(full)?.[1] ?? full;
+    } catch (error) {
+      this.cleanup();
+      throw error;
     }
-    const full = this.check(["dpkg-query", "-W", "-f=${Version}", "frr"]);
-    this.version = /^(?:[0-9]+:)?([0-9.]+)/.exec(full)?.[1] ?? full;
   }
 
   /** Runs a command inside the rig. */
@@ -239,9 +245,14 @@ export class FrrRig {
         // already gone
       }
     }
+    this.cleanup();
+  }
+
+  private cleanup(): void {
     for (const cleanup of this.cleanups.reverse()) {
       cleanup();
     }
+    this.cleanups.length = 0;
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
