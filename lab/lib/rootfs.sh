@@ -30,6 +30,27 @@ unpack_into() {
   zstd -q -dc "$tarball" | tar --numeric-owner --xattrs --xattrs-include='*' -C "$dir" -xf -
 }
 
+# Remove a build directory safely: unmount whatever is still mounted below it (deepest
+# first), and never cross into another filesystem (a bind of the host's /dev or /sys
+# left mounted must never be emptied).
+remove_build_dir() {
+  local dir=$1 m
+  [[ -e "$dir" ]] || return 0
+  while read -r m; do
+    [[ -n "$m" ]] || continue
+    umount "$m" 2>/dev/null || umount -l "$m" || die "cannot unmount $m; remove $dir by hand"
+  done < <(findmnt -rn -o TARGET | awk -v d="$dir" '$0 == d || index($0, d "/") == 1' | sort -r)
+  rm -rf --one-file-system "$dir"
+}
+
+# Cache builds are serialised: two builders of one cache directory would remove each
+# other's build directories while they are mounted.
+lock_cache() {
+  mkdir -p "$LAB_CACHE"
+  exec 7>"$LAB_CACHE/.build.lock"
+  flock -w 1800 7 || die "another cache build held $LAB_CACHE/.build.lock for 30 minutes"
+}
+
 # Run a command in a chroot with /proc,/sys,/dev bound; always unmounts.
 with_chroot() {
   local root=$1; shift
@@ -52,7 +73,7 @@ build_base_cache() {
   local mirror tmp
   mirror="$(detect_mirror)"
   tmp="$LAB_CACHE/build-base"
-  rm -rf --one-file-system "$tmp"; mkdir -p "$LAB_CACHE"
+  remove_build_dir "$tmp"; mkdir -p "$LAB_CACHE"
   log "cold build: debootstrap $LAB_SUITE (minbase), then apt-get install $BASE_INCLUDE -> $out (log: $LAB_CACHE/debootstrap-base.log)"
   # Packages come with apt-get, not --include: debootstrap (bookworm's) cannot order
   # trixie's systemd pre-dependency (libsystemd-shared) and fails.
@@ -78,7 +99,7 @@ build_base_cache() {
   # Only host0 is managed by networkd; ens3/swp1 are left alone for the code under test.
   rm -f "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages 2>/dev/null || true
   pack_dir "$tmp" "$out"
-  rm -rf --one-file-system "$tmp"
+  remove_build_dir "$tmp"
   log "cached $(du -h "$out" | cut -f1) $out"
 }
 
@@ -88,7 +109,7 @@ build_tor_cache() {
   [[ -s "$out" ]] && { log "cache hit: $out"; return 0; }
   build_base_cache
   local tmp="$LAB_CACHE/build-tor"
-  rm -rf --one-file-system "$tmp"
+  remove_build_dir "$tmp"
   unpack_into "$(cache_tarball base)" "$tmp"
   log "cold build: installing ${TOR_PACKAGES[*]} into tor image (log: $LAB_CACHE/build-tor.log)"
   mv "$tmp/etc/resolv.conf" "$tmp/etc/resolv.conf.orig" 2>/dev/null || true
@@ -106,12 +127,13 @@ build_tor_cache() {
   rm -f "$tmp/etc/resolv.conf"; mv "$tmp/etc/resolv.conf.orig" "$tmp/etc/resolv.conf" 2>/dev/null || true
   : >"$tmp/etc/machine-id"
   pack_dir "$tmp" "$out"
-  rm -rf --one-file-system "$tmp"
+  remove_build_dir "$tmp"
   log "cached $(du -h "$out" | cut -f1) $out"
 }
 
 ensure_cache() {
   local flavor
+  lock_cache
   for flavor in "$@"; do
     case "$flavor" in
       base) build_base_cache ;;
@@ -128,9 +150,10 @@ build_nested_image() {
   local out
   out="$LAB_CACHE/nested-$LAB_SUITE-$(cache_key base).tar.gz"
   if [[ ! -s "$out" ]]; then
+    lock_cache
     build_base_cache
     local tmp="$LAB_CACHE/build-nested"
-    rm -rf --one-file-system "$tmp"
+    remove_build_dir "$tmp"
     unpack_into "$(cache_tarball base)" "$tmp"
     systemctl --root="$tmp" disable systemd-networkd.service ssh.service >/dev/null 2>&1 || true
     systemctl --root="$tmp" mask ssh.service systemd-networkd.service systemd-networkd.socket >/dev/null 2>&1 || true
@@ -138,7 +161,7 @@ build_nested_image() {
     : >"$tmp/etc/machine-id"
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp" -czf "$out.tmp" .
     mv -f "$out.tmp" "$out"
-    rm -rf --one-file-system "$tmp"
+    remove_build_dir "$tmp"
     log "built nested test image $(du -h "$out" | cut -f1) $out"
   fi
   echo "$out"

@@ -253,6 +253,13 @@ export class FrrRig {
       cleanup();
     }
     this.cleanups.length = 0;
+    // Never remove through a mount that is still there (the rootfs has the host's /dev).
+    const mounted = fs
+      .readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .map((line) => line.split(" ")[4] ?? "")
+      .filter((target) => target === this.dir || target.startsWith(`${this.dir}/`));
+    assert.deepEqual(mounted, [], `still mounted under ${this.dir}; remove it by hand`);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
