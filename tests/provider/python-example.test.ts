@@ -8,6 +8,8 @@
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -35,15 +37,19 @@ interface Recorded {
   dependencies: Record<string, string[]>;
 }
 
-/** What the Python program creates, as the engine would receive it. */
-function runPython(): Recorded[] {
+/** What a Python program creates, as the engine would receive it. */
+function runPython(
+  program = "examples/seed-python/__main__.py",
+  config: { values: Record<string, string>; secrets: string[] } = CONFIG,
+): Recorded[] {
   const out = execFileSync(
     "python3",
     [
       "-c",
-      "import json, runpy, frr_nspawn\n" +
-        "runpy.run_path('examples/seed-python/__main__.py', run_name='__main__')\n" +
+      "import json, runpy, sys, frr_nspawn\n" +
+        "runpy.run_path(sys.argv[1], run_name='__main__')\n" +
         "print(json.dumps(frr_nspawn.RECORDED))",
+      program,
     ],
     {
       cwd: ROOT,
@@ -52,7 +58,7 @@ function runPython(): Recorded[] {
         ...process.env,
         PYTHONPATH: path.join(__dirname, "fake-python-sdk"),
         FRR_NSPAWN_SCHEMA: path.join(ROOT, "schema.json"),
-        FAKE_PULUMI_CONFIG: JSON.stringify(CONFIG),
+        FAKE_PULUMI_CONFIG: JSON.stringify(config),
       },
     },
   );
@@ -106,5 +112,26 @@ describe("examples/seed-python", () => {
       [machine]: [image],
       [urnOf("frr-nspawn:index:BgpLoopback", "coreos-bgp")]: [machine],
     });
+  });
+
+  it("README's Python snippet runs against the same SDK shape and constructs", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Use from Python"));
+    const snippet = /```python\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(snippet !== undefined, "no python block in README's Python section");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "readme-")), "p.py");
+    fs.writeFileSync(file, snippet);
+    const recorded = runPython(file, { values: { key: "KEY" }, secrets: ["key"] });
+    assert.deepEqual(
+      recorded.map((r) => r.type.split(":")[2]),
+      ["FrrImage", "NspawnMachine", "BgpLoopback"],
+    );
+    const provider = await viaProvider(async () => {
+      for (const r of recorded) {
+        await construct(r.type, r.name, r.inputs, r.dependencies);
+      }
+    });
+    assert.ok(provider.some((r) => r.name === "h1-bgp-frr-conf"));
+    fs.rmSync(path.dirname(file), { recursive: true });
   });
 });
