@@ -1,0 +1,152 @@
+/**
+ * One fleet construction under the SDK's mocks, in a process of its own so that its
+ * time and heap are not mixed with another's. Prints one JSON line.
+ *
+ *   node --expose-gc -r tsx/cjs bench/fleet-child.ts components <hosts> <switches>
+ *   node --expose-gc -r tsx/cjs bench/fleet-child.ts bare <count> <createBytes> <deleteBytes>
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+interface Seen {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const seen: Seen[] = [];
+let last = 0;
+let heapPeak = 0;
+
+const FAKE_BUILD = `FRR_NSPAWN_IMAGE ${JSON.stringify({
+  imagePath: "/var/lib/frr-nspawn/images/0123456789abcdef/frr-image.tar.gz",
+  sha256: "a".repeat(64),
+  sizeBytes: 50_000_000,
+  frrVersion: "8.4.4",
+  recipeHash: "b".repeat(64),
+})}`;
+
+void pulumi.runtime.setMocks(
+  {
+    newResource: async (args) => {
+      seen.push({ type: args.type, name: args.name, inputs: args.inputs });
+      last = performance.now();
+      const state: Record<string, unknown> = { ...args.inputs };
+      if (args.type.startsWith("command:")) {
+        state.stdout = args.name.endsWith("-build") ? FAKE_BUILD : "ok";
+        state.stderr = "";
+      }
+      return { id: `${args.name}-id`, state };
+    },
+    call: () => ({}),
+  },
+  "bench",
+  "fleet",
+  false,
+);
+
+const sampler = setInterval(() => {
+  heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+}, 20);
+
+const KEY = pulumi.secret(
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n",
+);
+
+function hostAddress(i: number): string {
+  return `10.${Math.floor(i / 250)}.${i % 250}.10`;
+}
+
+function components(hosts: number, switches: number): void {
+  // Imported after setMocks, as Pulumi's mock tests must.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } =
+    require("../index") as typeof import("../index");
+  const image = new FrrImage("image", { localSudo: false });
+  const perSwitch = Math.ceil((hosts * 2) / switches);
+  for (let i = 0; i < hosts; i++) {
+    const connection = { host: hostAddress(i), user: "core", privateKey: KEY, sudo: true };
+    const name = `h${String(i).padStart(4, "0")}`;
+    const machine = new NspawnMachine(`${name}-frr`, { connection, image: { frrImage: image } });
+    new BgpLoopback(`${name}-bgp`, {
+      connection,
+      machine,
+      loopback: `10.255.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      asn: 4200000000 + i,
+      interfaces: ["ens3", "ens4"],
+    });
+  }
+  for (let s = 0; s < switches; s++) {
+    new TorCumulus(`tor${String(s).padStart(2, "0")}`, {
+      connection: { host: `10.254.${s}.1`, user: "cumulus", privateKey: KEY, sudo: true },
+      asn: 65000 + s,
+      loopback: `10.254.255.${s + 1}`,
+      downlinks: Array.from({ length: perSwitch }, (_, p) => ({ port: `swp${p + 1}` })),
+    });
+  }
+}
+
+function bare(count: number, createBytes: number, deleteBytes: number): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const command = require("@pulumi/command") as typeof import("@pulumi/command");
+  const create = "#".repeat(createBytes);
+  const del = "#".repeat(deleteBytes);
+  for (let i = 0; i < count; i++) {
+    new command.remote.Command(`c${i}`, {
+      connection: { host: hostAddress(i % 1000), user: "core", privateKey: KEY },
+      create,
+      delete: del,
+      addPreviousOutputInEnv: false,
+    });
+  }
+}
+
+/** Bytes of the inputs each host's steps carry into state (its create/delete scripts and the rest). */
+function bytesPerHost(): number {
+  const host = seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith("h0000-"));
+  return host.reduce((sum, s) => sum + Buffer.byteLength(JSON.stringify(s.inputs)), 0);
+}
+
+async function main(): Promise<void> {
+  const [mode, a, b, c] = process.argv.slice(2);
+  const start = performance.now();
+  if (mode === "components") {
+    components(Number(a), Number(b));
+  } else if (mode === "bare") {
+    bare(Number(a), Number(b), Number(c));
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  // Done when no registration has arrived for a while: Outputs resolve step by step.
+  for (;;) {
+    const before = seen.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (seen.length === before) {
+      break;
+    }
+  }
+  clearInterval(sampler);
+  const commands = seen.filter((s) => s.type.startsWith("command:"));
+  const scriptBytes = (key: string) =>
+    commands.reduce((sum, s) => sum + String(s.inputs[key] ?? "").length, 0) /
+    Math.max(commands.length, 1);
+  global.gc?.();
+  console.log(
+    JSON.stringify({
+      mode,
+      ms: Math.round(last - start),
+      heapPeakMB: Math.round(heapPeak / 2 ** 20),
+      heapAfterMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      registrations: seen.length,
+      commands: commands.length,
+      bytesPerHost: mode === "components" ? bytesPerHost() : 0,
+      createBytes: Math.round(scriptBytes("create")),
+      deleteBytes: Math.round(scriptBytes("delete")),
+    }),
+  );
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench`: a benchmark, not a test. Prints one table:
+ * - construction time and peak heap for a fleet (1,000 hosts with two uplinks each and
+ *   50 switches) under the SDK's mocks, against the same number of bare
+ *   `@pulumi/command` resources carrying scripts of the same average size;
+ * - bytes of step inputs per host;
+ * - the image's gzip size and cold build time (FrrImage's own build script, as root, with
+ *   debootstrap; `--no-image` leaves it out).
+ *
+ * Options: --hosts N (1000), --switches N (50), --runs N (3), --no-image.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+
+import { parseImageResult, renderImageBuildScript } from "../components/render/image";
+import { validateFrrImage } from "../components/validate/frrImage";
+
+interface Run {
+  ms: number;
+  heapPeakMB: number;
+  commands: number;
+  bytesPerHost: number;
+  createBytes: number;
+  deleteBytes: number;
+}
+
+const { values: opts } = parseArgs({
+  options: {
+    hosts: { type: "string", default: "1000" },
+    switches: { type: "string", default: "50" },
+    runs: { type: "string", default: "3" },
+    "no-image": { type: "boolean", default: false },
+  },
+});
+
+function child(args: string[]): Run {
+  const out = execFileSync(
+    process.execPath,
+    [
+      "--expose-gc",
+      "--max-old-space-size=8192",
+      "-r",
+      "tsx/cjs",
+      path.join(__dirname, "fleet-child.ts"),
+      ...args,
+    ],
+    { encoding: "utf8", maxBuffer: 64 * 2 ** 20 },
+  );
+  return JSON.parse(out.trim().split("\n").pop() ?? "{}") as Run;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function range(xs: number[], unit: string): string {
+  return `${median(xs)} ${unit} (${Math.min(...xs)}–${Math.max(...xs)})`;
+}
+
+/** Builds the default image cold in a fresh work directory; returns size and seconds. */
+function image(): { sizeMB: string; seconds: string; note: string } {
+  if (process.getuid?.() !== 0) {
+    return { sizeMB: "–", seconds: "–", note: "needs root (debootstrap)" };
+  }
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-bench-"));
+  try {
+    const recipe = validateFrrImage("bench", { workDir });
+    const started = Date.now();
+    const run = spawnSync("bash", ["-c", renderImageBuildScript(recipe)], {
+      encoding: "utf8",
+      maxBuffer: 64 * 2 ** 20,
+    });
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    if (run.status !== 0) {
+      const why = (run.stderr || "").trim().split("\n").pop() ?? "";
+      return { sizeMB: "–", seconds, note: `build failed: ${why}` };
+    }
+    const result = parseImageResult(run.stdout);
+    return {
+      sizeMB: (result.sizeBytes / 1e6).toFixed(1),
+      seconds,
+      note: `FRR ${result.frrVersion}, ${recipe.suite}, ${recipe.compression}`,
+    };
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  const hosts = Number(opts.hosts);
+  const switches = Number(opts.switches);
+  const runs = Number(opts.runs);
+  const comp: Run[] = [];
+  const bare: Run[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c = child(["components", String(hosts), String(switches)]);
+    comp.push(c);
+    bare.push(child(["bare", String(c.commands), String(c.createBytes), String(c.deleteBytes)]));
+  }
+  const ratio = (key: "ms" | "heapPeakMB") =>
+    comp.map((c, i) => c[key] / bare[i][key]).map((r) => Number(r.toFixed(2)));
+  const rows: [string, string, string][] = [
+    [
+      `construction, ${hosts} hosts + ${switches} switches (${comp[0].commands} commands)`,
+      range(
+        comp.map((c) => c.ms),
+        "ms",
+      ),
+      "",
+    ],
+    [
+      `construction, ${bare[0].commands} bare commands`,
+      range(
+        bare.map((b) => b.ms),
+        "ms",
+      ),
+      "",
+    ],
+    ["time ratio components/bare", range(ratio("ms"), "×"), "goal ≤ 1.15×"],
+    [
+      "peak heap, components",
+      range(
+        comp.map((c) => c.heapPeakMB),
+        "MB",
+      ),
+      "",
+    ],
+    [
+      "peak heap, bare",
+      range(
+        bare.map((b) => b.heapPeakMB),
+        "MB",
+      ),
+      "",
+    ],
+    ["heap ratio components/bare", range(ratio("heapPeakMB"), "×"), ""],
+    ["step inputs per host", `${(comp[0].bytesPerHost / 1024).toFixed(1)} KB`, "goal ≤ 12 KB"],
+  ];
+  if (!opts["no-image"]) {
+    const img = image();
+    rows.push(["image size (gzip)", `${img.sizeMB} MB`, `goal ≤ 45 MB; ${img.note}`]);
+    rows.push(["image build, cold", `${img.seconds} s`, ""]);
+  }
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const width2 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`| ${"measure".padEnd(width)} | ${"value".padEnd(width2)} | note |`);
+  console.log(`|${"-".repeat(width + 2)}|${"-".repeat(width2 + 2)}|------|`);
+  for (const [a, b, c] of rows) {
+    console.log(`| ${a.padEnd(width)} | ${b.padEnd(width2)} | ${c} |`);
+  }
+  console.log(
+    `(${runs} runs each, alternating; node ${process.version}, ${os.cpus().length} cores)`,
+  );
+}
+
+main();
