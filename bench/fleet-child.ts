@@ -58,8 +58,8 @@ function hostAddress(i: number): string {
 
 function components(hosts: number, switches: number): void {
   // Imported after setMocks, as Pulumi's mock tests must.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require("../index") as typeof import("../index");
   const image = new FrrImage("image", { localSudo: false });
   const perSwitch = Math.ceil((hosts * 2) / switches);
