@@ -80,6 +80,7 @@ describe("sysctl step without procps and without /etc/sysctl.d (root)", function
         "step 1",
         `[ "$(cat ${all})$(cat ${ens3})" = 11 ] || { echo "not restored: $(cat ${all})$(cat ${ens3})"; exit 1; }`,
         "[ ! -e /etc/sysctl.d/90-frr-nspawn-frrtest.conf ]",
+        "[ ! -e /etc/sysctl.d ] || { echo '/etc/sysctl.d created by apply is still there'; exit 1; }",
         "[ ! -e /var/lib/frr-nspawn ]",
       ],
     );

@@ -59,7 +59,12 @@ export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
   const file = sysctlPath(c.machine);
   const paths = sysctlKeys(c).map(procSysPath).map(quote).join(" ");
   return script({ step, lock: true, description: `IPv6 sysctls for BGP unnumbered in ${file}` }, [
-    command("mkdir", "-p", machineStateDir(c.machine), dirname(file)),
+    command("mkdir", "-p", machineStateDir(c.machine)),
+    // A directory this step creates goes again on destroy (the marker says so).
+    `if [ ! -d ${quote(dirname(file))} ]; then`,
+    `    ${command("mkdir", "-p", dirname(file))}`,
+    `    : > ${quote(createdDirMarker(c.machine))}`,
+    "fi",
     `if [ ! -e ${quote(saved)} ]; then`,
     `    for p in ${paths}; do`,
     '        if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi',
@@ -75,6 +80,11 @@ export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
     "    fi",
     "done",
   ]);
+}
+
+/** Marks that the sysctl step created /etc/sysctl.d (so destroy removes it if empty). */
+function createdDirMarker(machine: string): string {
+  return `${machineStateDir(machine)}/sysctl.d.created`;
 }
 
 function dirname(path: string): string {
@@ -93,6 +103,10 @@ export function renderSysctlRemove(step: string, machine: string): string {
     [
       ...restoreFunction(),
       command("rm", "-f", sysctlPath(machine)),
+      `if [ -e ${quote(createdDirMarker(machine))} ]; then`,
+      `    rmdir ${quote(dirname(sysctlPath(machine)))} 2>/dev/null || true`,
+      `    rm -f ${quote(createdDirMarker(machine))}`,
+      "fi",
       `if [ -e ${quote(saved)} ]; then`,
       `    restore_sysctls ${quote(saved)} || ${warn("some saved sysctls could not be restored")}`,
       `    rm -f ${quote(saved)}`,
