@@ -27,7 +27,7 @@ export const SettingsMode = { NspawnFile: "nspawn-file", UnitOverride: "unit-ove
 export type SettingsMode = (typeof SettingsMode)[keyof typeof SettingsMode];
 
 /** How a top-of-rack switch is configured. */
-export const TorCli = { Nclu: "nclu", Vtysh: "vtysh" } as const;
+export const TorCli = { Nclu: "nclu", Nvue: "nvue", Vtysh: "vtysh" } as const;
 export type TorCli = (typeof TorCli)[keyof typeof TorCli];
 
 /** The values of an enum object, for validators and messages. */

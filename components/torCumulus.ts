@@ -1,19 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkedConnection, Connection, gatedTarget } from "./connection";
-import { renderDaemons, DEFAULT_DAEMONS } from "./render/daemons";
-import { renderEmptyFrrConf, renderSwitchFrrConf } from "./render/frrConf";
-import { ncluAddLines } from "./render/nclu";
-import {
-  renderDaemonsApply,
-  renderDaemonsRemove,
-  renderFrrConfApply,
-  renderFrrConfRemove,
-} from "./render/scripts/frrApply";
-import { renderNcluApply, renderNcluRemove } from "./render/scripts/tor";
+import { DIALECTS } from "./render/switch";
 import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
 import { TorCli } from "./enums";
-import { TorCumulusConfig, validateTorCumulus } from "./validate/torCumulus";
+import { validateTorCumulus } from "./validate/torCumulus";
 
 /** A downlink port with its own router-advertisement timing. */
 export interface Downlink {
@@ -40,9 +31,8 @@ const TOR_CUMULUS_KEYS = {
   downlinks: true,
   networks: true,
   cli: true,
+  cumulusVersion: true,
   commitDescription: true,
-  hostname: true,
-  frrVersion: true,
 } as const satisfies Record<keyof TorCumulusArgs, true>;
 
 /** Arguments of {@link TorCumulus}. */
@@ -74,40 +64,42 @@ export interface TorCumulusArgs {
    */
   networks?: pulumi.Input<pulumi.Input<string>[]>;
   /**
-   * How the switch is configured: `"nclu"` (`net add … / net commit`, Cumulus Linux up to
-   * 4.x) or `"vtysh"` (a switch running plain FRR: frr.conf written whole, applied with
-   * frr-reload.py; one TorCumulus owns that switch's frr.conf). Plain: it decides the steps.
+   * How the switch is configured: `"nclu"` (`net add/del`, `net commit`: Cumulus Linux
+   * 3.7–4.x), `"nvue"` (`nv set/unset`, `nv config apply`: Cumulus Linux 5.x, give
+   * `cumulusVersion`) or `"vtysh"` (a switch running plain FRR: vtysh commands, then
+   * `write memory`). Each adds and removes only this resource's own lines. Plain: it
+   * decides the steps.
    * @default "nclu"
    */
   cli?: TorCli;
   /**
-   * `net commit description` text (nclu).
+   * The switch's Cumulus Linux release with `cli: "nvue"`, e.g. `"5.9"` or `"5.15"`:
+   * 5.15 renamed `ip address` → `ipv4 address`, `ip neighbor-discovery` →
+   * `ipv6 neighbor-discovery` and `enable on` → `state enabled`. Required with nvue,
+   * refused with the other dialects.
+   * @default none (required with `cli: "nvue"`)
+   */
+  cumulusVersion?: pulumi.Input<string>;
+  /**
+   * The commit (`net commit description`) or apply (`nv config apply -m`) message.
    * @default "frr-nspawn <project>/<stack> <name>"
    */
   commitDescription?: pulumi.Input<string>;
-  /**
-   * The `hostname` line of frr.conf (vtysh).
-   * @default "tor"
-   */
-  hostname?: pulumi.Input<string>;
-  /**
-   * The `frr version` line of frr.conf (vtysh).
-   * @default "8.4.4"
-   */
-  frrVersion?: pulumi.Input<string>;
 }
 
 /**
- * The top-of-rack side of BGP unnumbered: loopback, router advertisements on the
- * downlinks, an eBGP neighbour per downlink with `remote-as external`, the loopback
- * announced. NCLU writes are atomic (`net abort` first, commit only when something is
- * pending) and serialised on the switch by a lock, so several TorCumulus resources may
- * share one switch.
+ * The top-of-rack side of BGP unnumbered: router advertisements on the downlinks, an
+ * unnumbered eBGP neighbour per downlink with `remote-as external`, extra networks
+ * announced — this resource's own lines, removed again on destroy — and the switch-wide
+ * ASN, router-id and loopback (announced), set when absent, checked when present, never
+ * removed. Nothing else on the switch is touched, so several TorCumulus (say one per
+ * host) share a switch with each other and with the switch's own config. Every dialect
+ * writes under one switch-wide lock.
  *
- * Steps: `${name}-nclu` (nclu), or `${name}-daemons` then `${name}-frr-conf` (vtysh).
+ * Steps: `${name}-<cli>` (`-nclu`, `-nvue` or `-vtysh`).
  */
 export class TorCumulus extends pulumi.ComponentResource {
-  /** The configuration lines applied (NCLU commands, or frr.conf for vtysh). */
+  /** The lines this resource adds, in the dialect's syntax (switch-wide ones first). */
   public readonly commands: pulumi.Output<string[]>;
   public readonly asn: pulumi.Output<number>;
   public readonly loopback: pulumi.Output<string>;
@@ -122,6 +114,11 @@ export class TorCumulus extends pulumi.ComponentResource {
     // The cli decides which steps exist, so it must be known now.
     requirePlain(`TorCumulus "${name}"`, { cli: args.cli });
     const description = `frr-nspawn ${pulumi.getProject()}/${pulumi.getStack()} ${name}`;
+    // Who this resource is on the switch: names its state file (and vtysh route-maps).
+    const id = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.replace(
+      /[^A-Za-z0-9_.-]/g,
+      "_",
+    );
     const config = resolveValidated(
       `TorCumulus "${name}"`,
       {
@@ -132,65 +129,29 @@ export class TorCumulus extends pulumi.ComponentResource {
         networks: args.networks,
         cli: args.cli,
         commitDescription: args.commitDescription,
-        hostname: args.hostname,
-        frrVersion: args.frrVersion,
+        cumulusVersion: args.cumulusVersion,
       },
-      (subject, v, secrets) => validateTorCumulus(subject, v, description, secrets),
+      (subject, v, secrets) => validateTorCumulus(subject, v, description, id, secrets),
     );
-    // Every step (the vtysh daemons step too, whose script needs no input) waits for the
-    // connection and the whole config to pass validation.
+    // The step waits for the connection and the whole config to pass validation.
     const target: RemoteTarget = gatedTarget(
       checkedConnection(`TorCumulus "${name}"`, args.connection),
       config,
     );
-    const stateId = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.replace(
-      /[^A-Za-z0-9_.-]/g,
-      "_",
+    const dialect = DIALECTS[args.cli ?? TorCli.Nclu];
+    const step = `${name}-${dialect.cli}`;
+    remoteStep(
+      this,
+      step,
+      target,
+      config.apply((c) => ({
+        create: dialect.applyScript(step, c),
+        delete: dialect.removeScript(step, c),
+      })),
     );
 
-    if ((args.cli ?? "nclu") === "nclu") {
-      remoteStep(
-        this,
-        `${name}-nclu`,
-        target,
-        config.apply((c) => ({
-          create: renderNcluApply(`${name}-nclu`, stateId, c, c.commitDescription),
-          delete: renderNcluRemove(`${name}-nclu`, stateId, c, `${c.commitDescription} (destroy)`),
-        })),
-      );
-    } else {
-      const host = { kind: "host" } as const;
-      const daemons = remoteStep(
-        this,
-        `${name}-daemons`,
-        target,
-        config.apply((c) => ({
-          create: renderDaemonsApply(
-            `${name}-daemons`,
-            host,
-            renderDaemons(DEFAULT_DAEMONS, c.frrVersion),
-          ),
-          delete: renderDaemonsRemove(`${name}-daemons`, host),
-        })),
-      );
-      remoteStep(
-        this,
-        `${name}-frr-conf`,
-        target,
-        config.apply((c) => ({
-          create: renderFrrConfApply(`${name}-frr-conf`, host, renderSwitchFrrConf(c)),
-          delete: renderFrrConfRemove(
-            `${name}-frr-conf`,
-            host,
-            renderEmptyFrrConf(c.frrVersion, c.hostname, true),
-          ),
-        })),
-        { dependsOn: [daemons] },
-      );
-    }
-
-    this.commands = config.apply((c: TorCumulusConfig) =>
-      c.cli === "nclu" ? ncluAddLines(c) : renderSwitchFrrConf(c).trimEnd().split("\n"),
+    this.commands = config.apply((c) =>
+      [...dialect.shared(c), ...dialect.owned(c).map((o) => o.add)].map((w) => w.join(" ")),
     );
     this.asn = config.apply((c) => c.asn);
     this.loopback = config.apply((c) => c.loopback);

@@ -1,6 +1,6 @@
 /** The seed's parameters (shared/seed): host ASN 65001, loopback 2.2.2.2 on ens3, TOR 65000, 1.1.1.1 on swp1. */
 import { HostFrrConfig, SwitchFrrConfig } from "../components/render/frrConf";
-import { CumulusConfig } from "../components/render/nclu";
+import { SwitchConfig } from "../components/render/switch/model";
 
 export const SEED_HOST: HostFrrConfig = {
   frrVersion: "8.4.4",
@@ -13,7 +13,10 @@ export const SEED_HOST: HostFrrConfig = {
   networks: [],
 };
 
-export const SEED_SWITCH: SwitchFrrConfig & CumulusConfig = {
+export const SEED_SWITCH: SwitchFrrConfig & SwitchConfig = {
+  id: "p-s-tor",
+  description: "frr-nspawn p/s tor",
+  cumulusVersion: "5.9",
   frrVersion: "8.4.4",
   hostname: "tor",
   asn: 65000,

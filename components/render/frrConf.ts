@@ -9,6 +9,7 @@
  * sends nor accepts routes. Both configs therefore carry an explicit policy instead of
  * switching the check off.
  */
+import { SwitchDownlink } from "./switch/model";
 
 import { FrrProfile, frrProfile } from "./frrProfile";
 
@@ -43,14 +44,11 @@ export interface HostFrrConfig {
   gracefulRestart?: boolean;
 }
 
-/** One downlink of a plain-FRR switch. */
-export interface SwitchDownlink {
-  port: string;
-  raInterval: number;
-  raLifetime: number;
-}
-
-/** Values for a plain-FRR switch's frr.conf (the TOR); validated by the caller. */
+/**
+ * Values for a plain-FRR switch's whole frr.conf (the TOR). TorCumulus's vtysh dialect
+ * adds these lines one by one instead (components/render/switch/vtysh.ts); the whole-file
+ * form is what FRR's own parser checks in tests/frr.
+ */
 export interface SwitchFrrConfig {
   frrVersion: string;
   hostname: string;

@@ -1,7 +1,7 @@
 /** TorCumulus's inputs, resolved, checked and normalised in one pass. */
 import { TorCli, enumValues } from "../enums";
-import { CumulusConfig, CumulusDownlink } from "../render/nclu";
-import { asn, frrVersion, raTiming } from "./bgp";
+import { SwitchConfig, SwitchDownlink } from "../render/switch/model";
+import { asn, raTiming } from "./bgp";
 import { Check, knownKeys, list, oneOf, optional } from "./common";
 import {
   cumulusPort,
@@ -11,8 +11,7 @@ import {
   networksBesideLoopback,
   routerId,
 } from "./net";
-import { hostname, oneLine } from "./names";
-import { DEFAULT_FRR_VERSION } from "./bgpLoopback";
+import { oneLine } from "./names";
 import { Problems, show } from "./problems";
 
 /** The seed's router-advertisement timing on downlinks. */
@@ -31,19 +30,15 @@ export interface TorCumulusValues {
   networks?: unknown;
   cli?: unknown;
   commitDescription?: unknown;
-  hostname?: unknown;
-  frrVersion?: unknown;
+  cumulusVersion?: unknown;
 }
 
 /** Everything TorCumulus renders from. */
-export interface TorCumulusConfig extends CumulusConfig {
+export interface TorCumulusConfig extends SwitchConfig {
   cli: TorCli;
-  commitDescription: string;
-  hostname: string;
-  frrVersion: string;
 }
 
-function downlink(port: Check<string>): Check<CumulusDownlink> {
+function downlink(port: Check<string>): Check<SwitchDownlink> {
   return (value, path, problems) => {
     if (typeof value === "string") {
       problems.add(path, `${show(value)} is a port name; write { port: ${show(value)} }`);
@@ -70,7 +65,7 @@ function downlink(port: Check<string>): Check<CumulusDownlink> {
 }
 
 /** Ports are compared by name only: the same port twice with other timings is still a repeat. */
-function uniquePorts(downlinks: CumulusDownlink[], problems: Problems): void {
+function uniquePorts(downlinks: SwitchDownlink[], problems: Problems): void {
   const seen = new Map<string, number>();
   downlinks.forEach((d, i) => {
     const first = seen.get(d.port);
@@ -81,10 +76,27 @@ function uniquePorts(downlinks: CumulusDownlink[], problems: Problems): void {
   });
 }
 
+/** A Cumulus Linux 5.x release, `"5.9"`, `"5.15"` or `"5.15.1"`: it picks the NVUE syntax. */
+export function cumulusVersion(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): string | undefined {
+  if (typeof value !== "string" || !/^5\.[0-9]{1,2}(\.[0-9]{1,3})?$/.test(value)) {
+    problems.add(
+      path,
+      `${show(value)} is not a Cumulus Linux 5.x release; write it like "5.9" or "5.15" (NVUE exists from 5.0; 5.15 renamed commands)`,
+    );
+    return undefined;
+  }
+  return value;
+}
+
 export function validateTorCumulus(
   subject: string,
   v: TorCumulusValues,
   defaultDescription: string,
+  id: string,
   secrets: ReadonlySet<string> = new Set(),
 ): TorCumulusConfig {
   const problems = new Problems(secrets);
@@ -98,7 +110,7 @@ export function validateTorCumulus(
     uniquePorts(downlinks, problems);
     if (cli === "vtysh") {
       // FRR 8.4's zebra refuses `ipv6 nd ra-interval` on a port whose lifetime is 0
-      // ("would conflict with configured ra-lifetime"), so frr-reload.py fails on it.
+      // ("would conflict with configured ra-lifetime").
       downlinks.forEach((d, i) => {
         if (d.raLifetime === 0) {
           problems.add(
@@ -120,18 +132,29 @@ export function validateTorCumulus(
     problems,
     oneLine,
   );
-  const host = optional(v.hostname, "tor", "hostname", problems, hostname);
-  const version = optional(v.frrVersion, DEFAULT_FRR_VERSION, "frrVersion", problems, frrVersion);
+  let version = "";
+  if (cli === "nvue") {
+    if (v.cumulusVersion === undefined) {
+      problems.add(
+        "cumulusVersion",
+        'is required with cli "nvue": the switch\'s Cumulus Linux release, like "5.9" or "5.15" (5.15 renamed NVUE commands)',
+      );
+    } else {
+      version = cumulusVersion(v.cumulusVersion, "cumulusVersion", problems) ?? "";
+    }
+  } else if (v.cumulusVersion !== undefined && cli !== undefined) {
+    problems.add("cumulusVersion", `only applies to cli "nvue", not ${show(cli)}`);
+  }
   problems.throwIfAny(subject);
   return {
+    id,
     cli: cli!,
     asn: as!,
     loopback: lo!,
     routerId: rid!,
     downlinks: downlinks!,
     networks: networks!,
-    commitDescription: description!,
-    hostname: host!,
-    frrVersion: version!,
+    description: description!,
+    cumulusVersion: version,
   };
 }

@@ -13,8 +13,6 @@ import {
   TorCli,
   TorCumulus,
 } from "../../index";
-import { ncluAddLines } from "../../components/render/nclu";
-import { SEED_SWITCH } from "../fixtures";
 import { FAKE_IMAGE_RESULT, Recorder, valueOf } from "./harness";
 
 const rec = new Recorder();
@@ -253,15 +251,25 @@ describe("components under the real SDK with mocks", () => {
     }
   });
 
-  it("TorCumulus (nclu): one locked, atomic NCLU step with the seed's commands", async () => {
+  it("TorCumulus (nclu): one locked NCLU step; commands are its switch-wide then own lines", async () => {
     const tor = new TorCumulus("tor1", {
       connection: cumulus,
       asn: 65000,
       loopback: "1.1.1.1",
       downlinks: [{ port: "swp1" }],
     });
-    // The component shows exactly the renderer's lines (their text: tests/unit/render.test.ts).
-    assert.deepEqual(await valueOf(tor.commands), ncluAddLines(SEED_SWITCH));
+    // Each line's form is checked against the docs in tests/unit/switch.test.ts.
+    assert.deepEqual(await valueOf(tor.commands), [
+      "net add loopback lo ip address 1.1.1.1/32",
+      "net add interface swp1",
+      "net add bgp autonomous-system 65000",
+      "net add bgp router-id 1.1.1.1",
+      "net add bgp ipv4 unicast network 1.1.1.1/32",
+      "net del interface swp1 ipv6 nd suppress-ra",
+      "net add interface swp1 ipv6 nd ra-interval 5",
+      "net add interface swp1 ipv6 nd ra-lifetime 15",
+      "net add bgp neighbor swp1 remote-as external",
+    ]);
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
@@ -269,30 +277,43 @@ describe("components under the real SDK with mocks", () => {
     );
     const create = String(rec.byName("tor1-nclu").inputs.create);
     assert.match(create, /^if ! flock --wait 600 9; then /m);
-    assert.match(create, /^net abort$/m);
-    assert.match(create, /^commit 'frr-nspawn project\/stack tor1'$/m);
+    assert.match(create, /nclu commit description 'frr-nspawn project\/stack tor1'\)$/m);
+    const del = String(rec.byName("tor1-nclu").inputs.delete);
     assert.match(
-      String(rec.byName("tor1-nclu").inputs.delete),
-      /^net del bgp neighbor swp1 interface remote-as external$/m,
+      del,
+      /^if has 'net add bgp neighbor swp1 remote-as external'; then staged=1; nclu del bgp neighbor swp1 remote-as external >\/dev\/null; fi$/m,
     );
+    assert.doesNotMatch(del, /autonomous-system|router-id|loopback/);
   });
 
-  it("TorCumulus (vtysh): daemons then frr.conf on the switch itself", async () => {
-    new TorCumulus("tor", {
+  it("TorCumulus (nvue, vtysh): one step each, named after the cli", async () => {
+    new TorCumulus("a", {
       connection: cumulus,
       asn: 65000,
       loopback: "1.1.1.1",
       downlinks: [{ port: "swp1" }],
+      cli: "nvue",
+      cumulusVersion: "5.15",
+    });
+    new TorCumulus("b", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: [{ port: "swp2" }],
       cli: "vtysh",
     });
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["tor-daemons", "tor-frr-conf"],
+      ["a-nvue", "b-vtysh"],
     );
     assert.match(
-      String(rec.byName("tor-frr-conf").inputs.create),
-      /^ neighbor swp1 interface remote-as external$/m,
+      String(rec.byName("a-nvue").inputs.create),
+      /nvue set interface swp1 ipv6 neighbor-discovery router-advertisement state enabled >/,
+    );
+    assert.match(
+      String(rec.byName("b-vtysh").inputs.create),
+      /frr -c 'configure terminal' -c 'router bgp 65000' -c 'neighbor swp2 interface remote-as external'/,
     );
   });
 

@@ -97,7 +97,7 @@ describe("examples construct under mocks", () => {
     ]);
     assert.match(
       String(rec.byName("rack1-tor-nclu").inputs.create),
-      /^net add bgp neighbor swp2 interface remote-as external$/m,
+      /^if ! has 'net add bgp neighbor swp2 remote-as external'; then staged=1; nclu add bgp neighbor swp2 remote-as external >\/dev\/null; fi$/m,
     );
   });
 });

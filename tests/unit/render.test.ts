@@ -10,7 +10,6 @@ import {
   renderSwitchFrrConf,
 } from "../../components/render/frrConf";
 import { renderHostUnit, renderSysctl } from "../../components/render/hostNetwork";
-import { ncluAddCommands, ncluAddLines, ncluDelCommands } from "../../components/render/nclu";
 import {
   renderNspawnSettings,
   renderUnitOverride,
@@ -241,29 +240,6 @@ describe("daemons, nspawn settings, host files", () => {
     assert.match(unit, /^Before=systemd-nspawn@frr\.service$/m);
     assert.match(unit, /^ExecStart=ip -4 address replace 2\.2\.2\.2\/32 dev lo$/m);
     assert.match(unit, /^ExecStop=-ip -4 address del 2\.2\.2\.2\/32 dev lo$/m);
-  });
-});
-
-describe("NCLU command lists", () => {
-  it("add: the seed's commands, with `interface` for the unnumbered neighbour", () => {
-    assert.deepEqual(ncluAddLines(SEED_SWITCH), [
-      "net add loopback lo ip address 1.1.1.1/32",
-      "net add interface swp1 ipv6 nd ra-interval 5",
-      "net add interface swp1 ipv6 nd ra-lifetime 15",
-      "net add bgp autonomous-system 65000",
-      "net add bgp router-id 1.1.1.1",
-      "net add bgp ipv4 unicast network 1.1.1.1/32",
-      "net add bgp neighbor swp1 interface remote-as external",
-    ]);
-  });
-
-  it("del is the exact inverse: same lines, reverse order", () => {
-    const add = ncluAddCommands(SEED_SWITCH);
-    const del = ncluDelCommands(SEED_SWITCH);
-    assert.equal(del.length, add.length);
-    del.forEach((words, i) => {
-      assert.deepEqual(words, ["net", "del", ...add[add.length - 1 - i].slice(2)]);
-    });
   });
 });
 

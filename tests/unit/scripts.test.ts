@@ -32,7 +32,7 @@ import {
   tarExtension,
 } from "../../components/render/scripts/machine";
 import { renderPush, renderPushRemove } from "../../components/render/scripts/push";
-import { renderNcluApply, renderNcluRemove } from "../../components/render/scripts/tor";
+import { DIALECTS } from "../../components/render/switch";
 import { forLoginShell, HOST_LOCK } from "../../components/shell";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
 
@@ -69,8 +69,10 @@ const scripts: [string, string][] = [
       renderFrrConfRemove("s", t, renderEmptyFrrConf("8.4.4", "frr", false)),
     ],
   ]),
-  ["nclu", renderNcluApply("s", "p-s-tor", SEED_SWITCH, "frr-nspawn p/s tor")],
-  ["remove nclu", renderNcluRemove("s", "p-s-tor", SEED_SWITCH, "frr-nspawn p/s tor (destroy)")],
+  ...Object.values(DIALECTS).flatMap((d): [string, string][] => [
+    [d.cli, d.applyScript("s", SEED_SWITCH)],
+    [`remove ${d.cli}`, d.removeScript("s", SEED_SWITCH)],
+  ]),
 ];
 
 describe("step scripts", () => {
@@ -80,9 +82,10 @@ describe("step scripts", () => {
       assert.equal(r.status, 0, r.stderr);
       assert.match(text, /^# frr-nspawn: s: .+\nset -euo pipefail\nfrr_nspawn_log=/);
     });
-    // Steps that change FRR or machines take the host lock; downloads and checks do not.
+    // Steps that change FRR or machines take the host lock; downloads and checks do not,
+    // nor do the switch dialects, which take the switch-wide lock instead.
     const locks =
-      !/^(fetch|verify|verify from a checksum file|remove tar|push|push remove|nclu|remove nclu)$/.test(
+      !/^(fetch|verify|verify from a checksum file|remove tar|push|push remove|(remove )?(nclu|nvue|vtysh))$/.test(
         title,
       );
     it(`${title}: ${locks ? "takes" : "does not take"} the host lock`, () => {
@@ -178,23 +181,6 @@ describe("step scripts", () => {
       JSON.stringify([stage, check, replace]),
     );
     assert.ok(text.includes("grep -Eq '^line [0-9]+: %'"));
-  });
-
-  it("NCLU: lock, abort first, stale lines removed, commit only when pending", () => {
-    const text = renderNcluApply("s", "p-s-tor", SEED_SWITCH, "d");
-    const order = [
-      "flock --wait 600 9",
-      "\nnet abort\n",
-      "grep -Fxv -f",
-      "net add loopback lo ip address 1.1.1.1/32",
-      "\ncommit d\n",
-    ];
-    const at = order.map((needle) => text.indexOf(needle));
-    assert.ok(
-      at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1])),
-      `out of order: ${JSON.stringify(at)}`,
-    );
-    assert.ok(text.includes('if [ -z "$pending" ]; then'));
   });
 
   it("a VLAN uplink's sysctl key is written with / and reaches the right /proc/sys file", () => {

@@ -358,6 +358,7 @@ describe("component validation collects every problem at once", () => {
             downlinks: [{ port: "eth1" }, { port: "swp2", raInterval: 30, raLifetime: 10 }],
           },
           "d",
+          "id",
         ),
       {
         message: [
@@ -381,6 +382,7 @@ describe("component validation collects every problem at once", () => {
             downlinks: [{ port: "eth1", raInterval: 10, raLifetime: 0 }],
           },
           "d",
+          "id",
         ),
       {
         message:
@@ -400,6 +402,7 @@ describe("component validation collects every problem at once", () => {
             downlinks: [{ port: "swp1" }, { port: "swp1", raInterval: 10, raLifetime: 30 }],
           },
           "d",
+          "id",
         ),
       { message: 't has an invalid input:\n  - downlinks[1]: port "swp1" repeats downlinks[0]' },
     );
@@ -410,8 +413,33 @@ describe("component validation collects every problem at once", () => {
       "t",
       { asn: 65000, loopback: "1.1.1.1", downlinks: [{ port: "eth1" }], cli: "vtysh" },
       "d",
+      "id",
     );
     assert.deepEqual(c.downlinks, [{ port: "eth1", raInterval: 5, raLifetime: 15 }]);
+  });
+
+  it("TorCumulus with nvue needs cumulusVersion, and only nvue takes one", () => {
+    const base = { asn: 65000, loopback: "1.1.1.1", downlinks: [{ port: "swp1" }] };
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { cli: "nvue" },
+        'is required with cli "nvue": the switch\'s Cumulus Linux release, like "5.9" or "5.15" (5.15 renamed NVUE commands)',
+      ],
+      [
+        { cli: "nvue", cumulusVersion: "4.4" },
+        '"4.4" is not a Cumulus Linux 5.x release; write it like "5.9" or "5.15" (NVUE exists from 5.0; 5.15 renamed commands)',
+      ],
+      [{ cli: "nclu", cumulusVersion: "5.9" }, 'only applies to cli "nvue", not "nclu"'],
+    ];
+    for (const [extra, message] of cases) {
+      assert.throws(() => validateTorCumulus("t", { ...base, ...extra }, "d", "id"), {
+        message: `t has an invalid input:\n  - cumulusVersion: ${message}`,
+      });
+    }
+    const ok = validateTorCumulus("t", { ...base, cli: "nvue", cumulusVersion: "5.15" }, "d", "id");
+    assert.equal(ok.cumulusVersion, "5.15");
+    assert.equal(ok.id, "id");
+    assert.equal(ok.description, "d");
   });
 
   it("NspawnMachine needs exactly one of image.path and image.url", () => {

@@ -1,0 +1,123 @@
+/**
+ * Cumulus Linux 3.7–4.x with NCLU (`net add/del …`, `net pending`, `net commit`), per the
+ * CumulusNetworks/docs pages cited in tests/unit/switch-docs.ts. What the docs and
+ * Ansible's community.network nclu module say, and this flow follows:
+ * - data-plane ports are disabled by default; `net add interface swpN` brings one up;
+ * - `net pending` always prints a section listing the `net` commands since the last
+ *   commit; only what comes before it (the file diff) says whether anything changes
+ *   (Ansible's check_pending cuts it off the same way);
+ * - a commit with nothing to change prints "commit ignored" (Ansible: unchanged, abort);
+ * - `net` can exit 0 while printing `ERROR:`; so every call is checked for it, and after
+ *   the commit `net show configuration commands` must list every expected line;
+ * - `net del bgp autonomous-system N` removes the whole `router bgp`: never emitted.
+ */
+import { TorCli } from "../../enums";
+import { quote, warn } from "../../shell";
+import { Flow, renderApply, renderRemove } from "./flow";
+import {
+  OwnedLine,
+  SwitchConfig,
+  SwitchDialect,
+  Words,
+  ownedNetworks,
+  sharedNetworks,
+} from "./model";
+
+const net = (verb: "add" | "del", ...rest: string[]): Words => ["net", verb, ...rest];
+
+/** The header `net pending` prints before the list of staged commands. */
+export const NCLU_PENDING_SECTION = "net add/del commands since the last";
+
+const flow: Flow = {
+  functions: [
+    // `net` can exit 0 and print ERROR: both count as failures.
+    "nclu() {",
+    "    local out",
+    '    if ! out=$(net "$@" 2>&1) || grep -q "ERROR" <<<"$out"; then',
+    '        echo "frr-nspawn: net $* failed:" >&2',
+    '        printf "%s\\n" "$out" >&2',
+    "        return 1",
+    "    fi",
+    '    printf "%s\\n" "$out"',
+    "}",
+    // Ansible's check_pending: the part of `net pending` before the command list, colour
+    // codes and blank lines dropped. Empty = nothing would change.
+    "pending_changes() {",
+    "    local out",
+    "    out=$(nclu pending)",
+    `    out=\${out%%${quote(NCLU_PENDING_SECTION)}*}`,
+    "    sed -e 's/\\x1b\\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' <<<\"$out\"",
+    "}",
+    // The rows of the command list (after its dashed rule): staged commands, changing or not.
+    "pending_commands() {",
+    "    nclu pending | awk '/^-+ +-+/ { rows = 1; next } rows && NF { print }'",
+    "}",
+  ],
+  listing: "nclu show configuration commands",
+  asnSed: "s/^net add bgp autonomous-system \\([0-9][0-9]*\\)$/\\1/p",
+  routerIdSed: "s/^net add bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p",
+  before: [
+    'if [ -n "$(pending_changes)" ] || [ -n "$(pending_commands)" ]; then',
+    `    ${warn("the switch has NCLU changes pending that this run did not stage; commit or abort them (net commit / net abort) and run again. net pending:")}`,
+    "    net pending >&2",
+    "    exit 1",
+    "fi",
+  ],
+  discard: "net abort",
+  run: (words) => `nclu ${words.slice(1).map(quote).join(" ")} >/dev/null`,
+  key: (words) => words.join(" "),
+  commit: (message) => [
+    'if [ -n "$(pending_changes)" ]; then',
+    `    out=$(nclu commit description ${quote(message)})`,
+    '    printf "%s\\n" "$out"',
+    '    if grep -q "commit ignored" <<<"$out"; then',
+    // Ansible's nclu module: unchanged, and the buffer is cleared.
+    "        nclu abort >/dev/null",
+    "    fi",
+    'elif [ "$staged" = 1 ]; then',
+    // Only lines that were already there were staged: nothing to commit, clear them.
+    "    nclu abort >/dev/null",
+    "fi",
+  ],
+};
+
+/** Switch-wide lines: loopback, the ports up, ASN, router-id, the loopback announced. */
+function shared(c: SwitchConfig): Words[] {
+  return [
+    net("add", "loopback", "lo", "ip", "address", c.loopback),
+    ...c.downlinks.map((d) => net("add", "interface", d.port)),
+    net("add", "bgp", "autonomous-system", String(c.asn)),
+    net("add", "bgp", "router-id", c.routerId),
+    ...sharedNetworks(c).map((p) => net("add", "bgp", "ipv4", "unicast", "network", p)),
+  ];
+}
+
+/** This resource's lines: RA per port (removed lifetime first), neighbours, networks. */
+function owned(c: SwitchConfig): OwnedLine[] {
+  const pair = (...rest: string[]): OwnedLine => ({
+    add: net("add", ...rest),
+    remove: net("del", ...rest),
+  });
+  return [
+    ...c.downlinks.flatMap((d) => [
+      // RA on: FRR's `no ipv6 nd suppress-ra`.
+      {
+        add: net("del", "interface", d.port, "ipv6", "nd", "suppress-ra"),
+        remove: net("add", "interface", d.port, "ipv6", "nd", "suppress-ra"),
+      },
+      pair("interface", d.port, "ipv6", "nd", "ra-interval", String(d.raInterval)),
+      pair("interface", d.port, "ipv6", "nd", "ra-lifetime", String(d.raLifetime)),
+    ]),
+    ...ownedNetworks(c).map((p) => pair("bgp", "ipv4", "unicast", "network", p)),
+    ...c.downlinks.map((d) => pair("bgp", "neighbor", d.port, "remote-as", "external")),
+  ];
+}
+
+export const nclu: SwitchDialect = {
+  cli: TorCli.Nclu,
+  describes: "switch config with NCLU",
+  shared,
+  owned,
+  applyScript: (step, c) => renderApply(flow, step, nclu.describes, c, shared(c), owned(c)),
+  removeScript: (step, c) => renderRemove(flow, step, nclu.describes, c, owned(c)),
+};

@@ -1,0 +1,138 @@
+/**
+ * A switch running plain FRR, configured line by line through `vtysh` (`configure
+ * terminal`, the line in its context, then `write memory`): only this resource's lines
+ * are added and removed; the rest of frr.conf is never read back into a reload, so
+ * neither FRR 10.3's `no interface X` refusal nor its RA YANG check (lifetime×1000 ≥
+ * interval) can trip, and nothing resets sessions. Removals are explicit negations in an
+ * order FRR accepts: route-map references, neighbours, networks, then RA lifetime before
+ * RA interval, then the route-maps.
+ *
+ * A line is an argument list of vtysh commands: the contexts it lives in, then the line.
+ * The switch's running config is listed with each line prefixed by its contexts
+ * (`router bgp 65000 / address-family ipv4 unicast / network 1.1.1.1/32`), which is how
+ * a line's presence is checked.
+ */
+import { TorCli } from "../../enums";
+import { quote, warn } from "../../shell";
+import { Flow, renderApply, renderRemove } from "./flow";
+import {
+  OwnedLine,
+  SwitchConfig,
+  SwitchDialect,
+  Words,
+  ownedNetworks,
+  sharedNetworks,
+} from "./model";
+
+/** The separator between a line's contexts in the listing. */
+const SEP = " / ";
+
+/**
+ * Lists `show running-config` one line per row, each prefixed by its contexts: a
+ * top-level line opens a context, one space of indent is inside it, `address-family`
+ * opens a second level that `exit-address-family` closes.
+ */
+export const FRR_LISTING_AWK = [
+  "/^[[:space:]]*!/ || /^[[:space:]]*$/ { next }",
+  '/^exit$/ || /^end$/ { top = ""; af = ""; next }',
+  '/^ exit-address-family$/ { af = ""; next }',
+  '/^[^ ]/ { top = $0; af = ""; print; next }',
+  "/^ address-family / { af = substr($0, 2); print top SEP af; next }",
+  '/^  [^ ]/ && af != "" { print top SEP af SEP substr($0, 3); next }',
+  "/^ [^ ]/ { print top SEP substr($0, 2); next }",
+].join(" ");
+
+/** The switch's route-maps for this resource's neighbours (FRR ≥ 7.4 wants a policy on eBGP). */
+export function vtyshRouteMaps(c: SwitchConfig): { in: string; out: string } {
+  return { in: `${c.id}-IN`, out: `${c.id}-OUT` };
+}
+
+const flow: Flow = {
+  functions: [
+    "frr() {",
+    "    local out",
+    '    if ! out=$(vtysh "$@" 2>&1); then',
+    '        echo "frr-nspawn: vtysh $* failed:" >&2',
+    '        printf "%s\\n" "$out" >&2',
+    "        return 1",
+    "    fi",
+    "}",
+    "frr_listing() {",
+    `    vtysh -c 'show running-config' | awk -v SEP=${quote(SEP)} ${quote(FRR_LISTING_AWK)}`,
+    "}",
+  ],
+  listing: "frr_listing",
+  asnSed: "s/^router bgp \\([0-9][0-9]*\\)$/\\1/p",
+  routerIdSed: `s/^router bgp [0-9][0-9]*${SEP.replace(/\//g, "\\/")}bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p`,
+  before: [
+    // bgpd is switch-wide: turned on when off (a restart, when nothing routes yet), never off.
+    "if ! grep -Eq '^bgpd=yes' /etc/frr/daemons; then",
+    `    ${warn("bgpd is off in /etc/frr/daemons: turning it on and restarting frr")}`,
+    "    sed -i 's/^bgpd=.*/bgpd=yes/' /etc/frr/daemons",
+    "    systemctl restart frr",
+    "    for _ in $(seq 30); do vtysh -c 'show bgp summary' >/dev/null 2>&1 && break; sleep 1; done",
+    "fi",
+  ],
+  // vtysh applies each line at once: nothing is left staged.
+  discard: "true",
+  run: (words) => `frr -c 'configure terminal' ${words.map((w) => `-c ${quote(w)}`).join(" ")}`,
+  key: (words) => words.join(SEP),
+  commit: () => ['if [ "$staged" = 1 ]; then frr -c "write memory"; fi'],
+};
+
+function shared(c: SwitchConfig): Words[] {
+  const bgp = `router bgp ${c.asn}`;
+  return [
+    ["interface lo", `ip address ${c.loopback}`],
+    [bgp],
+    [bgp, `bgp router-id ${c.routerId}`],
+    ...sharedNetworks(c).map((p) => [bgp, "address-family ipv4 unicast", `network ${p}`]),
+  ];
+}
+
+function owned(c: SwitchConfig): OwnedLine[] {
+  const bgp = `router bgp ${c.asn}`;
+  const af = "address-family ipv4 unicast";
+  const rm = vtyshRouteMaps(c);
+  const line = (context: string[], text: string, negation: string): OwnedLine => ({
+    add: [...context, text],
+    remove: [...context, negation],
+  });
+  return [
+    line([], `route-map ${rm.in} permit 10`, `no route-map ${rm.in}`),
+    line([], `route-map ${rm.out} permit 10`, `no route-map ${rm.out}`),
+    ...c.downlinks.flatMap((d) => {
+      const ifc = [`interface ${d.port}`];
+      return [
+        line(ifc, "no ipv6 nd suppress-ra", "ipv6 nd suppress-ra"),
+        line(ifc, `ipv6 nd ra-interval ${d.raInterval}`, "no ipv6 nd ra-interval"),
+        line(ifc, `ipv6 nd ra-lifetime ${d.raLifetime}`, "no ipv6 nd ra-lifetime"),
+      ];
+    }),
+    ...ownedNetworks(c).map((p) => line([bgp, af], `network ${p}`, `no network ${p}`)),
+    ...c.downlinks.map((d) =>
+      line([bgp], `neighbor ${d.port} interface remote-as external`, `no neighbor ${d.port}`),
+    ),
+    ...c.downlinks.flatMap((d) => [
+      line(
+        [bgp, af],
+        `neighbor ${d.port} route-map ${rm.in} in`,
+        `no neighbor ${d.port} route-map ${rm.in} in`,
+      ),
+      line(
+        [bgp, af],
+        `neighbor ${d.port} route-map ${rm.out} out`,
+        `no neighbor ${d.port} route-map ${rm.out} out`,
+      ),
+    ]),
+  ];
+}
+
+export const vtysh: SwitchDialect = {
+  cli: TorCli.Vtysh,
+  describes: "switch config with vtysh (plain FRR)",
+  shared,
+  owned,
+  applyScript: (step, c) => renderApply(flow, step, vtysh.describes, c, shared(c), owned(c)),
+  removeScript: (step, c) => renderRemove(flow, step, vtysh.describes, c, owned(c)),
+};

@@ -1,0 +1,328 @@
+/**
+ * The switch dialects: every `net`/`nv` line a dialect can emit (its switch-wide and own
+ * lines, their removals, and every call its scripts make) matches a documented command
+ * form (tests/unit/switch-docs.ts, each row citing its CumulusNetworks/docs page); the
+ * ownership model (what is set, what is removed, in which order) is the same for all.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+
+import { DIALECTS, SwitchConfig, SwitchDialect, Words } from "../../components/render/switch";
+import { atLeast, nvueSyntax } from "../../components/render/switch/nvue";
+import { FRR_LISTING_AWK } from "../../components/render/switch/vtysh";
+import {
+  DocumentedForm,
+  NCLU_FORMS,
+  NVUE_515_FORMS,
+  NVUE_59_FORMS,
+  NVUE_COMMON_FORMS,
+} from "./switch-docs";
+
+const TWO: SwitchConfig = {
+  id: "p-s-tor",
+  description: "frr-nspawn p/s tor",
+  cumulusVersion: "5.9",
+  asn: 65000,
+  routerId: "10.255.0.2",
+  loopback: "10.255.0.2/32",
+  downlinks: [
+    { port: "swp1", raInterval: 5, raLifetime: 15 },
+    { port: "swp12s1", raInterval: 30, raLifetime: 0 },
+  ],
+  networks: ["10.1.0.0/24", "192.168.7.0/25"],
+};
+
+/**
+ * Every `net …` / `nv …` command a script runs (through its checking wrappers `nclu`
+ * and `nvue`, or directly), with single-quoted words unquoted.
+ */
+export function commandsIn(script: string, tool: "net" | "nv"): string[] {
+  const names = tool === "net" ? ["net", "nclu"] : ["nv", "nvue"];
+  const SEP = "\u0000";
+  const found: string[] = [];
+  for (const line of script.split("\n")) {
+    // The wrapper's own definition, and messages (which name commands for people).
+    if (line.includes('"$@"') || /^\s*echo /.test(line)) continue;
+    // Shell words, quotes removed; separators (; | & ( ) < > tab) as their own tokens.
+    const tokens: string[] = [];
+    let word = "";
+    let quote = "";
+    const flush = () => {
+      if (word !== "") tokens.push(word);
+      word = "";
+    };
+    for (const ch of line) {
+      if (quote !== "") {
+        if (ch === quote) quote = "";
+        else word += ch;
+      } else if (ch === "'" || ch === '"') {
+        quote = ch;
+      } else if (ch === " ") {
+        flush();
+      } else if (";|&()<>\t".includes(ch)) {
+        flush();
+        tokens.push(SEP);
+      } else {
+        word += ch;
+      }
+    }
+    flush();
+    const starts = new Set([SEP, "then", "do", "else", "if", "!", "$"]);
+    tokens.forEach((t, i) => {
+      if (!names.includes(t) || !(i === 0 || starts.has(tokens[i - 1]))) return;
+      const words: string[] = [];
+      for (let k = i + 1; k < tokens.length && tokens[k] !== SEP; k++) words.push(tokens[k]);
+      if (words.length > 0 && /^[a-z]/.test(words[0])) found.push([tool, ...words].join(" "));
+    });
+  }
+  return found;
+}
+
+function matchOne(table: DocumentedForm[], line: string): DocumentedForm {
+  const rows = table.filter((r) => r.form.test(line));
+  assert.equal(rows.length, 1, `${JSON.stringify(line)} matches ${rows.length} documented forms`);
+  return rows[0];
+}
+
+function allLines(d: SwitchDialect, c: SwitchConfig): Words[] {
+  return [...d.shared(c), ...d.owned(c).flatMap((o) => [o.add, o.remove])];
+}
+
+const cases: [string, SwitchDialect, SwitchConfig, "net" | "nv", DocumentedForm[]][] = [
+  ["nclu", DIALECTS.nclu, TWO, "net", NCLU_FORMS],
+  ["nvue 5.9", DIALECTS.nvue, TWO, "nv", [...NVUE_59_FORMS, ...NVUE_COMMON_FORMS]],
+  [
+    "nvue 5.15",
+    DIALECTS.nvue,
+    { ...TWO, cumulusVersion: "5.15" },
+    "nv",
+    [...NVUE_515_FORMS, ...NVUE_COMMON_FORMS],
+  ],
+];
+
+describe("switch dialects: every emitted line is a documented command form", () => {
+  for (const [title, d, c, tool, table] of cases) {
+    it(`${title}: every switch-wide, own and removal line`, () => {
+      const lines = allLines(d, c).map((w) => w.join(" "));
+      assert.ok(lines.length >= 20, `only ${lines.length} lines`);
+      for (const line of lines) matchOne(table, line);
+    });
+    it(`${title}: every command the apply and remove scripts run`, () => {
+      const used = [
+        ...commandsIn(d.applyScript("s", c), tool),
+        ...commandsIn(d.removeScript("s", c), tool),
+      ];
+      assert.ok(used.length >= 20, `only ${used.length} commands found`);
+      for (const line of used) matchOne(table, line);
+    });
+  }
+
+  it("the scanner finds commands, quoted words included, and the table can say no", () => {
+    assert.deepEqual(
+      commandsIn(
+        "x=$(nclu commit description 'a b')\nif has 'y'; then nclu add bgp z >/dev/null; fi",
+        "net",
+      ),
+      ["net commit description a b", "net add bgp z"],
+    );
+    assert.throws(() => matchOne(NCLU_FORMS, "net del bgp autonomous-system 65000"));
+    assert.throws(() =>
+      matchOne(NCLU_FORMS, "net add bgp neighbor swp1 interface remote-as external"),
+    );
+    assert.throws(() =>
+      matchOne(
+        [...NVUE_515_FORMS, ...NVUE_COMMON_FORMS],
+        "nv set interface lo ip address 1.1.1.1/32",
+      ),
+    );
+    assert.throws(() => matchOne([...NVUE_59_FORMS, ...NVUE_COMMON_FORMS], "nv unset router bgp"));
+  });
+
+  it("every table row cites a page of the 3.7–5.x docs", () => {
+    for (const row of [...NCLU_FORMS, ...NVUE_59_FORMS, ...NVUE_515_FORMS, ...NVUE_COMMON_FORMS]) {
+      assert.match(row.page, /^content\/(cumulus-linux-(37|41|44|59|515)|nvue-reference)\/.+\.md$/);
+      assert.ok(row.example.length > 0);
+    }
+  });
+});
+
+describe("switch dialects: one ownership model", () => {
+  it("nclu: switch-wide lines, then own lines; RA on, interval, lifetime per port", () => {
+    assert.deepEqual(
+      DIALECTS.nclu.shared(TWO).map((w) => w.join(" ")),
+      [
+        "net add loopback lo ip address 10.255.0.2/32",
+        "net add interface swp1",
+        "net add interface swp12s1",
+        "net add bgp autonomous-system 65000",
+        "net add bgp router-id 10.255.0.2",
+        "net add bgp ipv4 unicast network 10.255.0.2/32",
+      ],
+    );
+    assert.deepEqual(
+      DIALECTS.nclu.owned(TWO).map((o) => `${o.add.join(" ")} | ${o.remove.join(" ")}`),
+      [
+        "net del interface swp1 ipv6 nd suppress-ra | net add interface swp1 ipv6 nd suppress-ra",
+        "net add interface swp1 ipv6 nd ra-interval 5 | net del interface swp1 ipv6 nd ra-interval 5",
+        "net add interface swp1 ipv6 nd ra-lifetime 15 | net del interface swp1 ipv6 nd ra-lifetime 15",
+        "net del interface swp12s1 ipv6 nd suppress-ra | net add interface swp12s1 ipv6 nd suppress-ra",
+        "net add interface swp12s1 ipv6 nd ra-interval 30 | net del interface swp12s1 ipv6 nd ra-interval 30",
+        "net add interface swp12s1 ipv6 nd ra-lifetime 0 | net del interface swp12s1 ipv6 nd ra-lifetime 0",
+        "net add bgp ipv4 unicast network 10.1.0.0/24 | net del bgp ipv4 unicast network 10.1.0.0/24",
+        "net add bgp ipv4 unicast network 192.168.7.0/25 | net del bgp ipv4 unicast network 192.168.7.0/25",
+        "net add bgp neighbor swp1 remote-as external | net del bgp neighbor swp1 remote-as external",
+        "net add bgp neighbor swp12s1 remote-as external | net del bgp neighbor swp12s1 remote-as external",
+      ],
+    );
+  });
+
+  it("nvue: milliseconds for the RA interval; 5.15 syntax by version", () => {
+    const own = (v: string) =>
+      DIALECTS.nvue.owned({ ...TWO, cumulusVersion: v }).map((o) => o.add.join(" "));
+    assert.deepEqual(own("5.9").slice(0, 3), [
+      "nv set interface swp1 ip neighbor-discovery router-advertisement enable on",
+      "nv set interface swp1 ip neighbor-discovery router-advertisement interval 5000",
+      "nv set interface swp1 ip neighbor-discovery router-advertisement lifetime 15",
+    ]);
+    assert.deepEqual(own("5.15").slice(0, 3), [
+      "nv set interface swp1 ipv6 neighbor-discovery router-advertisement state enabled",
+      "nv set interface swp1 ipv6 neighbor-discovery router-advertisement interval 5000",
+      "nv set interface swp1 ipv6 neighbor-discovery router-advertisement lifetime 15",
+    ]);
+    assert.equal(
+      DIALECTS.nvue.shared({ ...TWO, cumulusVersion: "5.15.1" })[0].join(" "),
+      "nv set interface lo ipv4 address 10.255.0.2/32",
+    );
+    assert.deepEqual(
+      ["5.0", "5.9", "5.14", "5.15", "5.15.2", "5.16"].map((v) => atLeast(v, 5, 15)),
+      [false, false, false, true, true, true],
+    );
+    assert.deepEqual(nvueSyntax("5.14").on, ["enable", "on"]);
+  });
+
+  it("vtysh: each line in its context; negations in an order FRR accepts", () => {
+    const own = DIALECTS.vtysh.owned(TWO);
+    const removal = [...own].reverse().map((o) => o.remove.join(" / "));
+    const at = (s: string) => removal.indexOf(s);
+    // RA lifetime goes before the interval (FRR 10.3's YANG check), references before route-maps.
+    assert.ok(
+      at("interface swp1 / no ipv6 nd ra-lifetime") < at("interface swp1 / no ipv6 nd ra-interval"),
+    );
+    assert.ok(
+      at(
+        "router bgp 65000 / address-family ipv4 unicast / no neighbor swp1 route-map p-s-tor-IN in",
+      ) < at("router bgp 65000 / no neighbor swp1"),
+    );
+    assert.ok(at("router bgp 65000 / no neighbor swp1") < at("no route-map p-s-tor-IN"));
+    assert.deepEqual(
+      DIALECTS.vtysh.shared(TWO).map((w) => w.join(" / ")),
+      [
+        "interface lo / ip address 10.255.0.2/32",
+        "router bgp 65000",
+        "router bgp 65000 / bgp router-id 10.255.0.2",
+        "router bgp 65000 / address-family ipv4 unicast / network 10.255.0.2/32",
+      ],
+    );
+  });
+
+  for (const d of Object.values(DIALECTS)) {
+    it(`${d.cli}: destroy removes only own lines, never the ASN, router-id, loopback or router bgp`, () => {
+      const text = d.removeScript("s", TWO);
+      const removals = d.owned(TWO).map((o) => o.remove.join(" "));
+      for (const r of removals) {
+        assert.doesNotMatch(
+          r,
+          /autonomous-system|router-id|loopback|interface lo|^no router bgp|unset router bgp$/,
+        );
+      }
+      assert.doesNotMatch(
+        text,
+        /net del bgp autonomous-system|nv unset router bgp|no router bgp|unset interface lo/,
+      );
+      assert.doesNotMatch(text, /10\.255\.0\.2\/32'?; then/);
+    });
+
+    it(`${d.cli}: apply takes the lock, refuses foreign pending work before staging, commits once, verifies`, () => {
+      const text = d.applyScript("s", TWO);
+      const order = [
+        "flock --wait 600 9",
+        "staged=0",
+        "config=$(",
+        "current=$(sed -n",
+        "then staged=1;",
+      ];
+      const at = order.map((needle) => text.indexOf(needle));
+      assert.ok(
+        at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1])),
+        `out of order: ${JSON.stringify(at)}`,
+      );
+      assert.ok(text.includes("does not show what was applied"));
+      assert.ok(text.includes("this resource's is "));
+      const r = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+    });
+  }
+});
+
+describe("vtysh listing: running-config lines with their contexts", () => {
+  it("prefixes each line with its contexts, like the dialect's keys", () => {
+    const running = [
+      "frr version 8.4.4",
+      "frr defaults datacenter",
+      "hostname tor",
+      "!",
+      "interface lo",
+      " ip address 10.255.0.2/32",
+      "exit",
+      "!",
+      "interface swp1",
+      " ipv6 nd ra-interval 5",
+      " no ipv6 nd suppress-ra",
+      "exit",
+      "!",
+      "router bgp 65000",
+      " bgp router-id 10.255.0.2",
+      " neighbor swp1 interface remote-as external",
+      " !",
+      " address-family ipv4 unicast",
+      "  network 10.255.0.2/32",
+      "  neighbor swp1 route-map p-s-tor-IN in",
+      " exit-address-family",
+      "exit",
+      "!",
+      "route-map p-s-tor-IN permit 10",
+      "exit",
+      "!",
+      "end",
+    ].join("\n");
+    const r = spawnSync("awk", ["-v", "SEP= / ", FRR_LISTING_AWK], {
+      input: running,
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split("\n"), [
+      "frr version 8.4.4",
+      "frr defaults datacenter",
+      "hostname tor",
+      "interface lo",
+      "interface lo / ip address 10.255.0.2/32",
+      "interface swp1",
+      "interface swp1 / ipv6 nd ra-interval 5",
+      "interface swp1 / no ipv6 nd suppress-ra",
+      "router bgp 65000",
+      "router bgp 65000 / bgp router-id 10.255.0.2",
+      "router bgp 65000 / neighbor swp1 interface remote-as external",
+      "router bgp 65000 / address-family ipv4 unicast",
+      "router bgp 65000 / address-family ipv4 unicast / network 10.255.0.2/32",
+      "router bgp 65000 / address-family ipv4 unicast / neighbor swp1 route-map p-s-tor-IN in",
+      "route-map p-s-tor-IN permit 10",
+    ]);
+    const keys = [
+      ...DIALECTS.vtysh.shared(TWO),
+      ...DIALECTS.vtysh.owned(TWO).map((o) => o.add),
+    ].map((w) => w.join(" / "));
+    assert.ok(
+      keys.includes("router bgp 65000 / address-family ipv4 unicast / network 10.255.0.2/32"),
+    );
+  });
+});
