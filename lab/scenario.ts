@@ -73,7 +73,49 @@ export function ssh(lab: LabInfo, host: "coreos" | "tor", command: string): stri
   return r.stdout;
 }
 
-export function sshRaw(lab: LabInfo, host: "coreos" | "tor", command: string) {
+/** Runs a bash script on a lab host as root (sent on stdin); returns status and output. */
+export function sshScript(
+  lab: LabInfo,
+  host: "coreos" | "tor",
+  script: string,
+): { status: number | null; out: string } {
+  const r = sshRaw(lab, host, "bash -s", script);
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * The tor's running FRR config as lines prefixed by their contexts
+ * (`router bgp 65000 / neighbor swp1 interface remote-as external`).
+ */
+export function torKeys(lab: LabInfo): string[] {
+  const out = ssh(lab, "tor", "vtysh -c 'show running-config'");
+  const keys: string[] = [];
+  let top = "";
+  let af = "";
+  for (const line of out.split("\n")) {
+    if (/^\s*!/.test(line) || line.trim() === "" || /^(Building|Current)/.test(line)) continue;
+    if (line === "exit" || line === "end") [top, af] = ["", ""];
+    else if (line === " exit-address-family") af = "";
+    else if (!line.startsWith(" ")) {
+      [top, af] = [line, ""];
+      keys.push(line);
+    } else if (line.startsWith(" address-family ")) {
+      af = line.slice(1);
+      keys.push(`${top} / ${af}`);
+    } else if (line.startsWith("  ") && af !== "") keys.push(`${top} / ${af} / ${line.slice(2)}`);
+    else keys.push(`${top} / ${line.slice(1)}`);
+  }
+  return keys;
+}
+
+/** The tor's config of its own (lab/lib/rootfs.sh): a spine neighbour and its route-map. */
+export function torOwnConfig(lab: LabInfo): string[] {
+  return torKeys(lab).filter(
+    (k) => k.includes("192.0.2.254") || k.startsWith("route-map SPINE-IN"),
+  );
+}
+
+export function sshRaw(lab: LabInfo, host: "coreos" | "tor", command: string, input?: string) {
   return spawnSync(
     "ssh",
     [
@@ -92,7 +134,7 @@ export function sshRaw(lab: LabInfo, host: "coreos" | "tor", command: string) {
       "--",
       command,
     ],
-    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, input },
   );
 }
 
@@ -150,7 +192,6 @@ export function seedConfig(
     torHost: lab.hosts.tor.address,
     torUser: lab.hosts.tor.user,
     torHostKey: lab.hosts.tor.hostKey,
-    torCli: "vtysh",
     hostLoopback: `${LAB.coreos.loopback}/32`,
     hostAsn: String(LAB.coreos.asn),
     hostInterfaces: JSON.stringify([LAB.coreos.nic]),
@@ -159,7 +200,6 @@ export function seedConfig(
     torDownlinks: JSON.stringify([LAB.tor.port]),
     imageWorkDir: IMAGE_WORK_DIR,
     suite: LAB_SUITE,
-    torFrrVersion: torFrrVersion(lab),
     // The lab runs as root, where sudo is neither needed nor installed.
     imageLocalSudo: "false",
     ...extra,

@@ -11,6 +11,7 @@ import {
   FrrImage,
   NspawnImage,
   NspawnMachine,
+  TorCli,
   TorCumulus,
 } from "frr-nspawn";
 
@@ -78,9 +79,9 @@ const switchConfig = new TorCumulus("tor", {
   asn: config.getNumber("torAsn") ?? 65000,
   loopback: config.get("torLoopback") ?? "1.1.1.1/32",
   downlinks: (config.getObject<string[]>("torDownlinks") ?? ["swp1"]).map((port) => ({ port })),
-  cli: (config.get("torCli") as "nclu" | "vtysh" | undefined) ?? "nclu",
-  // With cli "vtysh": the switch's FRR release, which decides frr.conf's normalised form.
-  frrVersion: config.get("torFrrVersion"),
+  cli: (config.get("torCli") as TorCli | undefined) ?? TorCli.Nclu,
+  // With torCli "nvue": the switch's Cumulus Linux release, e.g. "5.9" or "5.15".
+  cumulusVersion: config.get("torCumulusVersion"),
 });
 
 export const imageId = machine.imageId;

@@ -251,4 +251,43 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 UseDNS no
 SSHD
+  if [[ $name == tor ]]; then customise_tor "$root"; fi
+}
+
+# The tor stands in for a Cumulus switch: `net` and `nv` test doubles (lab/standins,
+# installed on every boot so that a changed double takes effect), and config of its own
+# that no TorCumulus may touch (a spine neighbour and its route-map), written once.
+# FRR runs with Cumulus's `datacenter` defaults, as on a Cumulus switch.
+customise_tor() {
+  local root=$1
+  install -D -m 755 "$LAB_DIR/standins/cumulus-standin" "$root/usr/local/lib/frr-nspawn-lab/cumulus-standin"
+  ln -sfn ../lib/frr-nspawn-lab/cumulus-standin "$root/usr/local/bin/net"
+  ln -sfn ../lib/frr-nspawn-lab/cumulus-standin "$root/usr/local/bin/nv"
+  mkdir -p "$root/etc/frr-nspawn-lab"
+  [[ -f "$root/etc/frr-nspawn-lab/cumulus-version" ]] || echo 5.9 >"$root/etc/frr-nspawn-lab/cumulus-version"
+  [[ ! -f "$root/etc/frr-nspawn-lab/own-config" ]] || return 0
+  sed -i 's/^bgpd=no$/bgpd=yes/' "$root/etc/frr/daemons"
+  cat >"$root/etc/frr/frr.conf" <<'FRR'
+frr defaults datacenter
+hostname tor
+log syslog informational
+service integrated-vtysh-config
+!
+router bgp 65000
+ bgp router-id 10.255.0.2
+ neighbor 192.0.2.254 remote-as 65100
+ neighbor 192.0.2.254 description spine01
+ !
+ address-family ipv4 unicast
+  neighbor 192.0.2.254 route-map SPINE-IN in
+ exit-address-family
+exit
+!
+route-map SPINE-IN permit 10
+ set local-preference 200
+exit
+!
+FRR
+  chroot "$root" chown frr:frr /etc/frr/frr.conf
+  touch "$root/etc/frr-nspawn-lab/own-config"
 }

@@ -257,7 +257,7 @@ describe("switch dialects on real FRR (net/nv test doubles, two resources, the s
       it("updates RA timing and networks: stale lines go, new ones come, own config untouched", () => {
         const a2 = {
           ...a,
-          downlinks: [{ port: "swp1", raInterval: 10, raLifetime: 30 }],
+          downlinks: [{ port: "swp1", raInterval: 20, raLifetime: 60 }],
           networks: ["10.8.0.0/24"],
         };
         ok(d.applyScript("a", a2));

@@ -11,6 +11,7 @@ import * as path from "node:path";
 
 import { parseImageResult } from "../../components/render/image";
 import { parseSessions } from "../../components/render/scripts/verify";
+import { DIALECTS, SwitchConfig, SwitchDialect } from "../../components/render/switch";
 import {
   DRIVER_STATE,
   LAB,
@@ -27,8 +28,11 @@ import {
   seedConfig,
   ssh,
   sshRaw,
+  sshScript,
   stateOutputs,
   torFrrVersion,
+  torKeys,
+  torOwnConfig,
   waitUntil,
 } from "../../lab/scenario";
 
@@ -94,6 +98,25 @@ async function pingLossDuring(
   assert.ok(stats, `no ping statistics in: ${out}`);
   return { sent: Number(stats[1]), lost: Number(stats[1]) - Number(stats[2]) };
 }
+/** The seed's switch as TorCumulus "tor" of stack lab renders it. */
+const SEED_TOR: SwitchConfig = {
+  id: "frr-nspawn-seed-lab-tor",
+  description: "frr-nspawn frr-nspawn-seed/lab tor",
+  cumulusVersion: "5.9",
+  asn: LAB.tor.asn,
+  routerId: LAB.tor.loopback,
+  loopback: `${LAB.tor.loopback}/32`,
+  downlinks: [{ port: LAB.tor.port, raInterval: 5, raLifetime: 15 }],
+  networks: [],
+};
+/** A second TorCumulus on the same switch, on a port of its own. */
+const SECOND_TOR: SwitchConfig = {
+  ...SEED_TOR,
+  id: "frr-nspawn-seed-lab-tor2",
+  description: "frr-nspawn frr-nspawn-seed/lab tor2",
+  downlinks: [{ port: "swp2", raInterval: 5, raLifetime: 15 }],
+  networks: ["10.255.9.0/24"],
+};
 
 /** The config after step 5 (a network added); later steps keep it. */
 const changed = { hostNetworks: JSON.stringify([NEW_NETWORK]) };
@@ -113,6 +136,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   let lab: LabInfo;
   let before0: string;
   let torDaemonsBefore: string;
+  let torOwnBefore: string[];
   const started = Date.now();
 
   before(() => {
@@ -125,6 +149,10 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     lab = hostsUp();
     before0 = ssh(lab, "coreos", COREOS_LISTING);
     torDaemonsBefore = ssh(lab, "tor", "cat /etc/frr/daemons");
+    torOwnBefore = torOwnConfig(lab);
+    assert.equal(torOwnBefore.length, 5, torOwnBefore.join("\n"));
+    // A Cumulus data plane port is down until configured: the nclu dialect brings it up.
+    ssh(lab, "tor", "ip link set swp1 down");
     console.log(`      lab hosts up after ${Math.round((Date.now() - started) / 1000)} s`);
   });
 
@@ -154,7 +182,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     assert.ok(summary.ok, summary.error);
     assert.equal(summary.ran, 0);
     const planned = summary.plan.filter((p) => p.type.startsWith("command:"));
-    assert.equal(planned.length, 13);
+    assert.equal(planned.length, 12);
     assert.ok(planned.every((p) => p.action === "create"));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
   });
@@ -162,7 +190,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   it("applies examples/seed: every step runs once and BGP comes up", () => {
     const summary = driver("up", seedConfig(lab));
     assert.ok(summary.ok, summary.error);
-    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.ok(
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 90),
       "BGP did not reach Established with a prefix each way within 90 s",
@@ -246,6 +274,26 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
       ssh(lab, "coreos", `ping -c 3 -W 2 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`),
       / 0% packet loss/,
     );
+  });
+
+  it("3b. NCLU (default dialect): port up, RA per port, commit described, the tor's own config untouched", () => {
+    const commands = ssh(lab, "tor", "net show configuration commands");
+    for (const line of [
+      "net add interface swp1",
+      "net add interface swp1 ipv6 nd ra-interval 5",
+      "net add interface swp1 ipv6 nd ra-lifetime 15",
+      "net del interface swp1 ipv6 nd suppress-ra",
+      "net add bgp neighbor swp1 remote-as external",
+      `net add loopback lo ip address ${LAB.tor.loopback}/32`,
+    ]) {
+      assert.ok(commands.split("\n").includes(line), `missing ${line}:\n${commands}`);
+    }
+    assert.match(
+      ssh(lab, "tor", "net show commit history"),
+      /frr-nspawn frr-nspawn-seed\/lab tor$/m,
+    );
+    assert.doesNotMatch(ssh(lab, "tor", "net pending"), /^\S+ +\d{4}-\d\d-\d\d .* net /m);
+    assert.deepEqual(torOwnConfig(lab), torOwnBefore);
   });
 
   it("4. a second apply with no change runs zero commands", () => {
@@ -520,14 +568,95 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     );
   });
 
+  // Every other dialect on the same booted lab (no reboot): the seed's switch lines are
+  // taken off with NCLU's remove, then each dialect creates, updates and destroys them
+  // (with a second TorCumulus on the same switch) while coreos's BGP stays as it is.
+  const dialects: [string, SwitchDialect, string][] = [
+    ["nvue (Cumulus 5.9 syntax)", DIALECTS.nvue, "5.9"],
+    ["nvue (Cumulus 5.15 syntax)", DIALECTS.nvue, "5.15"],
+    ["vtysh (plain FRR 8.4)", DIALECTS.vtysh, "5.9"],
+  ];
+  const runOn = (script: string) => {
+    const r = sshScript(lab, "tor", script);
+    assert.equal(r.status, 0, r.out);
+    return r.out;
+  };
+  const torUp = () => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port);
+
+  it("7d. NCLU's remove takes only the seed's own lines off the tor (the BGP session goes)", () => {
+    ssh(lab, "tor", "ip link show swp2 >/dev/null 2>&1 || ip link add swp2 type dummy");
+    runOn(DIALECTS.nclu.removeScript("lab-nclu", SEED_TOR));
+    assert.ok(
+      !torKeys(lab).includes("router bgp 65000 / neighbor swp1 interface remote-as external"),
+    );
+    assert.ok(torKeys(lab).includes(`interface lo / ip address ${LAB.tor.loopback}/32`));
+    assert.deepEqual(torOwnConfig(lab), torOwnBefore);
+  });
+
+  for (const [title, d, version] of dialects) {
+    it(`7e. ${title}: create, a second resource, update, destroy each; BGP and pings real, the tor's own config untouched`, () => {
+      ssh(lab, "tor", `echo ${version} > /etc/frr-nspawn-lab/cumulus-version`);
+      const a = { ...SEED_TOR, cumulusVersion: version };
+      const b = { ...SECOND_TOR, cumulusVersion: version };
+      runOn(d.applyScript(`lab-${d.cli}`, a));
+      assert.ok(waitUntil(torUp, 90), `BGP did not come up with ${title}`);
+      assert.match(
+        ssh(lab, "coreos", `ping -c 3 -W 2 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`),
+        / 0% packet loss/,
+      );
+      const session = bgpPeers(lab, "tor")[LAB.tor.port].connectionsEstablished;
+      runOn(d.applyScript(`lab-${d.cli}-2`, b));
+      runOn(
+        d.applyScript(`lab-${d.cli}`, {
+          ...a,
+          downlinks: [{ port: LAB.tor.port, raInterval: 10, raLifetime: 30 }],
+        }),
+      );
+      const keys = torKeys(lab);
+      assert.ok(keys.includes("interface swp1 / ipv6 nd ra-interval 10"), keys.join("\n"));
+      assert.ok(keys.includes("router bgp 65000 / neighbor swp2 interface remote-as external"));
+      assert.deepEqual(torOwnConfig(lab), torOwnBefore);
+      runOn(d.removeScript(`lab-${d.cli}-2`, b));
+      assert.ok(
+        !torKeys(lab).includes("router bgp 65000 / neighbor swp2 interface remote-as external"),
+      );
+      assert.ok(torUp(), "the first resource's session went with the second's destroy");
+      assert.equal(
+        bgpPeers(lab, "tor")[LAB.tor.port].connectionsEstablished,
+        session,
+        "the session was reset by an update or by the other resource",
+      );
+      if (d.cli === "nvue") {
+        assert.match(
+          ssh(lab, "tor", "nv config history"),
+          /message: frr-nspawn frr-nspawn-seed\/lab tor2 \(destroy\)/,
+        );
+      }
+      runOn(d.removeScript(`lab-${d.cli}`, a));
+      assert.ok(
+        !torKeys(lab).includes("router bgp 65000 / neighbor swp1 interface remote-as external"),
+      );
+      assert.deepEqual(torOwnConfig(lab), torOwnBefore);
+    });
+  }
+
+  it("7f. NCLU puts the seed's lines back (what the stack's state says is there)", () => {
+    ssh(lab, "tor", "echo 5.9 > /etc/frr-nspawn-lab/cumulus-version; ip link del swp2");
+    runOn(DIALECTS.nclu.applyScript("lab-nclu", SEED_TOR));
+    assert.ok(waitUntil(torUp, 90), "BGP did not come back with NCLU");
+  });
+
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    // Every step has a delete: 5 BGP, start, settings, import, verify, push, 2 switch, build.
-    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // Every step has a delete: 5 BGP, start, settings, import, verify, push, 1 switch, build.
+    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
-    const torConfig = ssh(lab, "tor", "vtysh -c 'show running-config'");
-    assert.doesNotMatch(torConfig, /router bgp|10\.255\.0\.2|route-map/);
+    // The seed's own lines are gone; switch-wide settings and the tor's own config stay.
+    const keys = torKeys(lab);
+    assert.ok(!keys.some((k) => k.includes("swp1")), keys.join("\n"));
+    assert.ok(keys.includes("router bgp 65000 / bgp router-id 10.255.0.2"));
+    assert.deepEqual(torOwnConfig(lab), torOwnBefore);
     assert.equal(ssh(lab, "tor", "cat /etc/frr/daemons"), torDaemonsBefore);
   });
 });

@@ -206,7 +206,8 @@ describe("switch dialects: one ownership model", () => {
     const at = (s: string) => removal.indexOf(s);
     // RA lifetime goes before the interval (FRR 10.3's YANG check), references before route-maps.
     assert.ok(
-      at("interface swp1 / no ipv6 nd ra-lifetime") < at("interface swp1 / no ipv6 nd ra-interval"),
+      at("interface swp1 / no ipv6 nd ra-lifetime 15") <
+        at("interface swp1 / no ipv6 nd ra-interval 5"),
     );
     assert.ok(
       at(

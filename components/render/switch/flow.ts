@@ -136,12 +136,13 @@ export function renderApply(
     ...checkShared(flow, c),
     command("mkdir", "-p", SWITCH_STATE_DIR),
     ...writeFile(wanted, stateLines(flow, owned)),
-    // Lines an earlier apply owned whose removal is no longer among the wanted ones.
+    // Lines an earlier apply owned whose removal is no longer among the wanted ones,
+    // last added first (as destroy does).
     `if [ -e ${quote(state)} ]; then`,
     "    while IFS=$'\\t' read -r key remove; do",
     `        if awk -F'\\t' -v r="$remove" '$2 == r { found = 1 } END { exit !found }' ${quote(wanted)}; then continue; fi`,
     '        if has "$key"; then staged=1; eval "$remove"; fi',
-    `    done < ${quote(state)}`,
+    `    done < <(tac ${quote(state)})`,
     "fi",
     ...shared.map((w) => addIfAbsent(flow, w)),
     ...owned.map((o) => addIfAbsent(flow, o.add)),

@@ -105,8 +105,10 @@ function owned(c: SwitchConfig): OwnedLine[] {
       const ifc = [`interface ${d.port}`];
       return [
         line(ifc, "no ipv6 nd suppress-ra", "ipv6 nd suppress-ra"),
-        line(ifc, `ipv6 nd ra-interval ${d.raInterval}`, "no ipv6 nd ra-interval"),
-        line(ifc, `ipv6 nd ra-lifetime ${d.raLifetime}`, "no ipv6 nd ra-lifetime"),
+        // With the value, so that a changed timing makes the old line stale: it is negated
+        // (lifetime first) before the new one is set.
+        line(ifc, `ipv6 nd ra-interval ${d.raInterval}`, `no ipv6 nd ra-interval ${d.raInterval}`),
+        line(ifc, `ipv6 nd ra-lifetime ${d.raLifetime}`, `no ipv6 nd ra-lifetime ${d.raLifetime}`),
       ];
     }),
     ...ownedNetworks(c).map((p) => line([bgp, af], `network ${p}`, `no network ${p}`)),
