@@ -9,11 +9,8 @@
 import * as assert from "node:assert/strict";
 import * as os from "node:os";
 
-import {
-  SwitchDownlink,
-  renderSwitchFrrConf,
-  renderHostFrrConf,
-} from "../../components/render/frrConf";
+import { renderSwitchFrrConf, renderHostFrrConf } from "../../components/render/frrConf";
+import { SwitchDownlink } from "../../components/render/switch/model";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
 import { FrrRig, RIG_KINDS, startRig } from "./rig";
 
