@@ -59,7 +59,9 @@ for (const kind of RIG_KINDS) {
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     };
 
-    before(() => {
+    before(function () {
+      // A cold trixie rig first builds its rootfs with debootstrap (tests/frr/rootfs.sh).
+      this.timeout(1200000);
       rig = startRig(kind);
       rig.check(["vtysh", "-c", "configure terminal", ...OWN.flatMap((l) => ["-c", l])]);
       pids = rig.daemonPids();

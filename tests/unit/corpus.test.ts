@@ -326,7 +326,7 @@ bad(["BgpLoopback"], "interfaces", [[], "ens3", null, 1, {}], "interfaces");
 bad(["BgpLoopback"], "interfaces", [["ens3", "ens3"]], "interfaces[1]");
 bad(["BgpLoopback"], "interfaces", [["ens3", , "ens4"]], "interfaces[1]");
 bad(["BgpLoopback"], "peerGroup", [...NOT_A_WORD, "1TOR", "TOR!", "T.OR", "a".repeat(64), "ens3"]);
-bad(ROUTERS, "frrVersion", [
+bad(["BgpLoopback"], "frrVersion", [
   ...NOT_A_WORD.filter((v) => v !== null),
   null,
   "8",
@@ -336,7 +336,7 @@ bad(ROUTERS, "frrVersion", [
   "latest",
   "8.4.4-$(id)",
 ]);
-bad(ROUTERS, "hostname", [...NOT_A_WORD, "a_b", "a-", "a".repeat(64), "a..b", "h.", "ä"]);
+bad(["BgpLoopback"], "hostname", [...NOT_A_WORD, "a_b", "a-", "a".repeat(64), "a..b", "h.", "ä"]);
 for (const field of ["zebraOptions", "bgpdOptions"]) {
   bad(["BgpLoopback"], field, [
     "$(reboot)",
@@ -438,7 +438,17 @@ bad(
   "downlinks[0].port",
   () => withValue(base("TorCumulus"), "cli", "vtysh"),
 );
-bad(["TorCumulus"], "cli", ["", "NCLU", "net", "vtysh ", 1, null, true]);
+bad(["TorCumulus"], "cli", ["", "NCLU", "net", "vtysh ", "nv", "NVUE", 1, null, true]);
+bad(["TorCumulus"], "cumulusVersion", ["5.9"]);
+bad(
+  ["TorCumulus"],
+  "cumulusVersion",
+  ["4.4", "5", "5.9 ", "v5.9", "5.x", "6.0", 5.9, null],
+  "cumulusVersion",
+  () => withValue(base("TorCumulus"), "cli", "nvue"),
+);
+bad(["TorCumulus"], "hostname", ["tor1"]);
+bad(["TorCumulus"], "frrVersion", ["8.4.4"]);
 bad(["TorCumulus"], "commitDescription", [
   "",
   "a\nb",
@@ -622,6 +632,7 @@ const OUTPUT_FIELDS = new Set([
   "asn",
   "downlinks",
   "commitDescription",
+  "cumulusVersion",
   "capabilities",
   "bootTimeoutSeconds",
   "suite",
@@ -791,7 +802,8 @@ const GOOD: [Kind, string, unknown, Args?][] = [
   ["TorCumulus", "downlinks", [{ port: "swp1" }, { port: "swp2", raLifetime: 5 }]],
   ["TorCumulus", "commitDescription", "deploy: rack 1 — ünïcode, quotes ' \" and $(not run)"],
   ["TorCumulus", "commitDescription", "a"],
-  ["TorCumulus", "hostname", "tor1"],
+  ["TorCumulus", "cumulusVersion", "5.9", { cli: "nvue" }],
+  ["TorCumulus", "cumulusVersion", "5.15.1", { cli: "nvue" }],
   ["TorCumulus", "networks", ["10.0.0.0/8"]],
   ["TorCumulus", "downlinks", [{ port: "eth1" }, { port: "enp1s0f0.100" }], { cli: "vtysh" }],
   ["NspawnMachine", "image.path", "/srv/img/frr_8.4.4-1~deb12u1.tar.xz"],
