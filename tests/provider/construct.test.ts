@@ -150,13 +150,14 @@ describe("provider construct() with inputs as a Python program sends them", () =
     ]);
   });
 
-  for (const cli of ["nclu", "vtysh"] as const) {
+  for (const cli of ["nclu", "nvue", "vtysh"] as const) {
     it(`TorCumulus (${cli}): downlinks as objects, a password kept secret`, async () => {
       const args = {
         asn: 65000,
         loopback: "1.1.1.1/32",
         downlinks: [{ port: "swp1" }, { port: "swp2", raInterval: 10, raLifetime: 30 }],
         cli,
+        ...(cli === "nvue" ? { cumulusVersion: "5.15" } : {}),
       };
       const typescript = await viaTypeScript(() => {
         new TorCumulus("tor", {
@@ -175,7 +176,7 @@ describe("provider construct() with inputs as a Python program sends them", () =
           ...args,
         });
       });
-      const steps = cli === "nclu" ? ["tor-nclu"] : ["tor-daemons", "tor-frr-conf"];
+      const steps = [`tor-${cli}`];
       assertSame(provider, typescript, ["tor", ...steps]);
       for (const step of provider.filter((r) => r.type.startsWith("command:"))) {
         assert.ok(

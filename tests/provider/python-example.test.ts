@@ -105,7 +105,7 @@ describe("examples/seed-python", () => {
     const machine = urnOf("frr-nspawn:index:NspawnMachine", "coreos-frr");
     const names = typescript.map((r) => r.name);
     assert.ok(
-      names.includes("tor-frr-conf") && names.includes("coreos-bgp-frr-conf"),
+      names.includes("tor-vtysh") && names.includes("coreos-bgp-frr-conf"),
       names.join(),
     );
     assertSame(provider, typescript, names, {
