@@ -104,10 +104,7 @@ describe("examples/seed-python", () => {
     const image = urnOf("frr-nspawn:index:FrrImage", "frr-image");
     const machine = urnOf("frr-nspawn:index:NspawnMachine", "coreos-frr");
     const names = typescript.map((r) => r.name);
-    assert.ok(
-      names.includes("tor-vtysh") && names.includes("coreos-bgp-frr-conf"),
-      names.join(),
-    );
+    assert.ok(names.includes("tor-vtysh") && names.includes("coreos-bgp-frr-conf"), names.join());
     assertSame(provider, typescript, names, {
       [machine]: [image],
       [urnOf("frr-nspawn:index:BgpLoopback", "coreos-bgp")]: [machine],
