@@ -267,6 +267,12 @@ customise_tor() {
   [[ -f "$root/etc/frr-nspawn-lab/cumulus-version" ]] || echo 5.9 >"$root/etc/frr-nspawn-lab/cumulus-version"
   [[ ! -f "$root/etc/frr-nspawn-lab/own-config" ]] || return 0
   sed -i 's/^bgpd=no$/bgpd=yes/' "$root/etc/frr/daemons"
+  # Cumulus's defaults (frr.conf's `frr defaults` line below says so too; this is -F).
+  if grep -q '^#\?frr_profile=' "$root/etc/frr/daemons"; then
+    sed -i '0,/^#\?frr_profile=.*/s//frr_profile="datacenter"/' "$root/etc/frr/daemons"
+  else
+    echo 'frr_profile="datacenter"' >>"$root/etc/frr/daemons"
+  fi
   cat >"$root/etc/frr/frr.conf" <<'FRR'
 frr defaults datacenter
 hostname tor
