@@ -276,7 +276,7 @@ describe("components under the real SDK with mocks", () => {
       ["tor1-nclu"],
     );
     const create = String(rec.byName("tor1-nclu").inputs.create);
-    assert.match(create, /^if ! flock --wait 600 9; then /m);
+    assert.match(create, /^if ! flock --wait 600 8; then$/m);
     assert.match(create, /nclu commit description 'frr-nspawn project\/stack tor1'\)$/m);
     const del = String(rec.byName("tor1-nclu").inputs.delete);
     assert.match(

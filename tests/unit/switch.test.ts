@@ -246,7 +246,7 @@ describe("switch dialects: one ownership model", () => {
     it(`${d.cli}: apply takes the lock, refuses foreign pending work before staging, commits once, verifies`, () => {
       const text = d.applyScript("s", TWO);
       const order = [
-        "flock --wait 600 9",
+        "flock --wait 600 8",
         "staged=0",
         "config=$(",
         "current=$(sed -n",

@@ -42,14 +42,24 @@ export interface Flow {
   commit(message: string): string[];
 }
 
+/** The script frame: the switch-wide lock, and a failure discards this run's staged work only. */
+function frame(flow: Flow, step: string, description: string, lines: string[]): string {
+  return script(
+    {
+      step,
+      description,
+      lock: { path: SWITCH_LOCK, waitSeconds: 600 },
+      onFailure: [`if [ "\${staged:-0}" = 1 ]; then ${flow.discard} >/dev/null 2>&1 || true; fi`],
+    },
+    lines,
+  );
+}
+
 function preamble(flow: Flow): string[] {
   return [
-    `exec 9>${quote(SWITCH_LOCK)}`,
-    `if ! flock --wait 600 9; then ${warn(`another writer held ${SWITCH_LOCK} for 10 minutes`)}; exit 1; fi`,
     ...flow.functions,
     // Nothing is staged before this point; after it, a failure discards this run's work only.
     "staged=0",
-    `trap 'rc=$?; if [ "$rc" -ne 0 ] && [ "$staged" = 1 ]; then ${flow.discard} >/dev/null 2>&1 || true; fi' EXIT`,
     ...flow.before,
     `config=$(${flow.listing})`,
     'has() { grep -Fxq -- "$1" <<<"$config"; }',
@@ -131,7 +141,7 @@ export function renderApply(
 ): string {
   const state = switchStatePath(c.id);
   const wanted = `${state}.new`;
-  return script({ step, description: describes }, [
+  return frame(flow, step, describes, [
     ...preamble(flow),
     ...checkShared(flow, c),
     command("mkdir", "-p", SWITCH_STATE_DIR),
@@ -163,7 +173,7 @@ export function renderRemove(
   owned: OwnedLine[],
 ): string {
   const reversed = [...owned].reverse();
-  return script({ step, description: `${describes}: remove this resource's own lines` }, [
+  return frame(flow, step, `${describes}: remove this resource's own lines`, [
     ...preamble(flow),
     ...reversed.map((o) => removeIfPresent(flow, o)),
     ...flow.commit(`${c.description} (destroy)`),
