@@ -220,6 +220,52 @@ describe("switch dialects on real FRR (net/nv test doubles, two resources, the s
     for (const dir of [ETC, RUN, TMP]) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  describe("the net and nv test doubles reproduce the documented quirks", () => {
+    it("net: ERROR printed with exit 0; the pending header always; commit ignored; AS removal takes all", () => {
+      const bad = run("net add bgp frobnicate");
+      assert.equal(bad.status, 0);
+      assert.match(bad.out, /^ERROR: Command not found/m);
+      const empty = ok("net pending");
+      assert.match(empty, /net add\/del commands since the last "net commit"/);
+      assert.doesNotMatch(empty, /^[-+]{3} /m);
+      assert.match(
+        ok("net add bgp router-id 10.255.0.2 && net commit description x"),
+        /commit ignored/,
+      );
+      ok("net abort");
+      // Documented: deleting the AS number removes the whole router bgp, uplinks too.
+      assert.match(
+        ok("net del bgp autonomous-system 65000 && net pending"),
+        /^-router bgp 65000$/m,
+      );
+      ok("net abort");
+      assert.deepEqual(own(), ownBefore);
+    });
+
+    it("nv: milliseconds, each release's syntax, -y refused after 5.9, revisions with messages", () => {
+      fs.writeFileSync(VERSION_FILE, "5.15\n");
+      const old = run(
+        "nv set interface swp3 ip neighbor-discovery router-advertisement interval 5000",
+      );
+      assert.notEqual(old.status, 0);
+      assert.match(old.out, /Invalid command for Cumulus Linux 5\.15/);
+      const tooFast = run(
+        "nv set interface swp3 ipv6 neighbor-discovery router-advertisement interval 50",
+      );
+      assert.notEqual(tooFast.status, 0);
+      ok("nv set interface swp3 ipv6 neighbor-discovery router-advertisement interval 5000");
+      assert.notEqual(run("nv config apply -y").status, 0);
+      assert.match(ok("nv config apply --assume-yes -m 'quirk test'"), /applied \[rev_id: \d+\]/);
+      assert.ok(keys().includes("interface swp3 / ipv6 nd ra-interval 5"));
+      assert.match(ok("nv config history"), /message: quirk test/);
+      ok(
+        "nv unset interface swp3 ipv6 neighbor-discovery router-advertisement interval && nv config apply --assume-yes -m undo",
+      );
+      assert.ok(!keys().some((k) => k.startsWith("interface swp3 / ipv6 nd ra-interval")));
+      fs.writeFileSync(VERSION_FILE, "5.9\n");
+    });
+  });
+
   const cases: [string, SwitchDialect, string][] = [
     ["nclu", DIALECTS.nclu, "5.9"],
     ["nvue 5.9", DIALECTS.nvue, "5.9"],
