@@ -1,0 +1,214 @@
+/**
+ * The rack (tests/rack/rig.ts): two dual-homed hosts and one single-homed host on two
+ * TORs, real FRR daemons in network namespaces, the hosts' frr.conf and daemons file
+ * rendered by the package (BgpLoopback's `bfd` and `gracefulRestart`). A 20-per-second
+ * ping between loopbacks runs while a link goes down, a TOR's daemons stop, a TOR hangs,
+ * and a host's FRR restarts; the pings lost are printed (`RACK …` lines) and the goals
+ * they meet asserted. Needs root, the frr and iputils-ping packages (.ci/run installs
+ * them) and, for the FRR 10 case, the trixie rootfs of tests/frr/rootfs.sh.
+ *
+ * Reproduce: `npx mocha tests/rack/failover.test.ts` (as root), then `grep RACK`.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { Rack, sleep } from "./rig";
+
+const MS_PER_PING = 50;
+/** Full ECMP: every host reaches the others' loopbacks over each of its uplinks. */
+const CONVERGED: [string, string, string[]][] = [
+  ["h1", "h2", ["ens3", "ens4"]],
+  ["h2", "h1", ["ens3", "ens4"]],
+  ["h2", "h3", ["ens3"]],
+  ["h3", "h2", ["ens3"]],
+];
+
+function report(title: string, lost: number, sent: number, note = ""): void {
+  console.log(
+    `      RACK ${title}: ${lost}/${sent} pings lost (${lost * MS_PER_PING} ms at 20/s)${note}`,
+  );
+}
+
+/** The TOR and its port at the other end of `host`'s `nic`. */
+function peerOf(rack: Rack, host: string, nic: string): { tor: string; port: string } {
+  const { box, port } = rack.boxes[host].links[nic];
+  return { tor: box, port };
+}
+
+function rackSuite(bfd: boolean): void {
+  const mode = bfd ? "with BFD" : "default timers";
+  describe(`rack of real FRR 8.4 daemons, graceful restart on, ${mode}`, function () {
+    this.timeout(240000);
+    let rack: Rack;
+
+    before(async () => {
+      assert.equal(process.getuid?.(), 0, "the rack starts FRR daemons: run it as root");
+      rack = new Rack({ bfd, gracefulRestart: true });
+      rack.up();
+      await rack.converge(CONVERGED);
+    });
+    after(async () => {
+      await rack?.down();
+    });
+
+    it("ECMP: each host's loopback is in the far host's kernel via both TORs", () => {
+      assert.deepEqual(rack.routeDevs("h2", "h1"), ["ens3", "ens4"]);
+      assert.deepEqual(rack.routeDevs("h1", "h2"), ["ens3", "ens4"]);
+      assert.deepEqual(rack.routeDevs("h3", "h1"), ["ens3"]);
+      if (bfd) {
+        const peers = rack.vtysh("h1", "show bfd peers brief");
+        assert.equal((peers.match(/\bup\b/g) ?? []).length, 2, peers);
+      }
+    });
+
+    it("(b) the TOR on the ping's path stops its daemons: traffic moves to the other", async () => {
+      const { tor } = peerOf(rack, "h1", rack.pathOf("h1", "h2"));
+      const ping = rack.ping("h1", "h2", 160);
+      await sleep(1500);
+      await rack.stop(tor);
+      const r = await ping;
+      report(`TOR ${tor} daemons stopped, ${mode}`, r.lost, r.sent);
+      rack.start(tor);
+      // bgpd's NOTIFICATION on exit tells the hosts at once, with or without BFD.
+      assert.ok(r.lost * MS_PER_PING < 1000, `lost ${r.lost}`);
+      await rack.converge(CONVERGED);
+    });
+
+    it("(b') the TOR on the ping's path hangs (daemons frozen, no forwarding)", async () => {
+      const { tor } = peerOf(rack, "h1", rack.pathOf("h1", "h2"));
+      const ping = rack.ping("h1", "h2", 160);
+      await sleep(1500);
+      rack.exec(tor, ["sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+      rack.signal(tor, "SIGSTOP");
+      const r = await ping;
+      rack.signal(tor, "SIGCONT");
+      rack.exec(tor, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+      if (bfd) {
+        report(`TOR ${tor} hangs, ${mode}`, r.lost, r.sent);
+        // bfdd's 300 ms × 3 detection, then BGP and zebra move the route.
+        assert.ok(r.lost * MS_PER_PING < 1000, `goal < 1 s with BFD; lost ${r.lost}`);
+      } else {
+        report(
+          `TOR ${tor} hangs, ${mode}`,
+          r.lost,
+          r.sent,
+          " — not recovered within the window: the hold time is 180 s",
+        );
+        // Without BFD only the hold timer notices a silent TOR.
+        assert.ok(r.lost > r.sent / 2, `lost ${r.lost}`);
+      }
+      await rack.converge(CONVERGED);
+    });
+
+    for (const [host, far, homing] of [
+      ["h1", "h2", "dual-homed"],
+      ["h3", "h2", "single-homed"],
+    ] as const) {
+      it(`(c) ${host} (${homing}) restarts FRR: stop and start every daemon`, async () => {
+        const ping = rack.ping(far, host, 300);
+        await sleep(1000);
+        const started = Date.now();
+        await rack.stop(host);
+        rack.start(host);
+        const restart = Date.now() - started;
+        const r = await ping;
+        report(
+          `FRR restart of ${host} (${homing}, ${restart} ms), ${mode}`,
+          r.lost,
+          r.sent,
+          r.lost === 0 ? "" : " — GOAL (0) NOT MET",
+        );
+        // Goal 0; what holds on FRR 8.4: traffic comes back once the sessions are up.
+        await rack.converge(CONVERGED);
+        assert.ok(r.received > 0, r.output);
+      });
+    }
+
+    it("(a) the link the ping takes goes down: traffic moves to the other TOR", async () => {
+      const nic = rack.pathOf("h1", "h2");
+      const ping = rack.ping("h1", "h2", 120);
+      await sleep(1500);
+      rack.exec("h1", ["ip", "link", "set", nic, "down"]);
+      const r = await ping;
+      report(`link down (h1 ${nic}), ${mode}`, r.lost, r.sent);
+      rack.exec("h1", ["ip", "link", "set", nic, "up"]);
+      // Carrier loss is seen at once on both ends, with or without BFD.
+      assert.ok(r.lost * MS_PER_PING < 1000, `lost ${r.lost}`);
+      // Back up: the sessions come back, but FRR 8.4's zebra may not put the link back
+      // into the kernel's ECMP group (the kernel dropped it from the nexthop object when
+      // the link went down). Last in the suite for that reason; reported, not asserted.
+      const { tor, port } = peerOf(rack, "h1", nic);
+      await sleep(500);
+      rack.vtysh("h1", `clear bgp ${nic}`);
+      rack.vtysh(tor, `clear bgp ${port}`);
+      await sleep(8000);
+      const rib = (rack.vtysh("h1", `show ip route ${rack.boxes.h2.lo}/32`).match(/^  \* /gm) ?? [])
+        .length;
+      console.log(
+        `      RACK after the link came back: zebra has ${rib} next hops to h2, the kernel ${rack.routeDevs("h1", "h2").join(",")}`,
+      );
+    });
+  });
+}
+
+rackSuite(false);
+rackSuite(true);
+
+describe("FRR 10 (trixie): a host's FRR restart with graceful restart", function () {
+  this.timeout(240000);
+  const root = `/var/tmp/frr-nspawn-rack-${process.pid}`;
+  let rack: Rack | undefined;
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, "the rack starts FRR daemons: run it as root");
+    const repo = path.resolve(__dirname, "..", "..");
+    const tarball = execFileSync(path.join(repo, "tests/frr/rootfs.sh"), ["trixie"], {
+      encoding: "utf8",
+    }).trim();
+    fs.mkdirSync(root, { recursive: true });
+    execFileSync(
+      "sh",
+      ["-c", 'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -', "x"].concat([tarball, root]),
+    );
+    execFileSync("mount", ["-t", "proc", "proc", `${root}/proc`]);
+    execFileSync("mount", ["--bind", "/dev", `${root}/dev`]);
+    const version = /^[0-9]+\.[0-9]+/.exec(
+      execFileSync("chroot", [root, "dpkg-query", "-W", "-f=${Version}", "frr"], {
+        encoding: "utf8",
+      }),
+    )?.[0];
+    assert.ok(version?.startsWith("10."), `trixie's FRR is ${version}`);
+    rack = new Rack({ bfd: false, gracefulRestart: true }, root, version);
+    rack.up();
+    await rack.converge(CONVERGED);
+  });
+  after(async () => {
+    await rack?.down();
+    spawnSync("umount", ["-l", `${root}/proc`]);
+    spawnSync("umount", ["-l", `${root}/dev`]);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("(c) h1 (dual-homed) restarts FRR: its kernel routes outlive the stop", async () => {
+    const r0 = rack!;
+    const ping = r0.ping("h2", "h1", 300);
+    await sleep(1000);
+    const started = Date.now();
+    await r0.stop("h1");
+    // bgpd 10.x leaves its routes with zebra on a GR exit, zebra -r leaves them in the kernel.
+    const kept = r0.routeDevs("h1", "h2");
+    r0.start("h1");
+    const restart = Date.now() - started;
+    const r = await ping;
+    report(
+      `FRR ${r0.version} restart of h1 (dual-homed, ${restart} ms), routes kept while stopped: ${kept.join(",") || "none"}`,
+      r.lost,
+      r.sent,
+      r.lost === 0 ? "" : " — GOAL (0) NOT MET",
+    );
+    assert.deepEqual(kept, ["ens3", "ens4"]);
+    await r0.converge(CONVERGED);
+  });
+});
