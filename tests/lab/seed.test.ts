@@ -580,7 +580,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   const dialects: [string, SwitchDialect, string][] = [
     ["nvue (Cumulus 5.9 syntax)", DIALECTS.nvue, "5.9"],
     ["nvue (Cumulus 5.15 syntax)", DIALECTS.nvue, "5.15"],
-    ["vtysh (plain FRR 8.4)", DIALECTS.vtysh, "5.9"],
+    ["vtysh (plain FRR: the lab suite's release)", DIALECTS.vtysh, "5.9"],
   ];
   const runOn = (script: string) => {
     const r = sshScript(lab, "tor", script);
