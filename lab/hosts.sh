@@ -8,7 +8,7 @@
 # Usage: lab/hosts.sh up|down|status|ssh <host> [cmd...]|reboot <host>|
 #                     cache|nested-image|info|purge
 # Env:   LAB_STATE (default /var/tmp/frr-nspawn-lab), LAB_CACHE (default
-#        <repo>/.cache/lab), LAB_MIRROR (default: from apt sources),
+#        /var/cache/frr-nspawn/lab), LAB_MIRROR (default: from apt sources),
 #        LAB_BOOT_TIMEOUT (default 120 s), LAB_SUITE (bookworm: systemd 252
 #        and FRR 8.4 on the hosts; trixie: systemd 257 and FRR 10.3)
 set -euo pipefail

@@ -10,7 +10,7 @@ REPO_DIR="$(cd "$LAB_DIR/.." && pwd)"
 # Running state: booted rootfs copies, keys, pids, logs.
 LAB_STATE="${LAB_STATE:-/var/tmp/frr-nspawn-lab}"
 # Cache of debootstrapped rootfs tarballs (kept by `down`).
-LAB_CACHE="${LAB_CACHE:-$REPO_DIR/.cache/lab}"
+LAB_CACHE="${LAB_CACHE:-/var/cache/frr-nspawn/lab}"
 # Debian suite for all rootfs images.
 LAB_SUITE="${LAB_SUITE:-bookworm}"
 # Debian mirror; default: read from this machine's own apt sources.

@@ -4,7 +4,7 @@
  * `show running-config` gives back exactly the rendered text and `frr-reload.py --test`
  * finds nothing to change. This is what lets a later reload leave BGP sessions alone.
  * Needs root, the frr and frr-pythontools packages (.ci/run installs them) and
- * debootstrap for the trixie rootfs (built once into .cache/frr).
+ * debootstrap for the trixie rootfs (built once into /var/cache/frr-nspawn/frr).
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds (once) and prints the path of a cached FRR rootfs tarball for the tests in
 # tests/frr: `debootstrap --variant=minbase SUITE`, then frr and frr-pythontools from apt, packed as
-# .cache/frr/frr-SUITE-<key>.tar.zst. Later runs reuse the tarball. The mirror is the
+# /var/cache/frr-nspawn/frr/frr-SUITE-<key>.tar.zst ($FRR_ROOTFS_CACHE), outside the checkout so
+# that every clone on this machine (CI's too) reuses it. The mirror is the
 # one this machine's apt sources use (lab/lib/common.sh detect_mirror). Needs root.
 # Usage: tests/frr/rootfs.sh SUITE
 set -euo pipefail
@@ -10,7 +11,7 @@ LAB_SUITE=$SUITE
 # shellcheck source=../../lab/lib/common.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../lab/lib" && pwd)/common.sh"
 PACKAGES=(frr frr-pythontools iproute2)
-CACHE="$REPO_DIR/.cache/frr"
+CACHE="${FRR_ROOTFS_CACHE:-/var/cache/frr-nspawn/frr}"
 key=$(echo "$SUITE|${PACKAGES[*]}" | md5sum | cut -c1-8)
 out="$CACHE/frr-$SUITE-$key.tar.zst"
 if [[ -s "$out" ]]; then
