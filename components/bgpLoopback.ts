@@ -164,10 +164,12 @@ export interface BgpLoopbackArgs {
    */
   bfd?: boolean;
   /**
-   * Hitless FRR restarts: `bgp graceful-restart` (the host is a restarting speaker, the
-   * TORs, as GR helpers, keep its routes while its bgpd restarts), and zebra keeps its
-   * kernel routes when it exits and sweeps those not reclaimed 120 s after it starts
-   * (`-r -K 120` appended to zebra's options in the daemons file).
+   * Hitless FRR restarts: `bgp graceful-restart` and `bgp graceful-restart
+   * preserve-fw-state` (the host is a restarting speaker, the TORs, as GR helpers, keep
+   * its routes while its bgpd restarts), and zebra keeps its kernel routes when it exits
+   * and sweeps those not reclaimed 120 s after it starts (`-r -K 120` appended to zebra's
+   * options in the daemons file), its next hops inline (`no zebra nexthop kernel
+   * enable`), which a restarted zebra takes back intact.
    * @default true
    */
   gracefulRestart?: boolean;

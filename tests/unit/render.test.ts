@@ -94,9 +94,14 @@ describe("frr.conf for the host", () => {
   ];
   it("bfd and graceful restart: FRR's own order, and neither by default", () => {
     assert.doesNotMatch(conf, /bfd|graceful-restart/);
+    const both = renderHostFrrConf({ ...SEED_HOST, bfd: true, gracefulRestart: true });
     assert.match(
-      renderHostFrrConf({ ...SEED_HOST, bfd: true, gracefulRestart: true }),
-      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
+      both,
+      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n bgp graceful-restart preserve-fw-state\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
+    );
+    assert.match(
+      both,
+      /^no ipv6 forwarding\nno zebra nexthop kernel enable\nservice integrated-vtysh-config$/m,
     );
   });
 
