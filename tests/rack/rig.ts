@@ -1,7 +1,9 @@
 /**
- * A rack of real FRR daemons (this machine's FRR, Debian bookworm's 8.4), one network
- * namespace per box, no nspawn: two TORs (t1, t2, both AS 65000, plain-FRR switch
- * render) and hosts rendered by the package (frr.conf and the daemons file):
+ * A rack of real FRR daemons, one network namespace per box, no nspawn: this machine's
+ * FRR (Debian bookworm's 8.4), or another release's from an extracted rootfs (trixie's
+ * 10.3, tests/frr/rootfs.sh) run by chroot, its daemons booted by `vtysh -b` as
+ * frrinit.sh does from 9.0. Two TORs (t1, t2, both AS 65000, plain-FRR switch render)
+ * and hosts rendered by the package (frr.conf and the daemons file):
  *
  *   h1 ens3 - t1 swp1    h1 ens4 - t2 swp1     (dual-homed)
  *   h2 ens3 - t1 swp2    h2 ens4 - t2 swp2     (dual-homed)
