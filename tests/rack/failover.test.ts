@@ -184,6 +184,12 @@ describe("FRR 10 (trixie): a host's FRR restart with graceful restart", function
     await rack?.down();
     spawnSync("umount", ["-l", `${root}/proc`]);
     spawnSync("umount", ["-l", `${root}/dev`]);
+    // Never remove through a mount still there: ${root}/dev is the host's /dev.
+    const mounted = fs
+      .readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .some((line) => line.split(" ")[1]?.startsWith(`${root}/`));
+    assert.ok(!mounted, `${root} still has mounts: not removed`);
     fs.rmSync(root, { recursive: true, force: true });
   });
 
