@@ -8,6 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { dialDelaysMs, hostKeyAlgorithms, SshOptions } from "./ssh";
 import {
+  fixtureConfig,
+  TOKEN,
   countingRelay,
   freePort,
   names,
@@ -18,24 +20,13 @@ import {
   type RunResult,
 } from "./test-helpers";
 
-const TOKEN = "tok-3f9a-very-secret";
-
 describe("lab driver (local commands)", function () {
   this.timeout(120_000);
   const program = path.join(__dirname, "fixtures", "local");
   let dir: string;
   let state: string;
   const log = (): string[] => fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
-  const cfg = (over: Record<string, string> = {}): Record<string, unknown> => {
-    const c: Record<string, unknown> = {
-      "labtest:dir": { value: dir, secret: false },
-      "labtest:token": { value: TOKEN, secret: true },
-    };
-    for (const [k, v] of Object.entries(over)) {
-      c[`labtest:${k}`] = { value: v, secret: false };
-    }
-    return c;
-  };
+  const cfg = (over: Record<string, string> = {}) => fixtureConfig(dir, over);
   const up = (over: Record<string, string> = {}, extra: string[] = []): RunResult =>
     runCli("up", program, state, cfg(over), extra);
   const noSecret = (r: RunResult): void => {

@@ -7,9 +7,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deleteProtectedMessage, replaceProtectedMessage } from "./engine-options";
-import { executed, names, readState, runCli, runCliAsync, type RunResult } from "./test-helpers";
+import {
+  executed,
+  fixtureConfig,
+  names,
+  readState,
+  runCli,
+  runCliAsync,
+  TOKEN,
+  type RunResult,
+} from "./test-helpers";
 
-const TOKEN = "tok-3f9a-very-secret";
 const program = path.join(__dirname, "fixtures", "options");
 const URN = "urn:pulumi:dev::labtest::";
 
@@ -20,16 +28,7 @@ describe("lab driver: engine options", function () {
     const f = path.join(dir, "log");
     return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
   };
-  const cfg = (over: Record<string, string> = {}): Record<string, unknown> => {
-    const c: Record<string, unknown> = {
-      "labtest:dir": { value: dir, secret: false },
-      "labtest:token": { value: TOKEN, secret: true },
-    };
-    for (const [k, v] of Object.entries(over)) {
-      c[`labtest:${k}`] = { value: v, secret: false };
-    }
-    return c;
-  };
+  const cfg = (over: Record<string, string> = {}) => fixtureConfig(dir, over);
   const run = (
     op: string,
     state: string,

@@ -9,6 +9,27 @@ import type { StateFile, Summary } from "./types";
 const CLI = path.join(__dirname, "cli.ts");
 const REPO = path.join(__dirname, "..", "..");
 
+/** The secret the fixture programs read from stack config; no output may show it. */
+export const TOKEN = "tok-3f9a-very-secret";
+
+/**
+ * Stack config for the fixture programs (project `labtest`): their working folder, the
+ * secret {@link TOKEN}, and any plain keys in `over`.
+ */
+export function fixtureConfig(
+  dir: string,
+  over: Record<string, string> = {},
+): Record<string, unknown> {
+  const c: Record<string, unknown> = {
+    "labtest:dir": { value: dir, secret: false },
+    "labtest:token": { value: TOKEN, secret: true },
+  };
+  for (const [k, v] of Object.entries(over)) {
+    c[`labtest:${k}`] = { value: v, secret: false };
+  }
+  return c;
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
