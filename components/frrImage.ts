@@ -10,10 +10,11 @@ import {
   renderImageRemoveScript,
 } from "./render/image";
 import { Compression, Distribution, FrrPackageSource } from "./enums";
-import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
+import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
 import { localStep, remoteStep, StepScripts } from "./steps";
 import { validateFrrImage } from "./validate/frrImage";
-import { InputError, show } from "./validate/problems";
+import { bool, optional } from "./validate/common";
+import { Problems } from "./validate/problems";
 
 /** Where FRR comes from: the distribution's own package, or FRR's apt repository. */
 export interface FrrSource {
@@ -149,19 +150,22 @@ export class FrrImage extends pulumi.ComponentResource {
       opts,
     );
     this.name = name;
-    requirePlain(`FrrImage "${name}"`, {
+    const plain = new Problems();
+    for (const p of plainProblems({
       builder: args.builder,
       distribution: args.distribution,
       frr: args.frr,
       "frr.source": args.frr?.source,
       compression: args.compression,
       localSudo: args.localSudo,
-    });
-    if (args.localSudo !== undefined && typeof args.localSudo !== "boolean") {
-      throw new InputError(`FrrImage "${name}"`, [
-        { path: "localSudo", message: `${show(args.localSudo)} is not true or false` },
-      ]);
+    })) {
+      plain.add(p.path, p.message);
     }
+    // An Output here is already a problem above; anything else must be a boolean.
+    if (!plain.has("localSudo")) {
+      optional(args.localSudo, true, "localSudo", plain, bool);
+    }
+    plain.throwIfAny(`FrrImage "${name}"`);
     this.builtLocally = args.builder === undefined;
     const recipe: pulumi.Output<ImageRecipe> = resolveValidated(
       `FrrImage "${name}"`,

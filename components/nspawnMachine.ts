@@ -30,10 +30,10 @@ import {
   renderPush,
   renderPushRemove,
 } from "./render/scripts/push";
-import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
+import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
 import { localStep, RemoteTarget, remoteStep } from "./steps";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
-import { InputError, Problem } from "./validate/problems";
+import { InputError } from "./validate/problems";
 
 /** An image file on the machine running Pulumi, copied to the host over SFTP. */
 export interface ImageFile {
@@ -149,11 +149,20 @@ function isPlainObject(value: unknown): value is object {
   );
 }
 
-/** Checks the plain part of `image` at construction; throws one InputError naming it. */
-function checkImage(subject: string, image: unknown): NspawnImage {
-  requirePlain(subject, { image });
-  requirePlain(subject, { "image.frrImage": (image as NspawnImage | undefined)?.frrImage });
-  const problems: Problem[] = [];
+/**
+ * Checks the plain fields (`image` and `settings`) at construction; throws one InputError
+ * naming every problem.
+ */
+function checkPlain(subject: string, image: unknown, settings: unknown): NspawnImage {
+  const problems = plainProblems({
+    image,
+    "image.frrImage": (image as NspawnImage | undefined)?.frrImage,
+    settings,
+  });
+  if (problems.some((p) => p.path.startsWith("image"))) {
+    // An image that is not there yet cannot be checked further.
+    throw new InputError(subject, problems);
+  }
   const i = image as NspawnImage;
   const given = (["frrImage", "path", "url"] as const).filter((k) => i?.[k] !== undefined);
   if (typeof image !== "object" || image === null || given.length !== 1) {
@@ -227,8 +236,7 @@ export class NspawnMachine extends pulumi.ComponentResource {
       opts,
     );
     const subject = `NspawnMachine "${name}"`;
-    const image = checkImage(subject, args.image);
-    requirePlain(subject, { settings: args.settings });
+    const image = checkPlain(subject, args.image, args.settings);
     const fromBuild = image.frrImage;
     const config = resolveValidated(
       subject,

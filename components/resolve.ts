@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { knownKeys } from "./validate/common";
 import { resourceName } from "./validate/names";
-import { InputError, Problems, SECRET, show } from "./validate/problems";
+import { InputError, Problem, Problems, SECRET, show } from "./validate/problems";
 
 /** True if `value` holds an Output or a Promise anywhere inside. */
 export function hasUnknowns(value: unknown): boolean {
@@ -158,17 +158,23 @@ function isEventual(value: unknown): boolean {
 }
 
 /**
- * Throws one {@link InputError} naming every field given as an Output or a Promise: these
- * fields decide which steps exist, so they must be known when the component is built.
- * A plain object's own fields may still be Outputs (only the named paths are checked).
+ * One problem for every field given as an Output or a Promise: these fields decide which
+ * steps exist, so they must be known when the component is built. A plain object's own
+ * fields may still be Outputs (only the named paths are checked). Callers add them to
+ * their other construction problems and throw once.
  */
-export function requirePlain(subject: string, fields: Record<string, unknown>): void {
-  const problems = Object.entries(fields)
+export function plainProblems(fields: Record<string, unknown>): Problem[] {
+  return Object.entries(fields)
     .filter(([, value]) => isEventual(value))
     .map(([path]) => ({
       path,
       message: "must be a plain value, not an Output or a Promise (it decides which steps exist)",
     }));
+}
+
+/** Throws one {@link InputError} for the {@link plainProblems} of `fields`, if any. */
+export function requirePlain(subject: string, fields: Record<string, unknown>): void {
+  const problems = plainProblems(fields);
   if (problems.length > 0) {
     throw new InputError(subject, problems);
   }

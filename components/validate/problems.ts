@@ -57,6 +57,11 @@ export class Problems {
     this.list.push({ path, message });
   }
 
+  /** Whether a problem was added at `path`. */
+  has(path: string): boolean {
+    return this.list.some((p) => p.path === path);
+  }
+
   get count(): number {
     return this.list.length;
   }

@@ -703,3 +703,44 @@ describe("verification and waves", () => {
     assert.deepEqual(deps("we"), [...stepsOf("c"), ...stepsOf("d")].sort());
   });
 });
+
+describe("construction problems are thrown once, together", () => {
+  beforeEach(() => rec.install());
+
+  it("NspawnMachine: settings as an Output and an image without its sha256, in one error", async () => {
+    assert.throws(
+      () =>
+        new NspawnMachine("once", {
+          connection: coreos,
+          image: { path: "/srv/frr.tar.gz" },
+          settings: pulumi.output("nspawn-file") as unknown as SettingsMode,
+        }),
+      {
+        message: [
+          'NspawnMachine "once" has 2 invalid inputs:',
+          "  - settings: must be a plain value, not an Output or a Promise (it decides which steps exist)",
+          "  - image.sha256: is required with image.path",
+        ].join("\n"),
+      },
+    );
+    await rec.settle(50);
+    assert.deepEqual(rec.steps(), []);
+  });
+
+  it("FrrImage: compression as an Output and localSudo as a string, in one error", () => {
+    assert.throws(
+      () =>
+        new FrrImage("once", {
+          compression: pulumi.output("xz") as unknown as Compression,
+          localSudo: "false" as unknown as boolean,
+        }),
+      {
+        message: [
+          'FrrImage "once" has 2 invalid inputs:',
+          "  - compression: must be a plain value, not an Output or a Promise (it decides which steps exist)",
+          '  - localSudo: "false" is not true or false',
+        ].join("\n"),
+      },
+    );
+  });
+});
