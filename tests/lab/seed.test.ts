@@ -57,16 +57,9 @@ let restartLoss = { sent: 0, lost: 0 };
 /** The FrrImage's build result, kept by step 7 for the rollback of step 7c. */
 let firstImage: ReturnType<typeof parseImageResult>;
 
-/**
- * Pings the tor's loopback from coreos's (20/s) while `action` runs, until BGP is up both
- * ways again and pings answer; returns how many were sent and lost.
- */
-async function pingLossDuring(
-  lab: LabInfo,
-  action: () => void,
-): Promise<{ sent: number; lost: number }> {
-  const pidFile = "/run/frr-nspawn-lab-ping.pid";
-  const ping = spawn("ssh", [
+/** Runs `command` on coreos as root over SSH in the background; resolves to its stdout. */
+function onCoreosInBackground(lab: LabInfo, command: string): Promise<string> {
+  const child = spawn("ssh", [
     "-T",
     "-o",
     "BatchMode=yes",
@@ -76,11 +69,27 @@ async function pingLossDuring(
     lab.sshKey,
     `root@${lab.hosts.coreos.address}`,
     "--",
-    `ping -i ${PING_INTERVAL} -I ${LAB.coreos.loopback} ${LAB.tor.loopback} > /run/frr-nspawn-lab-ping.out & echo $! > ${pidFile}; wait; tail -2 /run/frr-nspawn-lab-ping.out`,
+    command,
   ]);
   let out = "";
-  ping.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const done = new Promise((resolve) => ping.on("close", resolve));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.on("close", () => resolve(out)));
+}
+
+/**
+ * Pings the tor's loopback from coreos's (20/s) while `action` runs, until BGP is up both
+ * ways again and pings answer; returns how many were sent and lost.
+ */
+async function pingLossDuring(
+  lab: LabInfo,
+  action: () => void,
+): Promise<{ sent: number; lost: number }> {
+  const pidFile = "/run/frr-nspawn-lab-ping.pid";
+  const done = onCoreosInBackground(
+    lab,
+    `ping -i ${PING_INTERVAL} -I ${LAB.coreos.loopback} ${LAB.tor.loopback} > /run/frr-nspawn-lab-ping.out & echo $! > ${pidFile}; wait; tail -2 /run/frr-nspawn-lab-ping.out`,
+  );
+  let out = "";
   await new Promise((resolve) => setTimeout(resolve, 3000));
   try {
     action();
@@ -92,7 +101,7 @@ async function pingLossDuring(
     );
     await new Promise((resolve) => setTimeout(resolve, 2000));
     ssh(lab, "coreos", `kill -INT "$(cat ${pidFile})"`);
-    await done;
+    out = await done;
   }
   const stats = /(\d+) packets transmitted, (\d+) received/.exec(out);
   assert.ok(stats, `no ping statistics in: ${out}`);
@@ -309,21 +318,10 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
       bgpPeers(lab, "coreos")[LAB.coreos.nic],
       bgpPeers(lab, "tor")[LAB.tor.port],
     ];
-    const ping = spawn("ssh", [
-      "-T",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      `UserKnownHostsFile=${lab.knownHosts}`,
-      "-i",
-      lab.sshKey,
-      `root@${lab.hosts.coreos.address}`,
-      "--",
+    const pingDone = onCoreosInBackground(
+      lab,
       `ping -i 0.05 -w 20 -I ${LAB.coreos.loopback} ${LAB.tor.loopback} | tail -2`,
-    ]);
-    let pingOut = "";
-    ping.stdout.on("data", (d: Buffer) => (pingOut += d.toString()));
-    const pingDone = new Promise((resolve) => ping.on("close", resolve));
+    );
     await new Promise((resolve) => setTimeout(resolve, 3000));
 
     const summary = driver("up", seedConfig(lab, changed));
@@ -336,7 +334,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
       waitUntil(() => bgpRoutes(lab, "tor").includes(NEW_NETWORK), 30),
       `tor never learned ${NEW_NETWORK}`,
     );
-    await pingDone;
+    const pingOut = await pingDone;
 
     const stats = /(\d+) packets transmitted, (\d+) received/.exec(pingOut);
     assert.ok(stats, `no ping statistics in: ${pingOut}`);
