@@ -33,6 +33,7 @@ const TOR_CUMULUS_KEYS = {
   cli: true,
   cumulusVersion: true,
   commitDescription: true,
+  bfd: true,
 } as const satisfies Record<keyof TorCumulusArgs, true>;
 
 /** Arguments of {@link TorCumulus}. */
@@ -85,6 +86,16 @@ export interface TorCumulusArgs {
    * @default "frr-nspawn <project>/<stack> <name>"
    */
   commitDescription?: pulumi.Input<string>;
+  /**
+   * Fast failover: BFD on every downlink's BGP neighbour, FRR's default timers (300 ms × 3),
+   * for hosts whose BgpLoopback has `bfd: true`. NCLU `net add bgp neighbor swpN bfd`; NVUE
+   * `nv set vrf default router bgp neighbor swpN bfd enable on` (5.15+: `bfd state
+   * enabled`); vtysh `neighbor swpN bfd`, where bfdd must be on in the switch's daemons file
+   * (turned on when frr-nspawn turns bgpd on; otherwise the step fails rather than restart
+   * a switch's FRR). Own lines: `false` removes them again. Plain.
+   * @default false
+   */
+  bfd?: boolean;
 }
 
 /**
@@ -130,6 +141,7 @@ export class TorCumulus extends pulumi.ComponentResource {
         cli: args.cli,
         commitDescription: args.commitDescription,
         cumulusVersion: args.cumulusVersion,
+        bfd: args.bfd,
       },
       (subject, v, secrets) => validateTorCumulus(subject, v, description, id, secrets),
     );

@@ -17,6 +17,7 @@ export const SEED_SWITCH: SwitchFrrConfig & SwitchConfig = {
   id: "p-s-tor",
   description: "frr-nspawn p/s tor",
   cumulusVersion: "5.9",
+  bfd: false,
   frrVersion: "8.4.4",
   hostname: "tor",
   asn: 65000,

@@ -2,7 +2,7 @@
 import { TorCli, enumValues } from "../enums";
 import { SwitchConfig, SwitchDownlink } from "../render/switch/model";
 import { asn, raTiming } from "./bgp";
-import { Check, knownKeys, list, oneOf, optional } from "./common";
+import { Check, bool, knownKeys, list, oneOf, optional } from "./common";
 import {
   cumulusPort,
   interfaceName,
@@ -31,6 +31,7 @@ export interface TorCumulusValues {
   cli?: unknown;
   commitDescription?: unknown;
   cumulusVersion?: unknown;
+  bfd?: unknown;
 }
 
 /** Everything TorCumulus renders from. */
@@ -132,6 +133,7 @@ export function validateTorCumulus(
     problems,
     oneLine,
   );
+  const bfd = optional(v.bfd, false, "bfd", problems, bool);
   let version = "";
   if (cli === "nvue") {
     if (v.cumulusVersion === undefined) {
@@ -156,5 +158,6 @@ export function validateTorCumulus(
     networks: networks!,
     description: description!,
     cumulusVersion: version,
+    bfd: bfd!,
   };
 }

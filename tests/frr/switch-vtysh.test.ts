@@ -8,6 +8,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 
+import { DEFAULT_DAEMONS } from "../../components/render/daemons";
 import { DIALECTS, SwitchConfig, switchStatePath } from "../../components/render/switch";
 import { FrrRig, RIG_KINDS, startRig } from "./rig";
 
@@ -27,6 +28,7 @@ const A: SwitchConfig = {
   id: `rig-vtysh-a-${process.pid}`,
   description: "frr-nspawn rig a",
   cumulusVersion: "",
+  bfd: false,
   asn: 65000,
   routerId: "10.255.0.2",
   loopback: "10.255.0.2/32",
@@ -62,7 +64,8 @@ for (const kind of RIG_KINDS) {
     before(function () {
       // A cold trixie rig first builds its rootfs with debootstrap (tests/frr/rootfs.sh).
       this.timeout(1200000);
-      rig = startRig(kind);
+      // bfdd on, as `bfd: true` needs on a plain-FRR switch.
+      rig = startRig(kind, { ...DEFAULT_DAEMONS, bfd: true });
       rig.check(["vtysh", "-c", "configure terminal", ...OWN.flatMap((l) => ["-c", l])]);
       pids = rig.daemonPids();
       own = ownPart();
@@ -99,6 +102,18 @@ for (const kind of RIG_KINDS) {
         assert.match(running, new RegExp(`^ ipv6 nd ra-interval ${interval}$`, "m"));
         assert.match(running, new RegExp(`^ ipv6 nd ra-lifetime ${lifetime}$`, "m"));
       }
+      assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
+    });
+
+    it("bfd on and off: only the BFD line comes and goes; no daemon restarts", () => {
+      ok(DIALECTS.vtysh.applyScript("a", { ...A, bfd: true }));
+      assert.match(rig.running(), /^ neighbor swp1 bfd$/m);
+      assert.doesNotMatch(rig.running(), /^ neighbor swp2 bfd$/m);
+      ok(DIALECTS.vtysh.applyScript("a", A));
+      const running = rig.running();
+      assert.doesNotMatch(running, /bfd/);
+      assert.match(running, /^ neighbor swp1 interface remote-as external$/m);
+      assert.equal(ownPart(), own);
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
     });
 

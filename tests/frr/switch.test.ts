@@ -119,6 +119,7 @@ const A: SwitchConfig = {
   id: "lab-stack-a",
   description: "frr-nspawn lab/stack a",
   cumulusVersion: "5.9",
+  bfd: false,
   asn: 65000,
   routerId: "10.255.0.2",
   loopback: "10.255.0.2/32",
@@ -316,6 +317,29 @@ describe("switch dialects on real FRR (net/nv test doubles, two resources, the s
         assert.ok(
           !keys().includes("router bgp 65000 / address-family ipv4 unicast / network 10.8.0.0/24"),
         );
+      });
+
+      it("bfd on adds one BFD line per downlink; off takes only those lines off again", () => {
+        const bfdKey = "router bgp 65000 / neighbor swp1 bfd";
+        if (d.cli === "vtysh") {
+          // A plain-FRR switch needs bfdd; frr-nspawn does not restart a switch's FRR for it.
+          const k = keys();
+          const r = run(d.applyScript("a", { ...a, bfd: true }));
+          assert.notEqual(r.status, 0);
+          assert.match(r.out, /bfd needs bfdd, which is off in \/etc\/frr\/daemons/);
+          assert.deepEqual(keys(), k);
+          fs.appendFileSync(path.join(TMP, "daemons"), "bfdd=yes\n");
+        }
+        ok(d.applyScript("a", { ...a, bfd: true }));
+        let k = keys();
+        assert.ok(k.includes(bfdKey), k.join("\n"));
+        assert.ok(!k.includes("router bgp 65000 / neighbor swp2 bfd"), "b's neighbour got BFD");
+        ok(d.applyScript("a", a));
+        k = keys();
+        assert.ok(!k.includes(bfdKey), `still there: ${bfdKey}`);
+        for (const line of [...frrLines(a, d), ...frrLines(b, d)])
+          assert.ok(k.includes(line), `missing ${line}`);
+        assert.deepEqual(own(), ownBefore);
       });
 
       it("refuses another AS number, naming both, and changes nothing", () => {

@@ -112,6 +112,7 @@ const SEED_TOR: SwitchConfig = {
   id: "frr-nspawn-seed-lab-tor",
   description: "frr-nspawn frr-nspawn-seed/lab tor",
   cumulusVersion: "5.9",
+  bfd: false,
   asn: LAB.tor.asn,
   routerId: LAB.tor.loopback,
   loopback: `${LAB.tor.loopback}/32`,

@@ -317,6 +317,42 @@ describe("components under the real SDK with mocks", () => {
     );
   });
 
+  it("TorCumulus bfd: each dialect's BFD line per downlink, in commands and scripts; removed by delete", async () => {
+    const base = { connection: cumulus, asn: 65000, loopback: "1.1.1.1", bfd: true };
+    const n = new TorCumulus("n", { ...base, downlinks: [{ port: "swp1" }] });
+    const v = new TorCumulus("v", {
+      ...base,
+      downlinks: [{ port: "swp2" }],
+      cli: "nvue",
+      cumulusVersion: "5.9",
+    });
+    const w = new TorCumulus("w", {
+      ...base,
+      downlinks: [{ port: "swp3" }],
+      cli: "nvue",
+      cumulusVersion: "5.15",
+    });
+    const y = new TorCumulus("y", { ...base, downlinks: [{ port: "swp4" }], cli: "vtysh" });
+    const off = new TorCumulus("off", { ...base, bfd: false, downlinks: [{ port: "swp5" }] });
+    const cmds = async (t: TorCumulus) => (await valueOf(t.commands)) ?? [];
+    const last = async (t: TorCumulus) => (await cmds(t)).at(-1);
+    assert.equal(await last(n), "net add bgp neighbor swp1 bfd");
+    assert.equal(await last(v), "nv set vrf default router bgp neighbor swp2 bfd enable on");
+    assert.equal(await last(w), "nv set vrf default router bgp neighbor swp3 bfd state enabled");
+    assert.ok((await cmds(y)).includes("router bgp 65000 neighbor swp4 bfd"));
+    assert.ok(!(await cmds(off)).some((c) => c.includes("bfd")));
+    await rec.settle();
+    const del = (name: string) => String(rec.byName(name).inputs.delete);
+    assert.match(del("n-nclu"), /nclu del bgp neighbor swp1 bfd >\/dev\/null; fi$/m);
+    assert.match(del("v-nvue"), /nvue unset vrf default router bgp neighbor swp2 bfd enable >/);
+    assert.match(del("w-nvue"), /nvue unset vrf default router bgp neighbor swp3 bfd state >/);
+    assert.match(
+      del("y-vtysh"),
+      /frr -c 'configure terminal' -c 'router bgp 65000' -c 'no neighbor swp4 bfd'/,
+    );
+    assert.match(String(rec.byName("y-vtysh").inputs.create), /\^bfdd=yes/);
+  });
+
   it("secrets stay secret: the connection is a secret input and no script holds the key", async () => {
     new BgpLoopback("s", {
       connection: coreos,
@@ -473,6 +509,18 @@ describe("bad input throws at construction and registers no command", () => {
           downlinks: [{ port: "swp1", raInterval: 0 }],
         }),
       "downlinks[0].raInterval: 0 is out of range 1..1800",
+    ],
+    [
+      "bfd as a string",
+      () =>
+        new TorCumulus("b", {
+          connection: cumulus,
+          asn: 65000,
+          loopback: "1.1.1.1",
+          downlinks: [{ port: "swp1" }],
+          bfd: "yes" as unknown as boolean,
+        }),
+      'bfd: "yes" is not true or false',
     ],
     [
       "bad suite",

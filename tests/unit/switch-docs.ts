@@ -24,6 +24,8 @@ const PREFIX = `${V4}/[0-9]{1,2}`;
 const NUM = "[0-9]+";
 const f = (s: string) => new RegExp(`^${s}$`);
 
+const BFD_44 = "content/cumulus-linux-44/Layer-3/Bidirectional-Forwarding-Detection-BFD.md";
+const BFD_59 = "content/cumulus-linux-59/Layer-3/Bidirectional-Forwarding-Detection-BFD.md";
 const NCLU_44 =
   "content/cumulus-linux-44/System-Configuration/Network-Command-Line-Utility-NCLU.md";
 const BGP_44 =
@@ -103,6 +105,13 @@ export const NCLU_FORMS: DocumentedForm[] = [
     verbatim: true,
   },
   {
+    form: f(`net (add|del) bgp neighbor ${PORT} bfd`),
+    page: BFD_44,
+    example:
+      "net add bgp neighbor swp1 bfd (BFD in BGP, default intervals; frr.conf: neighbor swp1 bfd)",
+    verbatim: true,
+  },
+  {
     form: f("net pending"),
     page: NCLU_44,
     example: "net pending",
@@ -161,6 +170,12 @@ export const NVUE_59_FORMS: DocumentedForm[] = [
     example: "router-advertisement lifetime 0-9000",
     verbatim: true,
   },
+  {
+    form: f(`nv (set|unset) vrf default router bgp neighbor ${PORT} bfd enable( on)?`),
+    page: BFD_59,
+    example: "nv set vrf default router bgp neighbor swp51 bfd enable on (BFD in BGP)",
+    verbatim: true,
+  },
 ];
 
 /** NVUE forms of Cumulus Linux 5.15 and later ("New and Changed NVUE Commands"). */
@@ -202,6 +217,13 @@ export const NVUE_515_FORMS: DocumentedForm[] = [
     page: CHANGED_515,
     example:
       "nv set interface <interface-id> ipv6 neighbor-discovery router-advertisement lifetime (0-9000)",
+    verbatim: true,
+  },
+  {
+    form: f(`nv (set|unset) vrf default router bgp neighbor ${PORT} bfd state( enabled)?`),
+    page: CHANGED_515,
+    example:
+      "nv set vrf <vrf-id> router bgp neighbor <neighbor-id> bfd enable on|off → … bfd state enabled|disabled (the 5.15 BFD page still prints `bfd enable on`: the changes table wins)",
     verbatim: true,
   },
 ];

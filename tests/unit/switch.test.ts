@@ -22,6 +22,7 @@ const TWO: SwitchConfig = {
   id: "p-s-tor",
   description: "frr-nspawn p/s tor",
   cumulusVersion: "5.9",
+  bfd: true,
   asn: 65000,
   routerId: "10.255.0.2",
   loopback: "10.255.0.2/32",
@@ -172,6 +173,8 @@ describe("switch dialects: one ownership model", () => {
         "net add bgp ipv4 unicast network 192.168.7.0/25 | net del bgp ipv4 unicast network 192.168.7.0/25",
         "net add bgp neighbor swp1 remote-as external | net del bgp neighbor swp1 remote-as external",
         "net add bgp neighbor swp12s1 remote-as external | net del bgp neighbor swp12s1 remote-as external",
+        "net add bgp neighbor swp1 bfd | net del bgp neighbor swp1 bfd",
+        "net add bgp neighbor swp12s1 bfd | net del bgp neighbor swp12s1 bfd",
       ],
     );
   });
@@ -263,6 +266,98 @@ describe("switch dialects: one ownership model", () => {
       assert.equal(r.status, 0, r.stderr);
     });
   }
+});
+
+describe("switch dialects: bfd", () => {
+  const OFF = { ...TWO, bfd: false };
+  const adds = (d: SwitchDialect, c: SwitchConfig) =>
+    d.owned(c).map((o) => o.add.join(d.cli === "vtysh" ? " / " : " "));
+  const cases: [string, SwitchDialect, string, string[]][] = [
+    [
+      "nclu",
+      DIALECTS.nclu,
+      "5.9",
+      [
+        "net add bgp neighbor swp1 bfd | net del bgp neighbor swp1 bfd",
+        "net add bgp neighbor swp12s1 bfd | net del bgp neighbor swp12s1 bfd",
+      ],
+    ],
+    [
+      "nvue 5.9",
+      DIALECTS.nvue,
+      "5.9",
+      [
+        "nv set vrf default router bgp neighbor swp1 bfd enable on | nv unset vrf default router bgp neighbor swp1 bfd enable",
+        "nv set vrf default router bgp neighbor swp12s1 bfd enable on | nv unset vrf default router bgp neighbor swp12s1 bfd enable",
+      ],
+    ],
+    [
+      "nvue 5.15",
+      DIALECTS.nvue,
+      "5.15",
+      [
+        "nv set vrf default router bgp neighbor swp1 bfd state enabled | nv unset vrf default router bgp neighbor swp1 bfd state",
+        "nv set vrf default router bgp neighbor swp12s1 bfd state enabled | nv unset vrf default router bgp neighbor swp12s1 bfd state",
+      ],
+    ],
+    [
+      "vtysh",
+      DIALECTS.vtysh,
+      "5.9",
+      [
+        "router bgp 65000 / neighbor swp1 bfd | router bgp 65000 / no neighbor swp1 bfd",
+        "router bgp 65000 / neighbor swp12s1 bfd | router bgp 65000 / no neighbor swp12s1 bfd",
+      ],
+    ],
+  ];
+  for (const [title, d, version, expected] of cases) {
+    it(`${title}: one own line per downlink, after its neighbour; bfd false owns exactly the rest`, () => {
+      const on = { ...TWO, cumulusVersion: version };
+      const off = { ...OFF, cumulusVersion: version };
+      const sep = d.cli === "vtysh" ? " / " : " ";
+      const bfd = d
+        .owned(on)
+        .filter((o) => /\bbfd\b/.test(o.add.join(" ")))
+        .map((o) => `${o.add.join(sep)} | ${o.remove.join(sep)}`);
+      assert.deepEqual(bfd, expected);
+      // Turning bfd off leaves every other owned line as it was: the update removes only these.
+      assert.deepEqual(
+        adds(d, on).filter((a) => !/\bbfd\b/.test(a)),
+        adds(d, off),
+      );
+      // Each BFD line comes after its neighbour (and so is removed before it).
+      const a = adds(d, on);
+      for (const port of ["swp1", "swp12s1"]) {
+        const neighbour = a.findIndex(
+          (x) => x.includes(`neighbor ${port} `) && !/bfd|route-map/.test(x),
+        );
+        const line = a.findIndex((x) => x.includes(`neighbor ${port} bfd`));
+        assert.ok(neighbour >= 0 && line > neighbour, `${port}: ${neighbour} ${line}`);
+      }
+      assert.equal(
+        d
+          .shared(on)
+          .map((w) => w.join(" "))
+          .join("\n"),
+        d
+          .shared(off)
+          .map((w) => w.join(" "))
+          .join("\n"),
+      );
+    });
+  }
+
+  it("vtysh: bfd needs bfdd on the switch; remove never asks for it", () => {
+    const apply = DIALECTS.vtysh.applyScript("s", TWO);
+    assert.ok(apply.includes("if ! grep -Eq '^bfdd=yes' /etc/frr/daemons; then"));
+    assert.ok(apply.includes("bfd needs bfdd, which is off in /etc/frr/daemons"));
+    assert.ok(!DIALECTS.vtysh.applyScript("s", OFF).includes("bfdd"));
+    assert.ok(!DIALECTS.vtysh.removeScript("s", TWO).includes("bfdd"));
+    // Cumulus runs BFD itself (PTM): NCLU and NVUE never touch the daemons file.
+    for (const d of [DIALECTS.nclu, DIALECTS.nvue]) {
+      assert.ok(!d.applyScript("s", TWO).includes("/etc/frr/daemons"));
+    }
+  });
 });
 
 describe("vtysh listing: running-config lines with their contexts", () => {

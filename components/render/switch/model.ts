@@ -5,7 +5,7 @@
  *
  * The ownership model, the same for every dialect:
  * - **Owned** by one TorCumulus: its downlinks' router advertisements, one unnumbered BGP
- *   neighbour per downlink, and its extra networks. Created, updated (stale lines removed)
+ *   neighbour per downlink (and its BFD line with `bfd`), and its extra networks. Created, updated (stale lines removed)
  *   and removed on destroy, each line only when it is there.
  * - **Switch-wide**, shared with the switch's other config and other TorCumulus: the ASN,
  *   the router-id, the loopback address and its announcement, a downlink port being up.
@@ -39,6 +39,8 @@ export interface SwitchConfig {
   description: string;
   /** The Cumulus Linux release whose NVUE syntax to use, e.g. `"5.9"` (nvue only). */
   cumulusVersion: string;
+  /** BFD on every downlink's BGP neighbour (one owned line per downlink). */
+  bfd: boolean;
 }
 
 /** One configuration line in a dialect's own syntax, as an argument list. */

@@ -92,7 +92,7 @@ function shared(c: SwitchConfig): Words[] {
   ];
 }
 
-/** This resource's lines: RA per port (removed lifetime first), neighbours, networks. */
+/** This resource's lines: RA per port (removed lifetime first), networks, neighbours, BFD. */
 function owned(c: SwitchConfig): OwnedLine[] {
   const pair = (...rest: string[]): OwnedLine => ({
     add: net("add", ...rest),
@@ -110,6 +110,9 @@ function owned(c: SwitchConfig): OwnedLine[] {
     ]),
     ...ownedNetworks(c).map((p) => pair("bgp", "ipv4", "unicast", "network", p)),
     ...c.downlinks.map((d) => pair("bgp", "neighbor", d.port, "remote-as", "external")),
+    // BFD per neighbour (cumulus-linux-44 "Bidirectional Forwarding Detection - BFD": `net add
+    // bgp neighbor swp1 bfd`, FRR's default timers); after the neighbour, removed before it.
+    ...(c.bfd ? c.downlinks.map((d) => pair("bgp", "neighbor", d.port, "bfd")) : []),
   ];
 }
 

@@ -5,7 +5,8 @@
  *   (70–1800000), its lifetime in seconds;
  * - 5.15 renamed `interface … ip address` → `ipv4 address`, `ip neighbor-discovery` →
  *   `ipv6 neighbor-discovery` and `… enable on` → `… state enabled` ("New and Changed
- *   NVUE Commands"); `cumulusVersion` picks the syntax;
+ *   NVUE Commands": RA's and a neighbour's `bfd enable on` alike); `cumulusVersion` picks
+ *   the syntax;
  * - the change set is staged with `nv set`/`nv unset` and applied once with
  *   `nv config apply --assume-yes -m MESSAGE`; `nv config diff` shows what is pending;
  * - delete unsets this resource's neighbours, networks and RA settings only: never
@@ -122,6 +123,11 @@ function owned(c: SwitchConfig): OwnedLine[] {
     }),
     ...ownedNetworks(c).map((p) => entry([...BGP, "address-family", "ipv4-unicast", "network"], p)),
     ...c.downlinks.map((d) => entry([...BGP, "neighbor"], d.port, ["remote-as", "external"])),
+    // BFD per neighbour: `… neighbor swp51 bfd enable on` (cumulus-linux-59 BFD page),
+    // `… bfd state enabled` from 5.15 (its "New and Changed NVUE Commands").
+    ...(c.bfd
+      ? c.downlinks.map((d) => leaf([...BGP, "neighbor", d.port, "bfd", s.on[0]], [s.on[1]]))
+      : []),
   ];
 }
 

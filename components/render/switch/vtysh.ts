@@ -47,38 +47,73 @@ export function vtyshRouteMaps(c: SwitchConfig): { in: string; out: string } {
   return { in: `${c.id}-IN`, out: `${c.id}-OUT` };
 }
 
-const flow: Flow = {
-  functions: [
-    "frr() {",
-    "    local out",
-    '    if ! out=$(vtysh "$@" 2>&1); then',
-    '        echo "frr-nspawn: vtysh $* failed:" >&2',
-    '        printf "%s\\n" "$out" >&2',
-    "        return 1",
-    "    fi",
-    "}",
-    "frr_listing() {",
-    `    vtysh -c 'show running-config' | awk -v SEP=${quote(SEP)} ${quote(FRR_LISTING_AWK)}`,
-    "}",
-  ],
-  listing: "frr_listing",
-  asnSed: "s/^router bgp \\([0-9][0-9]*\\)$/\\1/p",
-  routerIdSed: `s/^router bgp [0-9][0-9]*${SEP.replace(/\//g, "\\/")}bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p`,
-  before: [
-    // bgpd is switch-wide: turned on when off (a restart, when nothing routes yet), never off.
-    "if ! grep -Eq '^bgpd=yes' /etc/frr/daemons; then",
+/** The daemons file the switch's FRR starts from. */
+const DAEMONS_FILE = "/etc/frr/daemons";
+
+/**
+ * Daemons are switch-wide: turned on when off, never off. bgpd off means nothing routes
+ * over BGP yet, so frr is restarted then. With `bfd`, bfdd must run too; it is turned on
+ * in the same restart when bgpd was off, and otherwise the run fails before changing
+ * anything: restarting a switch's FRR that carries sessions is the operator's call.
+ */
+function daemonLines(bfd: boolean): string[] {
+  const lines = [
+    "restart=0",
+    `if ! grep -Eq '^bgpd=yes' ${DAEMONS_FILE}; then`,
     `    ${warn("bgpd is off in /etc/frr/daemons: turning it on and restarting frr")}`,
-    "    sed -i 's/^bgpd=.*/bgpd=yes/' /etc/frr/daemons",
+    `    sed -i 's/^bgpd=.*/bgpd=yes/' ${DAEMONS_FILE}`,
+    "    restart=1",
+    "fi",
+  ];
+  if (bfd) {
+    lines.push(
+      `if ! grep -Eq '^bfdd=yes' ${DAEMONS_FILE}; then`,
+      '    if [ "$restart" = 1 ]; then',
+      `        ${warn("bfdd is off in /etc/frr/daemons: turning it on with bgpd")}`,
+      `        if grep -Eq '^bfdd=' ${DAEMONS_FILE}; then sed -i 's/^bfdd=.*/bfdd=yes/' ${DAEMONS_FILE}; else echo bfdd=yes >>${DAEMONS_FILE}; fi`,
+      "    else",
+      `        ${warn("bfd needs bfdd, which is off in /etc/frr/daemons, and frr-nspawn does not restart a switch's FRR that carries BGP sessions: set bfdd=yes there, restart frr when it suits, and run again")}`,
+      "        exit 1",
+      "    fi",
+      "fi",
+    );
+  }
+  return [
+    ...lines,
+    'if [ "$restart" = 1 ]; then',
     "    systemctl restart frr",
     "    for _ in $(seq 30); do vtysh -c 'show bgp summary' >/dev/null 2>&1 && break; sleep 1; done",
     "fi",
-  ],
-  // vtysh applies each line at once: nothing is left staged.
-  discard: "true",
-  run: (words) => `frr -c 'configure terminal' ${words.map((w) => `-c ${quote(w)}`).join(" ")}`,
-  key: (words) => words.join(SEP),
-  commit: () => ['if [ "$staged" = 1 ]; then frr -c "write memory"; fi'],
-};
+  ];
+}
+
+/** The flow; `bfdd` is required on apply with `bfd` (never on remove). */
+function flowFor(bfdd: boolean): Flow {
+  return {
+    functions: [
+      "frr() {",
+      "    local out",
+      '    if ! out=$(vtysh "$@" 2>&1); then',
+      '        echo "frr-nspawn: vtysh $* failed:" >&2',
+      '        printf "%s\\n" "$out" >&2',
+      "        return 1",
+      "    fi",
+      "}",
+      "frr_listing() {",
+      `    vtysh -c 'show running-config' | awk -v SEP=${quote(SEP)} ${quote(FRR_LISTING_AWK)}`,
+      "}",
+    ],
+    listing: "frr_listing",
+    asnSed: "s/^router bgp \\([0-9][0-9]*\\)$/\\1/p",
+    routerIdSed: `s/^router bgp [0-9][0-9]*${SEP.replace(/\//g, "\\/")}bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p`,
+    before: daemonLines(bfdd),
+    // vtysh applies each line at once: nothing is left staged.
+    discard: "true",
+    run: (words) => `frr -c 'configure terminal' ${words.map((w) => `-c ${quote(w)}`).join(" ")}`,
+    key: (words) => words.join(SEP),
+    commit: () => ['if [ "$staged" = 1 ]; then frr -c "write memory"; fi'],
+  };
+}
 
 function shared(c: SwitchConfig): Words[] {
   const bgp = `router bgp ${c.asn}`;
@@ -115,6 +150,10 @@ function owned(c: SwitchConfig): OwnedLine[] {
     ...c.downlinks.map((d) =>
       line([bgp], `neighbor ${d.port} interface remote-as external`, `no neighbor ${d.port}`),
     ),
+    // BFD per neighbour (bfdd runs: see daemonLines), FRR's default timers.
+    ...(c.bfd
+      ? c.downlinks.map((d) => line([bgp], `neighbor ${d.port} bfd`, `no neighbor ${d.port} bfd`))
+      : []),
     ...c.downlinks.flatMap((d) => [
       line(
         [bgp, af],
@@ -135,6 +174,7 @@ export const vtysh: SwitchDialect = {
   describes: "switch config with vtysh (plain FRR)",
   shared,
   owned,
-  applyScript: (step, c) => renderApply(flow, step, vtysh.describes, c, shared(c), owned(c)),
-  removeScript: (step, c) => renderRemove(flow, step, vtysh.describes, c, owned(c)),
+  applyScript: (step, c) =>
+    renderApply(flowFor(c.bfd), step, vtysh.describes, c, shared(c), owned(c)),
+  removeScript: (step, c) => renderRemove(flowFor(false), step, vtysh.describes, c, owned(c)),
 };
