@@ -4,6 +4,13 @@
  */
 import { command, quote, writeFile } from "../shell";
 import { bootstrapPackages, type ImageLayout, type ImageRecipe } from "./image-recipe";
+import {
+  DPKG_TRIM_FILE,
+  dpkgTrimConfig,
+  DROPPED_FRR_DAEMONS,
+  KEPT_FRR_DAEMONS,
+  trimRootfs,
+} from "./image-trim";
 
 /** Where the FRR repository key goes inside the image (apt `signed-by=`). */
 export const FRR_KEYRING = "/usr/share/keyrings/frrouting.gpg";
@@ -27,20 +34,11 @@ function hostsFile(hostname: string): string {
   ].join("\n");
 }
 
-/** dpkg leaves out docs and translations when something is installed in the machine later. */
-const DPKG_EXCLUDES = [
-  "# frr-nspawn: the image is trimmed; keep it so when packages are added later",
-  "path-exclude /usr/share/doc/*",
-  "path-include /usr/share/doc/*/copyright",
-  "path-exclude /usr/share/man/*",
-  "path-exclude /usr/share/info/*",
-  "path-exclude /usr/share/locale/*/*",
-  "",
-].join("\n");
-
 /**
  * The image's packages ({@link bootstrapPackages}: systemd, dbus, FRR…), installed with
- * apt-get in the freshly bootstrapped rootfs, nothing started (policy-rc.d).
+ * apt-get in the freshly bootstrapped rootfs, nothing started (policy-rc.d). dpkg's
+ * exclusions ({@link dpkgTrimConfig}) are in place first, so what they leave out is never
+ * unpacked, and stays out of anything installed in the machine later.
  */
 export function installPackages(recipe: ImageRecipe, l: ImageLayout): string[] {
   const r = l.rootfs;
@@ -51,6 +49,7 @@ export function installPackages(recipe: ImageRecipe, l: ImageLayout): string[] {
       `installing ${packages.join(" ")} in the image`,
       "check the mirror named above (apt-get's message above says which package failed)",
     ),
+    ...writeFile(`${r}${DPKG_TRIM_FILE}`, dpkgTrimConfig(), { mode: "0644" }),
     "# Nothing may start while the image is built (policy-rc.d 101 = action forbidden).",
     ...writeFile(`${r}/usr/sbin/policy-rc.d`, "#!/bin/sh\nexit 101\n", { mode: "0755" }),
     command("mount", "-t", "proc", "proc", `${r}/proc`),
@@ -141,23 +140,21 @@ export function configure(recipe: ImageRecipe, l: ImageLayout): string[] {
     "# The configuration is written later, for each host; FRR starts with an empty one.",
     command("rm", "-f", `${r}/etc/frr/frr.conf`),
     command("chroot", r, "systemctl", "enable", "frr.service"),
-    ...writeFile(`${r}/etc/dpkg/dpkg.cfg.d/frr-nspawn-nodoc`, DPKG_EXCLUDES, { mode: "0644" }),
     command(
       "step",
-      "trimming the image (docs, man pages, translations, apt lists and caches, logs)",
+      "trimming the image (docs, translations, gconv, Python's tests and caches, unused FRR daemons, apt lists)",
       "see the message above",
     ),
-    `${command("find", `${r}/usr/share/doc`, "-mindepth", "1", "!", "-type", "d", "!", "-name", "copyright", "-delete")}`,
-    `${command("find", `${r}/usr/share/doc`, "-mindepth", "1", "-type", "d", "-empty", "-delete")}`,
-    `rm -rf ${quote(`${r}/usr/share/man`)}/* ${quote(`${r}/usr/share/info`)}/* ${quote(`${r}/usr/share/lintian`)}/*`,
-    "# Translations only; the C.UTF-8 locale (in /usr/lib/locale) stays.",
-    `[[ ! -d ${quote(`${r}/usr/share/locale`)} ]] || ${command("find", `${r}/usr/share/locale`, "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-exec", "rm", "-rf", "{}", "+")}`,
-    `rm -rf ${quote(`${r}/var/lib/apt/lists`)}/*`,
-    `rm -f ${quote(`${r}/var/cache/apt`)}/*.bin ${quote(`${r}/var/cache/apt/archives`)}/*.deb ${quote(`${r}/var/cache/apt/archives/partial`)}/*`,
-    `rm -f ${quote(`${r}/var/cache/debconf`)}/*-old ${quote(`${r}/var/lib/dpkg`)}/*-old`,
-    `[[ ! -d ${quote(`${r}/var/log`)} ]] || ${command("find", `${r}/var/log`, "-type", "f", "-delete")}`,
+    ...trimRootfs(r),
   ];
 }
+
+/**
+ * The modules frr-reload.py and generate_support_bundle.py (FRR 8.4 and 10.3) and the
+ * package's in-machine checks (verify.ts, interfacePlan.ts) import.
+ */
+const PYTHON_IMPORTS =
+  "import argparse, collections, ipaddress, json, logging, os, pprint, random, re, string, subprocess, sys, tempfile";
 
 /** Checks the rootfs has what a machine needs, and sets `$version` to FRR's upstream version. */
 export function verify(l: ImageLayout): string[] {
@@ -170,9 +167,18 @@ export function verify(l: ImageLayout): string[] {
     `for f in /lib/systemd/systemd /usr/lib/frr/zebra /usr/lib/frr/bgpd /usr/lib/frr/frr-reload.py; do`,
     `    [[ -e ${quote(r)}$f ]] || die "$f is missing in the image"`,
     "done",
+    `for d in ${KEPT_FRR_DAEMONS.filter((d) => d !== "mgmtd").join(" ")}; do`,
+    `    [[ -x ${quote(`${r}/usr/lib/frr`)}/$d ]] || die "FRR's $d is missing in the image"`,
+    "done",
+    `for d in ${DROPPED_FRR_DAEMONS.join(" ")}; do`,
+    `    [[ ! -e ${quote(`${r}/usr/lib/frr`)}/$d ]] || die "FRR's $d is still in the image (it is trimmed)"`,
+    "done",
     "for t in ip vtysh dbus-daemon python3; do",
     `    ${command("chroot", r, "sh", "-c", 'command -v "$1" >/dev/null', "frr-nspawn-check")} "$t" || die "$t is missing in the image"`,
     "done",
+    "# What frr-reload.py and the package's Python checks import, after trimming (-B: no new caches).",
+    `${command("chroot", r, "python3", "-B", "-c", PYTHON_IMPORTS)} || die "python3 in the image cannot import what FRR's tools need"`,
+    `${command("chroot", r, "python3", "-B", "/usr/lib/frr/frr-reload.py", "--help")} >/dev/null || die "frr-reload.py does not run in the image"`,
     `full_version=$(${command("chroot", r, "dpkg-query", "-W", "-f=${Version}", "frr")})`,
     'version=$(frr_nspawn_upstream_version "$full_version")',
     'say "FRR $full_version (upstream $version) is in the image"',
