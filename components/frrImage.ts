@@ -90,7 +90,7 @@ export interface FrrImageArgs {
    */
   frr?: FrrSource;
   /**
-   * More packages to install in the image.
+   * More packages to install in the image (dpkg's trim rules apply to them too).
    * @default []
    */
   extraPackages?: pulumi.Input<pulumi.Input<string>[]>;
@@ -115,7 +115,11 @@ export interface FrrImageArgs {
 /**
  * An FRR machine image built with debootstrap and exported as a tarball that
  * `machinectl import-tar` reads, with its SHA-256. The build is keyed by a hash of its
- * recipe: an unchanged recipe never rebuilds.
+ * recipe: an unchanged recipe never rebuilds. The image is trimmed to what FRR, systemd
+ * and the package's steps use (render/image-trim.ts: no docs, translations, gconv
+ * modules, Python test suite or bytecode caches, and only the FRR daemons the package
+ * runs: zebra, bgpd, bfdd, staticd, watchfrr, mgmtd); the same rules stay in the image's
+ * dpkg configuration, so packages installed in the machine later stay trimmed too.
  *
  * Step: `${name}-build` (a `local.Command`, or a `remote.Command` on `builder`).
  */

@@ -17,6 +17,13 @@ export interface TrimRule {
   exclude: string[];
   /** dpkg `path-include` globs, put back after the excludes (e.g. copyright files). */
   include?: string[];
+  /**
+   * Removed from the built rootfs only, not written to dpkg's configuration: python3.X's
+   * postinst byte-compiles every `.py` file its stdlib package lists and fails on one
+   * dpkg left out (seen on bookworm). An upgrade of Python brings these files back.
+   * @default false
+   */
+  removeOnly?: boolean;
 }
 
 /**
@@ -76,12 +83,18 @@ export const TRIM_RULES: TrimRule[] = [
     exclude: ["/usr/lib/*/gconv/*"],
   },
   {
-    why: "Python's test suite, test extensions, docs data and GUI/tooling modules; what frr-reload.py and the package's checks import stays",
+    why: "Python's test extensions (its postinst compiles only .py files)",
     exclude: [
-      "/usr/lib/python3.[0-9]*/test/*",
       "/usr/lib/python3.[0-9]*/lib-dynload/_test*",
       "/usr/lib/python3.[0-9]*/lib-dynload/_ctypes_test*",
       "/usr/lib/python3.[0-9]*/lib-dynload/_xxtestfuzz*",
+    ],
+  },
+  {
+    why: "Python's test suite, docs data and modules neither frr-reload.py nor the package's checks import",
+    removeOnly: true,
+    exclude: [
+      "/usr/lib/python3.[0-9]*/test/*",
       "/usr/lib/python3.[0-9]*/pydoc_data/*",
       "/usr/lib/python3.[0-9]*/idlelib/*",
       "/usr/lib/python3.[0-9]*/lib2to3/*",
@@ -134,10 +147,10 @@ export const TRIM_RULES: TrimRule[] = [
 /** Where the rules go in the image. */
 export const DPKG_TRIM_FILE = "/etc/dpkg/dpkg.cfg.d/frr-nspawn-trim";
 
-/** The dpkg configuration file: every rule's comment, excludes and includes. */
+/** The dpkg configuration file: every rule's comment, excludes and includes ({@link TrimRule.removeOnly} left out). */
 export function dpkgTrimConfig(rules: TrimRule[] = TRIM_RULES): string {
   const lines = ["# frr-nspawn: the image is trimmed; keep it so when packages are added later"];
-  for (const rule of rules) {
+  for (const rule of rules.filter((r) => r.removeOnly !== true)) {
     lines.push(`# ${rule.why}`);
     lines.push(...rule.exclude.map((glob) => `path-exclude ${glob}`));
     lines.push(...(rule.include ?? []).map((glob) => `path-include ${glob}`));

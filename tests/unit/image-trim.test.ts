@@ -33,6 +33,7 @@ const RULES: TrimRule[] = [
   { why: "docs", exclude: ["/usr/share/doc/*"], include: ["/usr/share/doc/*/copyright"] },
   { why: "gconv", exclude: ["/usr/lib/*/gconv/*"] },
   { why: "two", exclude: ["/a/b", "/c/[0-9]*"] },
+  { why: "after install", exclude: ["/d/*.py"], removeOnly: true },
 ];
 
 describe("image trim: dpkg exclusions", () => {
@@ -60,8 +61,7 @@ describe("image trim: dpkg exclusions", () => {
     "path-exclude /usr/share/man/*",
     "path-exclude /usr/share/locale/*/*",
     "path-exclude /usr/lib/*/gconv/*",
-    "path-exclude /usr/lib/python3.[0-9]*/test/*",
-    "path-exclude /usr/lib/python3.[0-9]*/pydoc_data/*",
+    "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_test*",
     "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_codecs_*",
     "path-exclude /usr/lib/frr/ospfd",
     "path-exclude /usr/lib/frr/pimd",
@@ -75,6 +75,22 @@ describe("image trim: dpkg exclusions", () => {
       assert.ok(dpkgTrimConfig().split("\n").includes(line));
     });
   }
+
+  it("leaves Python's .py files to the removal (python3.X's postinst compiles every one its package lists)", () => {
+    const excluded = dpkgTrimConfig()
+      .split("\n")
+      .filter((l) => l.startsWith("path-exclude /usr/lib/python3"));
+    assert.deepEqual(excluded, [
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_test*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_ctypes_test*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_xxtestfuzz*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_codecs_*",
+    ]);
+    const removal = trimLines("/r").join("\n");
+    for (const glob of ["/usr/lib/python3.[0-9]*/test/*", "/usr/lib/python3.[0-9]*/asyncio/*"]) {
+      assert.ok(removal.includes(`/r${glob}`), glob);
+    }
+  });
 
   it("never excludes what FRR, frr-reload.py, vtysh, systemd or machinectl shell need", () => {
     const text = dpkgTrimConfig()
@@ -114,6 +130,7 @@ describe("image trim: removal from the rootfs", () => {
     assert.deepEqual(trimLines("/my images/it's", RULES), [
       "rm -rf --one-file-system -- '/my images/it'\\''s'/usr/lib/*/gconv/*",
       "rm -rf --one-file-system -- '/my images/it'\\''s'/a/b '/my images/it'\\''s'/c/[0-9]*",
+      "rm -rf --one-file-system -- '/my images/it'\\''s'/d/*.py",
     ]);
   });
 
