@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkedConnection, Connection, gatedTarget } from "./connection";
 import { NspawnMachine } from "./nspawnMachine";
-import { renderDaemons } from "./render/daemons";
+import { renderDaemons, renderFrrStopDropIn } from "./render/daemons";
 import { renderEmptyFrrConf, renderHostFrrConf } from "./render/frrConf";
 import { HostNetworkConfig } from "./render/hostNetwork";
 import {
@@ -275,8 +275,13 @@ export class BgpLoopback extends pulumi.ComponentResource {
       this,
       `${name}-daemons`,
       target,
-      pulumi.all([frr, this.daemons]).apply(([t, d]) => ({
-        create: renderDaemonsApply(`${name}-daemons`, t, d),
+      pulumi.all([frr, this.daemons, config]).apply(([t, d, c]) => ({
+        create: renderDaemonsApply(
+          `${name}-daemons`,
+          t,
+          d,
+          renderFrrStopDropIn(c.frr.frrVersion, c.frr.gracefulRestart === true),
+        ),
         delete: renderDaemonsRemove(`${name}-daemons`, t),
       })),
       { dependsOn: [hostUnit] },

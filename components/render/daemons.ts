@@ -74,3 +74,31 @@ export function renderDaemons(c: DaemonsConfig, frrVersion: string): string {
     "",
   ].join("\n");
 }
+
+/** Where the machine's frr.service drop-in goes (relative to FRR's root). */
+export const FRR_STOP_DROP_IN = "/etc/systemd/system/frr.service.d/frr-nspawn-stop.conf";
+
+/**
+ * The frr.service drop-in that stops zebra first (FrrProfile.gracefulRestart.zebraFirst),
+ * or undefined when the release line or the config does not need it. FRR's own
+ * `frrinit.sh stop` still runs after it and stops the rest (it says it cannot stop
+ * watchfrr and zebra, which are gone). watchfrr goes first: it would start zebra again.
+ */
+export function renderFrrStopDropIn(
+  frrVersion: string,
+  gracefulRestart: boolean,
+): string | undefined {
+  if (!gracefulRestart || !frrProfile(frrVersion).gracefulRestart.zebraFirst) {
+    return undefined;
+  }
+  return [
+    "# Written by frr-nspawn (BgpLoopback gracefulRestart): FRR stops with",
+    "# zebra first, so that the routes bgpd withdraws as it exits stay in the kernel (zebra -r)",
+    "# until the next start takes them back (zebra -K).",
+    "[Service]",
+    "ExecStop=",
+    "ExecStop=-/bin/bash -c '. /usr/lib/frr/frrcommon.sh && daemon_stop watchfrr --quiet; daemon_stop zebra --quiet'",
+    "ExecStop=/usr/lib/frr/frrinit.sh stop",
+    "",
+  ].join("\n");
+}

@@ -134,18 +134,24 @@ function header(
  * policy that exports only those prefixes (the host never becomes transit) and accepts
  * what the TOR sends. `no ip forwarding` stays explicit: a host is not a router. With
  * `gracefulRestart`, `bgp graceful-restart` and `bgp graceful-restart preserve-fw-state`
- * (zebra keeps the kernel's routes: the F bit) follow the router-id and zebra keeps
+ * (zebra keeps the kernel's routes: the F bit) follow the router-id, with the release
+ * line's own additions (FrrProfile.gracefulRestart.routerLines), and zebra keeps
  * next hops inline ({@link NO_KERNEL_NEXTHOP_GROUPS}); with `bfd`,
  * `neighbor <peerGroup> bfd` follows the peer-group's remote-as (FRR's order).
  */
 export function renderHostFrrConf(c: HostFrrConfig): string {
   const names = hostPolicyNames(c.peerGroup);
+  const profile = frrProfile(c.frrVersion);
   const announced = sortPrefixes([c.loopback, ...c.networks]);
   const router = [
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
     ...(c.gracefulRestart === true
-      ? [" bgp graceful-restart", " bgp graceful-restart preserve-fw-state"]
+      ? [
+          " bgp graceful-restart",
+          " bgp graceful-restart preserve-fw-state",
+          ...profile.gracefulRestart.routerLines.map((l) => ` ${l}`),
+        ]
       : []),
     ` neighbor ${c.peerGroup} peer-group`,
     ` neighbor ${c.peerGroup} remote-as external`,
@@ -168,7 +174,7 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
   const prefixLists = announced.map(
     (prefix, i) => `ip prefix-list ${names.prefixList} seq ${(i + 1) * 5} permit ${prefix}`,
   );
-  return layout(frrProfile(c.frrVersion), {
+  return layout(profile, {
     header: header(
       c.frrVersion,
       c.hostname,

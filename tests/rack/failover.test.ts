@@ -106,23 +106,31 @@ function rackSuite(bfd: boolean): void {
       ["h1", "h2", "dual-homed"],
       ["h3", "h2", "single-homed"],
     ] as const) {
-      it(`(c) ${host} (${homing}) restarts FRR: stop and start every daemon`, async () => {
+      it(`(c) ${host} (${homing}) restarts FRR: stop (zebra first, as the drop-in does) and start`, async () => {
         const ping = rack.ping(far, host, 300);
         await sleep(1000);
         const started = Date.now();
         await rack.stop(host);
+        const kept = rack.routeDevs(host, far);
         rack.start(host);
         const restart = Date.now() - started;
         const r = await ping;
         report(
-          `FRR restart of ${host} (${homing}, ${restart} ms), ${mode}`,
+          `FRR restart of ${host} (${homing}, ${restart} ms), routes kept while stopped: ${kept.join(",") || "none"}, ${mode}`,
           r.lost,
           r.sent,
           r.lost === 0 ? "" : " — GOAL (0) NOT MET",
         );
-        // Goal 0; what holds on FRR 8.4: traffic comes back once the sessions are up.
         await rack.converge(CONVERGED);
-        assert.ok(r.received > 0, r.output);
+        // zebra went first (renderFrrStopDropIn), so bgpd's withdrawals never reached the kernel.
+        assert.deepEqual(kept, host === "h1" ? ["ens3", "ens4"] : ["ens3"]);
+        if (bfd) {
+          // bfdd stops with the rest: the TORs see BFD go down and drop the host's routes
+          // until its sessions are back. Measured, not a goal met.
+          assert.ok(r.received > 0, r.output);
+        } else {
+          assert.equal(r.lost, 0, `goal: 0 pings lost across an FRR restart\n${r.output}`);
+        }
       });
     }
 

@@ -22,6 +22,7 @@ import {
   DEFAULT_DAEMONS,
   RETAIN_ROUTES_SECONDS,
   renderDaemons,
+  renderFrrStopDropIn,
 } from "../../components/render/daemons";
 import { renderHostFrrConf, renderSwitchFrrConf } from "../../components/render/frrConf";
 import { frrProfile } from "../../components/render/frrProfile";
@@ -44,6 +45,11 @@ export interface Box {
   links: Record<string, { box: string; port: string }>;
   conf: string;
   daemons: string;
+  /**
+   * The box's frr.service stop drop-in as BgpLoopback renders it (renderFrrStopDropIn):
+   * when there is one, {@link Rack.stop} stops zebra first, as that drop-in does.
+   */
+  stopDropIn?: string;
 }
 
 export function sh(cmd: string, args: string[]): string {
@@ -106,7 +112,8 @@ export class Rack {
         },
         FRR_VERSION,
       );
-      return { lo, conf: renderHostFrrConf(frr), daemons };
+      const stopDropIn = renderFrrStopDropIn(FRR_VERSION, opts.gracefulRestart);
+      return { lo, conf: renderHostFrrConf(frr), daemons, stopDropIn };
     };
     const tor = (name: string, n: number, ports: string[]) => {
       const lo = `10.255.1.${n}`;
@@ -134,7 +141,7 @@ export class Rack {
       ["h2", "ens4", "t2", "swp2"],
       ["h3", "ens3", "t1", "swp3"],
     ];
-    const specs: Record<string, { lo: string; conf: string; daemons: string }> = {
+    const specs: Record<string, Omit<Box, "ns" | "links">> = {
       h1: host("h1", 1, ["ens3", "ens4"]),
       h2: host("h2", 2, ["ens3", "ens4"]),
       h3: host("h3", 3, ["ens3"]),
@@ -241,10 +248,16 @@ export class Rack {
     }
   }
 
-  /** Stops a box's daemons as frrinit.sh does: SIGTERM in reverse order, each awaited. */
+  /**
+   * Stops a box's daemons as frrinit.sh does: SIGTERM in reverse order, each awaited; with
+   * the box's stop drop-in, zebra first (the drop-in's `daemon_stop zebra`).
+   */
   async stop(name: string): Promise<void> {
     const box = this.boxes[name];
-    for (const d of Object.keys(daemonsOf(box.daemons, this.version)).reverse()) {
+    const reverse = Object.keys(daemonsOf(box.daemons, this.version)).reverse();
+    const zebraFirst = box.stopDropIn?.includes("daemon_stop zebra") === true;
+    const order = zebraFirst ? ["zebra", ...reverse.filter((d) => d !== "zebra")] : reverse;
+    for (const d of order) {
       const pid = this.pid(box.ns, d);
       if (pid === undefined) {
         continue;

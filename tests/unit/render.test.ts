@@ -2,7 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { renderDaemons, DEFAULT_DAEMONS } from "../../components/render/daemons";
+import {
+  renderDaemons,
+  renderFrrStopDropIn,
+  DEFAULT_DAEMONS,
+} from "../../components/render/daemons";
 import {
   compareInterfaceNames,
   renderEmptyFrrConf,
@@ -97,12 +101,27 @@ describe("frr.conf for the host", () => {
     const both = renderHostFrrConf({ ...SEED_HOST, bfd: true, gracefulRestart: true });
     assert.match(
       both,
-      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n bgp graceful-restart preserve-fw-state\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
+      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n bgp graceful-restart preserve-fw-state\n bgp graceful-restart disable-eor\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
     );
     assert.match(
       both,
       /^no ipv6 forwarding\nno zebra nexthop kernel enable\nservice integrated-vtysh-config$/m,
     );
+  });
+
+  it("graceful restart per release line: disable-eor on 8.x and 9.x, not on 10.x", () => {
+    const lines = (frrVersion: string) =>
+      renderHostFrrConf({ ...SEED_HOST, frrVersion, gracefulRestart: true })
+        .split("\n")
+        .filter((l) => l.includes("graceful-restart"));
+    const before10 = [
+      " bgp graceful-restart",
+      " bgp graceful-restart preserve-fw-state",
+      " bgp graceful-restart disable-eor",
+    ];
+    assert.deepEqual(lines("8.4.4"), before10);
+    assert.deepEqual(lines("9.1"), before10);
+    assert.deepEqual(lines("10.3"), before10.slice(0, 2));
   });
 
   for (const [title, change, lines] of table) {
@@ -207,6 +226,30 @@ describe("daemons, nspawn settings, host files", () => {
           "",
         ].join("\n"),
       );
+    });
+  }
+
+  const dropInTable: [string, boolean, boolean][] = [
+    ["8.4.4", true, true],
+    ["9.1", true, true],
+    ["10.3", true, true],
+    ["8.4.4", false, false],
+    ["10.3", false, false],
+  ];
+  for (const [version, gr, expected] of dropInTable) {
+    it(`frr.service stop drop-in, FRR ${version}, gracefulRestart ${gr}: ${expected ? "zebra first" : "none"}`, () => {
+      const dropIn = renderFrrStopDropIn(version, gr);
+      if (!expected) {
+        assert.equal(dropIn, undefined);
+        return;
+      }
+      assert.deepEqual(dropIn?.split("\n").slice(3), [
+        "[Service]",
+        "ExecStop=",
+        "ExecStop=-/bin/bash -c '. /usr/lib/frr/frrcommon.sh && daemon_stop watchfrr --quiet; daemon_stop zebra --quiet'",
+        "ExecStop=/usr/lib/frr/frrinit.sh stop",
+        "",
+      ]);
     });
   }
 

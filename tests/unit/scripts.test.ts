@@ -1,7 +1,12 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 
-import { renderDaemons, DEFAULT_DAEMONS } from "../../components/render/daemons";
+import {
+  renderDaemons,
+  renderFrrStopDropIn,
+  DEFAULT_DAEMONS,
+  FRR_STOP_DROP_IN,
+} from "../../components/render/daemons";
 import { renderEmptyFrrConf, renderHostFrrConf } from "../../components/render/frrConf";
 import {
   renderDaemonsApply,
@@ -62,6 +67,15 @@ const scripts: [string, string][] = [
   ["remove host unit", renderHostUnitRemove("s", "frr")],
   ...targets.flatMap((t): [string, string][] => [
     [`daemons (${t.kind})`, renderDaemonsApply("s", t, renderDaemons(DEFAULT_DAEMONS, "8.4.4"))],
+    [
+      `daemons with the stop drop-in (${t.kind})`,
+      renderDaemonsApply(
+        "s",
+        t,
+        renderDaemons(DEFAULT_DAEMONS, "8.4.4"),
+        renderFrrStopDropIn("8.4.4", true),
+      ),
+    ],
     [`remove daemons (${t.kind})`, renderDaemonsRemove("s", t)],
     [`frr.conf (${t.kind})`, renderFrrConfApply("s", t, renderHostFrrConf(SEED_HOST))],
     [
@@ -198,6 +212,42 @@ describe("step scripts", () => {
       procSysPath("net.ipv6.conf.enp1s0f0/100.disable_ipv6"),
       "/proc/sys/net/ipv6/conf/enp1s0f0.100/disable_ipv6",
     );
+  });
+
+  it("the daemons step puts frr.service's stop drop-in in place once, and takes it away", () => {
+    const t: FrrTarget = { kind: "machine", machine: "frr" };
+    const daemons = renderDaemons(DEFAULT_DAEMONS, "8.4.4");
+    const dropIn = renderFrrStopDropIn("8.4.4", true)!;
+    const file = `/var/lib/machines/frr${FRR_STOP_DROP_IN}`;
+    const steps = [
+      renderDaemonsApply("s", t, daemons, dropIn),
+      renderDaemonsApply("s", t, daemons, dropIn),
+      `cat ${file}`,
+      renderDaemonsApply("s", t, daemons),
+      `ls ${file} 2>&1 || true`,
+      renderDaemonsApply("s", t, daemons, dropIn),
+      renderDaemonsRemove("s", t),
+      `ls -d /var/lib/machines/frr/etc/systemd/system/* 2>&1 || true`,
+    ];
+    const setup = [
+      "mount -t tmpfs none /var",
+      "mkdir -p /var/lib/machines/frr/etc/frr",
+      "echo original > /var/lib/machines/frr/etc/frr/daemons",
+      // The machine is not running here: no daemon-reload, no restart.
+      'for s in "$@"; do echo "== step"; bash -c "$s" 2>&1 | grep -v "^frr-nspawn: ok" || true; done',
+    ].join("\n");
+    const r = spawnSync(
+      "unshare",
+      ["-m", "-n", "--propagation", "private", "sh", "-c", setup, "sb", ...steps],
+      { encoding: "utf8", timeout: 30000 },
+    );
+    const out = r.stdout.split("== step\n").slice(1);
+    assert.equal(out.length, steps.length, r.stdout + r.stderr);
+    assert.match(out[0], /frr\.service stops zebra first/);
+    assert.doesNotMatch(out[1], /frr\.service stops zebra first/);
+    assert.equal(out[2], dropIn);
+    assert.match(out[4], /No such file or directory/);
+    assert.match(out[7], /No such file or directory/);
   });
 
   describe("a failed step ends with one line naming step, host and cause (real failures)", () => {

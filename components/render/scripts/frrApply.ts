@@ -5,9 +5,26 @@
  * restarts FRR. Used for FRR in a machine (BgpLoopback) and on a plain-FRR switch
  * (TorCumulus with `cli: "vtysh"`).
  */
-import { command, contentInto, quote, say, script, warn, writeFile } from "../../shell";
+import {
+  command,
+  contentInto,
+  heredocDelimiter,
+  quote,
+  say,
+  script,
+  warn,
+  writeFile,
+} from "../../shell";
 import { INTERFACE_PLAN_PY } from "./interfacePlan";
-import { FrrTarget, frrEtc, imageNote, inFrrFunctions, waitUntilFunction } from "./lib";
+import { FRR_STOP_DROP_IN } from "../daemons";
+import {
+  FrrTarget,
+  frrEtc,
+  frrRootPath,
+  imageNote,
+  inFrrFunctions,
+  waitUntilFunction,
+} from "./lib";
 
 const RELOAD = "/usr/lib/frr/frr-reload.py";
 
@@ -105,8 +122,49 @@ function startFrr(): string[] {
   ];
 }
 
-/** Create/update of the daemons step: back up the original once, replace, restart if changed. */
-export function renderDaemonsApply(step: string, target: FrrTarget, daemons: string): string {
+/**
+ * Lines that put frr.service's stop drop-in (daemons.renderFrrStopDropIn) in place, or
+ * take it away when `dropIn` is undefined, and reload systemd where FRR runs if that
+ * changed anything. It takes effect at FRR's next stop: nothing restarts for it.
+ */
+function stopDropIn(target: FrrTarget, dropIn: string | undefined): string[] {
+  const file = frrRootPath(target, FRR_STOP_DROP_IN);
+  const dir = file.slice(0, file.lastIndexOf("/"));
+  const reload = ["    if machine_running; then in_frr systemctl daemon-reload; fi"];
+  if (dropIn === undefined) {
+    return [
+      `if [ -e ${quote(file)} ]; then`,
+      `    ${command("rm", "-f", file)}`,
+      `    rmdir ${quote(dir)} 2>/dev/null || true`,
+      ...reload,
+      "fi",
+    ];
+  }
+  const delimiter = heredocDelimiter(dropIn);
+  return [
+    `if ! cmp -s ${quote(file)} - <<'${delimiter}'`,
+    ...dropIn.replace(/\n$/, "").split("\n"),
+    delimiter,
+    "then",
+    `    ${command("mkdir", "-p", dir)}`,
+    // Not indented: the heredoc's closing delimiter must start its line.
+    ...writeFile(file, dropIn, { mode: "0644" }),
+    ...reload,
+    `    ${say(`frr.service stops zebra first (graceful restart)`)}`,
+    "fi",
+  ];
+}
+
+/**
+ * Create/update of the daemons step: back up the original once, replace, restart if
+ * changed; and frr.service's stop drop-in, when the release line needs one.
+ */
+export function renderDaemonsApply(
+  step: string,
+  target: FrrTarget,
+  daemons: string,
+  dropIn?: string,
+): string {
   const etc = frrEtc(target);
   const file = `${etc}/daemons`;
   const backup = `${file}.frr-nspawn-orig`;
@@ -115,6 +173,7 @@ export function renderDaemonsApply(step: string, target: FrrTarget, daemons: str
     ...imageNote(target),
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
+    ...stopDropIn(target, dropIn),
     ...stage(etc, "daemons", daemons),
     `if [ -e ${quote(file)} ] && [ ! -e ${quote(backup)} ]; then`,
     `    ${command("cp", "-p", file, backup)}`,
@@ -142,6 +201,7 @@ export function renderDaemonsRemove(step: string, target: FrrTarget): string {
   return script({ step, description, lock: true }, [
     ...inFrrFunctions(target),
     ...waitUntilFunction(),
+    ...stopDropIn(target, undefined),
     removeStaged(etc, "daemons"),
     `if [ ! -e ${quote(backup)} ]; then`,
     `    ${say(`no saved daemons file to restore; leaving it as it is`)}`,

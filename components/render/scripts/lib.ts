@@ -52,6 +52,11 @@ export function frrEtc(target: FrrTarget): string {
   }
 }
 
+/** The host path of a file of FRR's root (`/etc/…` inside the machine), for a target. */
+export function frrRootPath(target: FrrTarget, path: string): string {
+  return target.kind === "machine" ? `/var/lib/machines/${target.machine}${path}` : path;
+}
+
 /**
  * `in_frr CMD…` runs a command where FRR runs: inside the machine's namespaces (entered
  * through its leader PID, so no D-Bus is needed in the machine) or on the host;
