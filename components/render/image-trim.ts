@@ -59,7 +59,8 @@ export const DROPPED_FRR_DAEMONS = [
 /**
  * Packages debootstrap's minbase brings that nothing in the machine uses (a machine has
  * no block device of its own); purged, so dpkg's database stays consistent. A package
- * not installed (trixie's minbase has none of them) is skipped by dpkg with a warning.
+ * not installed (trixie's minbase has none of them) is skipped by dpkg with a warning;
+ * one another package depends on stays, with a warning (not a failure).
  */
 export const PURGED_PACKAGES = ["e2fsprogs", "libext2fs2", "libss2", "logsave"];
 
@@ -197,7 +198,10 @@ export function trimRootfs(r: string): string[] {
     `[[ ! -d ${quote(`${r}/usr/share/doc`)} ]] || ${command("find", `${r}/usr/share/doc`, "-mindepth", "1", "!", "-type", "d", "!", "-name", "copyright", "-delete")}`,
     `[[ ! -d ${quote(`${r}/usr/share/doc`)} ]] || ${command("find", `${r}/usr/share/doc`, "-mindepth", "1", "-type", "d", "-empty", "-delete")}`,
     ...trimLines(r),
-    `DEBIAN_FRONTEND=noninteractive ${command("chroot", r, "dpkg", "--purge", ...PURGED_PACKAGES)}`,
+    "# dpkg removes none that another package depends on (e.g. on a distribution not tried here).",
+    `if ! DEBIAN_FRONTEND=noninteractive ${command("chroot", r, "dpkg", "--purge", ...PURGED_PACKAGES)}; then`,
+    `    say ${quote(`WARNING: dpkg kept some of ${PURGED_PACKAGES.join(", ")} (see its message above); the image keeps them`)}`,
+    "fi",
     `${command("find", `${r}/usr`, "-xdev", "-type", "d", "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "--one-file-system", "--", "{}", "+")}`,
     `rm -rf --one-file-system -- ${quote(`${r}/var/lib/apt/lists`)}/*`,
     `rm -f ${quote(`${r}/var/cache/apt`)}/*.bin ${quote(`${r}/var/cache/apt/archives`)}/*.deb ${quote(`${r}/var/cache/apt/archives/partial`)}/*`,
