@@ -169,7 +169,10 @@ export interface BgpLoopbackArgs {
    * its routes while its bgpd restarts), and zebra keeps its kernel routes when it exits
    * and sweeps those not reclaimed 120 s after it starts (`-r -K 120` appended to zebra's
    * options in the daemons file), its next hops inline (`no zebra nexthop kernel
-   * enable`), which a restarted zebra takes back intact.
+   * enable`), which a restarted zebra takes back intact. The machine's frr.service
+   * stops zebra first (a drop-in), so bgpd's withdrawals as it exits never reach the
+   * kernel; on FRR 8.x/9.x the host sends no End-of-RIB (`bgp graceful-restart
+   * disable-eor`), so the TORs keep its routes until fresh ones replace them.
    * @default true
    */
   gracefulRestart?: boolean;

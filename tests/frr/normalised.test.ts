@@ -106,7 +106,7 @@ for (const kind of RIG_KINDS) {
       ],
     ];
     for (const [title, render] of cases) {
-      it(`${title}: running config equals the render; frr-reload.py --test has nothing to do`, () => {
+      it(`${title}: running config equals the render; frr-reload.py --test adds only what FRR never lists`, () => {
         // Start from an empty config each time: what FRR lists must come from this render.
         const removed = rig.remove(hostname, true);
         assert.equal(removed.status, 0, `${removed.stdout}${removed.stderr}`);
