@@ -22,6 +22,7 @@ import {
   renderVerify,
   renderVerifyRemove,
   SessionState,
+  VERIFY_STEP_LIMIT_SECONDS,
 } from "./render/scripts/verify";
 import { checkConstruction, resolveValidated } from "./resolve";
 import { RemoteTarget, remoteStep } from "./steps";
@@ -177,9 +178,6 @@ export interface BgpLoopbackArgs {
    */
   gracefulRestart?: boolean;
 }
-
-/** The verify step's own limit: above any verifyTimeoutSeconds allowed. */
-const VERIFY_STEP_LIMIT_SECONDS = 1900;
 
 /**
  * BGP unnumbered from a CoreOS host to its top-of-rack switch, announcing the host's

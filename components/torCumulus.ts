@@ -2,6 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkedConnection, Connection, gatedTarget } from "./connection";
 import { DIALECTS } from "./render/switch";
 import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
+import {
+  parseSessions,
+  renderVerify,
+  renderVerifyRemove,
+  SessionState,
+  VERIFY_STEP_LIMIT_SECONDS,
+} from "./render/scripts/verify";
 import { RemoteTarget, remoteStep } from "./steps";
 import { TorCli } from "./enums";
 import { validateTorCumulus } from "./validate/torCumulus";
@@ -34,6 +41,8 @@ const TOR_CUMULUS_KEYS = {
   cumulusVersion: true,
   commitDescription: true,
   bfd: true,
+  verify: true,
+  verifyTimeoutSeconds: true,
 } as const satisfies Record<keyof TorCumulusArgs, true>;
 
 /** Arguments of {@link TorCumulus}. */
@@ -96,6 +105,20 @@ export interface TorCumulusArgs {
    * @default false
    */
   bfd?: boolean;
+  /**
+   * After each apply, wait on the switch until every downlink's BGP session is
+   * Established and advertises the switch's loopback, and fail the update naming each
+   * session that is not (its state and FRR's last error). The hosts must be up by then:
+   * create the TorCumulus after their machines (`dependsOn`). Set it to `false` for a
+   * port with no host behind it yet. Plain: it decides whether the `-verify` step exists.
+   * @default true
+   */
+  verify?: boolean;
+  /**
+   * How long the verify step waits for the sessions, 5..1800 seconds.
+   * @default 120
+   */
+  verifyTimeoutSeconds?: pulumi.Input<number>;
 }
 
 /**
@@ -107,13 +130,20 @@ export interface TorCumulusArgs {
  * host) share a switch with each other and with the switch's own config. Every dialect
  * writes under one switch-wide lock.
  *
- * Steps: `${name}-<cli>` (`-nclu`, `-nvue` or `-vtysh`).
+ * Steps: `${name}-<cli>` (`-nclu`, `-nvue` or `-vtysh`), then `${name}-verify` (unless
+ * `verify` is false): it runs `vtysh` on the switch (through sudo when the connection
+ * says so) and changes nothing.
  */
 export class TorCumulus extends pulumi.ComponentResource {
   /** The lines this resource adds, in the dialect's syntax (switch-wide ones first). */
   public readonly commands: pulumi.Output<string[]>;
   public readonly asn: pulumi.Output<number>;
   public readonly loopback: pulumi.Output<string>;
+  /**
+   * Each downlink's BGP session as the verify step last saw it (`{}` when `verify` is
+   * false): its state, whether it advertises the loopback, and FRR's last error.
+   */
+  public readonly sessions: pulumi.Output<Record<string, SessionState>>;
 
   constructor(name: string, args: TorCumulusArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -122,8 +152,8 @@ export class TorCumulus extends pulumi.ComponentResource {
       {},
       opts,
     );
-    // The cli decides which steps exist, so it must be known now.
-    requirePlain(`TorCumulus "${name}"`, { cli: args.cli });
+    // The cli and verify decide which steps exist, so they must be known now.
+    requirePlain(`TorCumulus "${name}"`, { cli: args.cli, verify: args.verify });
     const description = `frr-nspawn ${pulumi.getProject()}/${pulumi.getStack()} ${name}`;
     // Who this resource is on the switch: names its state file (and vtysh route-maps).
     const id = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.replace(
@@ -142,6 +172,8 @@ export class TorCumulus extends pulumi.ComponentResource {
         commitDescription: args.commitDescription,
         cumulusVersion: args.cumulusVersion,
         bfd: args.bfd,
+        verify: args.verify,
+        verifyTimeoutSeconds: args.verifyTimeoutSeconds,
       },
       (subject, v, secrets) => validateTorCumulus(subject, v, description, id, secrets),
     );
@@ -152,7 +184,7 @@ export class TorCumulus extends pulumi.ComponentResource {
     );
     const dialect = DIALECTS[args.cli ?? TorCli.Nclu];
     const step = `${name}-${dialect.cli}`;
-    remoteStep(
+    const configure = remoteStep(
       this,
       step,
       target,
@@ -161,12 +193,44 @@ export class TorCumulus extends pulumi.ComponentResource {
         delete: dialect.removeScript(step, c),
       })),
     );
-
     this.commands = config.apply((c) =>
       [...dialect.shared(c), ...dialect.owned(c).map((o) => o.add)].map((w) => w.join(" ")),
     );
+    // The switch's own FRR (Cumulus or plain) answers vtysh where the step runs.
+    const verify =
+      args.verify === false
+        ? undefined
+        : remoteStep(
+            this,
+            `${name}-verify`,
+            target,
+            pulumi.all([config, this.commands]).apply(([c, commands]) => ({
+              create: renderVerify(
+                `${name}-verify`,
+                { kind: "host" },
+                {
+                  neighbors: c.downlinks.map((d) => d.port),
+                  advertise: [c.loopback],
+                  timeoutSeconds: c.verifyTimeoutSeconds,
+                  // A changed set of lines (ports, BFD, networks, …) verifies again.
+                  frrConf: commands.join("\n"),
+                },
+              ),
+              delete: renderVerifyRemove(`${name}-verify`),
+            })),
+            { dependsOn: [configure], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
+          );
+    this.sessions =
+      verify === undefined
+        ? pulumi.output<Record<string, SessionState>>({})
+        : verify.stdout.apply(parseSessions);
     this.asn = config.apply((c) => c.asn);
     this.loopback = config.apply((c) => c.loopback);
-    this.registerOutputs({ commands: this.commands, asn: this.asn, loopback: this.loopback });
+    this.registerOutputs({
+      commands: this.commands,
+      asn: this.asn,
+      loopback: this.loopback,
+      sessions: this.sessions,
+    });
   }
 }

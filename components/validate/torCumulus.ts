@@ -1,7 +1,7 @@
 /** TorCumulus's inputs, resolved, checked and normalised in one pass. */
 import { TorCli, enumValues } from "../enums";
 import { SwitchConfig, SwitchDownlink } from "../render/switch/model";
-import { asn, raTiming } from "./bgp";
+import { asn, raTiming, seconds } from "./bgp";
 import { Check, bool, knownKeys, list, oneOf, optional } from "./common";
 import {
   cumulusPort,
@@ -32,11 +32,15 @@ export interface TorCumulusValues {
   commitDescription?: unknown;
   cumulusVersion?: unknown;
   bfd?: unknown;
+  verify?: unknown;
+  verifyTimeoutSeconds?: unknown;
 }
 
 /** Everything TorCumulus renders from. */
 export interface TorCumulusConfig extends SwitchConfig {
   cli: TorCli;
+  /** How long the verify step waits for the downlinks' sessions. */
+  verifyTimeoutSeconds: number;
 }
 
 function downlink(port: Check<string>): Check<SwitchDownlink> {
@@ -134,6 +138,14 @@ export function validateTorCumulus(
     oneLine,
   );
   const bfd = optional(v.bfd, false, "bfd", problems, bool);
+  optional(v.verify, true, "verify", problems, bool);
+  const verifyTimeout = optional(
+    v.verifyTimeoutSeconds,
+    120,
+    "verifyTimeoutSeconds",
+    problems,
+    (x, p, pr) => seconds(x, p, pr, 5, 1800),
+  );
   let version = "";
   if (cli === "nvue") {
     if (v.cumulusVersion === undefined) {
@@ -159,5 +171,6 @@ export function validateTorCumulus(
     description: description!,
     cumulusVersion: version,
     bfd: bfd!,
+    verifyTimeoutSeconds: verifyTimeout!,
   };
 }

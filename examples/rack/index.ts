@@ -22,17 +22,24 @@ const hosts = config.requireObject<RackHost[]>("hosts");
 
 const image = new FrrImage("frr-image", { localSudo: config.getBoolean("imageLocalSudo") ?? true });
 
-for (const h of hosts) {
+const machines = hosts.map((h) => {
   const connection = { host: h.address, user: "core", privateKey: key, sudo: true };
   const machine = new NspawnMachine(`${h.name}-frr`, { connection, image: { frrImage: image } });
   new BgpLoopback(`${h.name}-bgp`, { connection, machine, loopback: h.loopback, asn: h.asn });
-}
-
-const tor = new TorCumulus("rack1-tor", {
-  connection: { host: config.require("torHost"), user: "cumulus", privateKey: key, sudo: true },
-  asn: config.getNumber("torAsn") ?? 65000,
-  loopback: config.require("torLoopback"),
-  downlinks: hosts.map((h) => ({ port: h.switchPort })),
+  return machine;
 });
 
+// The switch verifies every downlink's session: it starts once the hosts' machines run.
+const tor = new TorCumulus(
+  "rack1-tor",
+  {
+    connection: { host: config.require("torHost"), user: "cumulus", privateKey: key, sudo: true },
+    asn: config.getNumber("torAsn") ?? 65000,
+    loopback: config.require("torLoopback"),
+    downlinks: hosts.map((h) => ({ port: h.switchPort })),
+  },
+  { dependsOn: machines },
+);
+
 export const torCommands = tor.commands;
+export const torSessions = tor.sessions;

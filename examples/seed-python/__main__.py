@@ -69,6 +69,8 @@ switch = frr_nspawn.TorCumulus(
         for port in (config.get_object("torDownlinks") or ["swp1"])
     ],
     cli=frr_nspawn.TorCli(config.get("torCli") or "nclu"),
+    # Its verify step waits for the host's session: start once the host's machine runs.
+    opts=pulumi.ResourceOptions(depends_on=[machine]),
 )
 
 pulumi.export("imageSha256", machine.image_sha256)
@@ -76,3 +78,4 @@ pulumi.export("frrVersion", machine.frr_version)
 pulumi.export("machineName", machine.machine_name)
 pulumi.export("hostFrrConf", bgp.frr_conf)
 pulumi.export("torCommands", switch.commands)
+pulumi.export("torSessions", switch.sessions)

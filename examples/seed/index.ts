@@ -74,15 +74,23 @@ const bgp = new BgpLoopback("coreos-bgp", {
   networks: config.getObject<string[]>("hostNetworks") ?? [],
 });
 
-const switchConfig = new TorCumulus("tor", {
-  connection: tor,
-  asn: config.getNumber("torAsn") ?? 65000,
-  loopback: config.get("torLoopback") ?? "1.1.1.1/32",
-  downlinks: (config.getObject<string[]>("torDownlinks") ?? ["swp1"]).map((port) => ({ port })),
-  cli: (config.get("torCli") as TorCli | undefined) ?? TorCli.Nclu,
-  // With torCli "nvue": the switch's Cumulus Linux release, e.g. "5.9" or "5.15".
-  cumulusVersion: config.get("torCumulusVersion"),
-});
+// The switch's last step waits for the host's BGP session (verify, on by default), so it
+// starts once the host's machine runs, beside the host's own BGP steps.
+const switchConfig = new TorCumulus(
+  "tor",
+  {
+    connection: tor,
+    asn: config.getNumber("torAsn") ?? 65000,
+    loopback: config.get("torLoopback") ?? "1.1.1.1/32",
+    downlinks: (config.getObject<string[]>("torDownlinks") ?? ["swp1"]).map((port) => ({
+      port,
+    })),
+    cli: (config.get("torCli") as TorCli | undefined) ?? TorCli.Nclu,
+    // With torCli "nvue": the switch's Cumulus Linux release, e.g. "5.9" or "5.15".
+    cumulusVersion: config.get("torCumulusVersion"),
+  },
+  { dependsOn: [machine] },
+);
 
 export const imageId = machine.imageId;
 export const imageSha256 = machine.imageSha256;
@@ -90,3 +98,4 @@ export const frrVersion = machine.frrVersion;
 export const machineName = machine.machineName;
 export const hostFrrConf = bgp.frrConf;
 export const torCommands = switchConfig.commands;
+export const torSessions = switchConfig.sessions;

@@ -273,7 +273,7 @@ describe("components under the real SDK with mocks", () => {
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["tor1-nclu"],
+      ["tor1-nclu", "tor1-verify"],
     );
     const create = String(rec.byName("tor1-nclu").inputs.create);
     assert.match(create, /^if ! flock --wait 600 8; then$/m);
@@ -305,7 +305,7 @@ describe("components under the real SDK with mocks", () => {
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["a-nvue", "b-vtysh"],
+      ["a-nvue", "b-vtysh", "a-verify", "b-verify"],
     );
     assert.match(
       String(rec.byName("a-nvue").inputs.create),
@@ -383,7 +383,7 @@ describe("preview", () => {
     });
     assert.equal(await valueOf(image.sha256), undefined);
     await rec.settle();
-    assert.equal(rec.steps().length, 12);
+    assert.equal(rec.steps().length, 13);
   });
 });
 
@@ -706,6 +706,72 @@ describe("verification and waves", () => {
       /^ {4}if out=\$\(in_frr python3 -c "\$check_py" 2\.2\.2\.2\/32 ens3 ens4 2>&1\); then$/m,
     );
     assert.match(text, /^deadline=\$\(\(SECONDS \+ 30\)\)$/m);
+  });
+
+  it("TorCumulus's verify step runs after the switch step, on the switch, for every downlink", async () => {
+    const tor = new TorCumulus("t", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: [{ port: "swp1" }, { port: "swp2" }],
+      verifyTimeoutSeconds: 45,
+    });
+    await rec.settle();
+    const verify = rec.byName("t-verify");
+    assert.deepEqual(
+      verify.dependencies.map((urn) => urn.split("::").pop()),
+      ["t-nclu"],
+    );
+    const text = String(verify.inputs.create);
+    // The switch's own FRR: vtysh runs where the step runs (through sudo, as the connection says).
+    assert.match(text, /^in_frr\(\) \{$/m);
+    assert.match(text, /^ {4}"\$@"$/m);
+    assert.doesNotMatch(text, /nsenter|machinectl/);
+    assert.match(
+      text,
+      /^ {4}if out=\$\(in_frr python3 -c "\$check_py" 1\.1\.1\.1\/32 swp1 swp2 2>&1\); then$/m,
+    );
+    assert.match(text, /^deadline=\$\(\(SECONDS \+ 45\)\)$/m);
+    assert.match(text, /sudo -n/);
+    // The sessions output is the verify step's last line, parsed.
+    assert.deepEqual(await valueOf(tor.sessions), {});
+  });
+
+  it("TorCumulus verify: false leaves the step out, and sessions is {}; a changed config verifies again", async () => {
+    const off = new TorCumulus("off", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: [{ port: "swp1" }],
+      verify: false,
+    });
+    new TorCumulus("on1", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: [{ port: "swp1" }],
+    });
+    new TorCumulus("on2", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: [{ port: "swp1" }],
+      bfd: true,
+    });
+    await rec.settle();
+    assert.deepEqual(
+      rec
+        .steps()
+        .map((r) => r.name)
+        .filter((n) => n.startsWith("off-")),
+      ["off-nclu"],
+    );
+    assert.deepEqual(await valueOf(off.sessions), {});
+    const hash = (name: string) =>
+      /^# Verifies the sessions of frr\.conf ([0-9a-f]{16});/m.exec(
+        String(rec.byName(name).inputs.create),
+      )?.[1];
+    assert.ok(hash("on1-verify") !== undefined && hash("on1-verify") !== hash("on2-verify"));
   });
 
   it("verify: false leaves the step out, and sessions is {}", async () => {

@@ -39,19 +39,25 @@ describe("examples construct under mocks", () => {
       rec.steps().map((r) => r.name),
       [
         "frr-image-build",
-        "tor-nclu",
         "coreos-frr-push",
         "coreos-frr-verify",
         "coreos-frr-import",
         "coreos-frr-settings",
         "coreos-frr-start",
         "coreos-bgp-sysctl",
+        // The switch waits for the machine (its verify needs the host's session).
+        "tor-nclu",
         "coreos-bgp-host-unit",
+        "tor-verify",
         "coreos-bgp-daemons",
         "coreos-bgp-frr-conf",
         "coreos-bgp-verify",
       ],
     );
+    const deps = (name: string) => rec.byName(name).dependencies.map((u) => u.split("::").pop());
+    // The component waits for the machine's steps (so its own steps register after them).
+    assert.ok(deps("tor").includes("coreos-frr-start"), deps("tor").join());
+    assert.deepEqual(deps("tor-verify"), ["tor-nclu"]);
     for (const step of rec.steps()) {
       const text = JSON.stringify([step.inputs.create, step.inputs.delete]);
       assert.ok(
@@ -99,5 +105,9 @@ describe("examples construct under mocks", () => {
       String(rec.byName("rack1-tor-nclu").inputs.create),
       /^if ! has 'net add bgp neighbor swp2 remote-as external'; then staged=1; nclu add bgp neighbor swp2 remote-as external >\/dev\/null; fi$/m,
     );
+    // The switch's steps wait for every host's machine; its verify checks every downlink.
+    const torDeps = rec.byName("rack1-tor").dependencies.map((u) => u.split("::").pop());
+    assert.ok(torDeps.includes("h1-frr-start") && torDeps.includes("h2-frr-start"), torDeps.join());
+    assert.match(String(rec.byName("rack1-tor-verify").inputs.create), / swp1 swp2 2>&1\); then$/m);
   });
 });

@@ -176,7 +176,7 @@ describe("provider construct() with inputs as a Python program sends them", () =
           ...args,
         });
       });
-      const steps = [`tor-${cli}`];
+      const steps = [`tor-${cli}`, "tor-verify"];
       assertSame(provider, typescript, ["tor", ...steps]);
       for (const step of provider.filter((r) => r.type.startsWith("command:"))) {
         assert.ok(

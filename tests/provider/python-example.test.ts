@@ -35,6 +35,8 @@ interface Recorded {
   name: string;
   inputs: Record<string, unknown>;
   dependencies: Record<string, string[]>;
+  /** The `depends_on` option's URNs. */
+  dependsOn: string[];
 }
 
 /** What a Python program creates, as the engine would receive it. */
@@ -91,6 +93,10 @@ describe("examples/seed-python", () => {
     );
     const machine = recorded[1];
     assert.deepEqual(machine.dependencies.image, [urnOf("frr-nspawn:index:FrrImage", "frr-image")]);
+    // The switch's verify waits for the host's session: it starts after the machine.
+    assert.deepEqual(recorded[3].dependsOn, [
+      urnOf("frr-nspawn:index:NspawnMachine", "coreos-frr"),
+    ]);
   });
 
   it("constructed through the provider, registers the steps of examples/seed in TypeScript", async () => {
@@ -98,7 +104,7 @@ describe("examples/seed-python", () => {
     const typescript = await viaTypeScript(runTypeScriptSeed);
     const provider = await viaProvider(async () => {
       for (const r of recorded) {
-        await construct(r.type, r.name, r.inputs, r.dependencies);
+        await construct(r.type, r.name, r.inputs, r.dependencies, r.dependsOn);
       }
     });
     const image = urnOf("frr-nspawn:index:FrrImage", "frr-image");
@@ -108,6 +114,7 @@ describe("examples/seed-python", () => {
     assertSame(provider, typescript, names, {
       [machine]: [image],
       [urnOf("frr-nspawn:index:BgpLoopback", "coreos-bgp")]: [machine],
+      [urnOf("frr-nspawn:index:TorCumulus", "tor")]: [machine],
     });
   });
 

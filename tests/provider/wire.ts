@@ -74,12 +74,16 @@ export async function construct(
   name: string,
   wire: Record<string, unknown>,
   dependencies: Record<string, string[]> = {},
+  dependsOn: string[] = [],
 ): Promise<{ urn: pulumi.Input<string>; state: Record<string, unknown> }> {
   const deps = new Map(
     Object.entries(dependencies).map(([k, urns]) => [k, { getUrnsList: () => urns }]),
   );
   const inputs = await deserializeInputs(structproto.Struct.fromJavaScript(wire), deps);
-  const result = await provider.construct(name, type, inputs, {});
+  // As Server.construct rebuilds the options: each `dependsOn` URN a DependencyResource.
+  const result = await provider.construct(name, type, inputs, {
+    dependsOn: dependsOn.map((urn) => new pulumi.DependencyResource(urn)),
+  });
   // As Server.construct does before it answers: the URN, then the state serialized (which
   // waits for every output). Only then does the program have the URN to refer to.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -857,7 +857,7 @@ describe("input corpus: tricky but valid inputs construct and register their ste
       await rec.settle(20);
       assert.deepEqual(
         rec.steps().map((r) => r.name),
-        [`${name}-nclu`],
+        [`${name}-nclu`, `${name}-verify`],
       );
     });
   }

@@ -442,6 +442,33 @@ describe("component validation collects every problem at once", () => {
     assert.equal(ok.description, "d");
   });
 
+  it("TorCumulus: bfd, verify and verifyTimeoutSeconds, their defaults and every bad value at once", () => {
+    const base = { asn: 65000, loopback: "1.1.1.1", downlinks: [{ port: "swp1" }] };
+    const d = validateTorCumulus("t", base, "d", "id");
+    assert.equal(d.bfd, false);
+    assert.equal(d.verifyTimeoutSeconds, 120);
+    const on = validateTorCumulus("t", { ...base, bfd: true, verifyTimeoutSeconds: 5 }, "d", "id");
+    assert.equal(on.bfd, true);
+    assert.equal(on.verifyTimeoutSeconds, 5);
+    assert.throws(
+      () =>
+        validateTorCumulus(
+          "t",
+          { ...base, bfd: "true", verify: 1, verifyTimeoutSeconds: 1801 },
+          "d",
+          "id",
+        ),
+      {
+        message: [
+          "t has 3 invalid inputs:",
+          '  - bfd: "true" is not true or false',
+          "  - verify: 1 is not true or false",
+          "  - verifyTimeoutSeconds: 1801 is out of range 5..1800",
+        ].join("\n"),
+      },
+    );
+  });
+
   it("NspawnMachine needs exactly one of image.path and image.url", () => {
     assert.throws(
       () =>

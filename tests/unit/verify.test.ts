@@ -80,6 +80,9 @@ describe("verify step script", () => {
     );
     assert.equal(compile.status, 0, compile.stderr);
     assert.ok(!program.includes("ens3") && !program.includes("2.2.2.2"));
+    // Python 3.4 on (a Cumulus 3.7 switch runs it too): no subprocess.run (3.5), no
+    // capture_output/text (3.7), no f-strings (3.6).
+    assert.doesNotMatch(program, /subprocess\.run|capture_output|text=True|\bf"/);
   });
 
   it("delete undoes nothing", () => {

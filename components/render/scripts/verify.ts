@@ -5,14 +5,19 @@
  * and FRR's last error for it. Read-only: it changes nothing on the host or switch.
  *
  * The check is a small Python program run where FRR runs (the FRR image has python3,
- * which frr-pythontools needs; Cumulus and plain-FRR switches have it too): it reads
- * `show bgp neighbors json` and each neighbour's `advertised-routes json`. The field
+ * which frr-pythontools needs; Cumulus and plain-FRR switches have it too; written for
+ * Python 3.4 on, no `subprocess.run`): it reads `show bgp neighbors json` and each
+ * neighbour's `advertised-routes json`. Interface (unnumbered) neighbours are keyed by
+ * their interface name on both sides: a host's `ens3`, a switch's `swp1`. The field
  * names (bgpState, lastNotificationReason, lastResetDueTo, advertisedRoutes) were read
- * from real FRR 8.4 daemons, and tests/frr/verify.test.ts runs it against them.
+ * from real FRR 8.4 daemons, and tests/frr/verify.test.ts runs it against 8.4's and 10.3's.
  */
 import { createHash } from "node:crypto";
 import { command, quote, script } from "../../shell";
 import { FrrTarget, imageNote, inFrrFunctions } from "./lib";
+
+/** A verify step's own limit: above any `verifyTimeoutSeconds` allowed (5..1800). */
+export const VERIFY_STEP_LIMIT_SECONDS = 1900;
 
 /** The prefix of the line carrying the sessions' states, as JSON. */
 export const SESSIONS_PREFIX = "FRR_NSPAWN_SESSIONS ";
@@ -29,15 +34,15 @@ export interface SessionState {
 
 /** What one verify step checks. */
 export interface VerifyConfig {
-  /** Interface (unnumbered) neighbours, by name. */
+  /** Interface (unnumbered) neighbours, by name: a host's uplinks or a switch's downlinks. */
   neighbors: readonly string[];
   /** Prefixes each session must advertise, e.g. the loopback `/32`. */
   advertise: readonly string[];
   /** How long to wait for every session. */
   timeoutSeconds: number;
   /**
-   * The frr.conf the sessions come from: its hash goes into the script, so a changed
-   * config is verified again.
+   * The config the sessions come from (a host's frr.conf, a switch's own lines): its hash
+   * goes into the script, so a changed config is verified again.
    */
   frrConf: string;
 }
@@ -48,7 +53,8 @@ const CHECK_PY = [
   "advertise = sys.argv[1].split()",
   "neighbors = sys.argv[2:]",
   "def show(cmd):",
-  '    out = subprocess.run(["vtysh", "-c", cmd], capture_output=True, text=True).stdout',
+  '    proc = subprocess.Popen(["vtysh", "-c", cmd], stdout=subprocess.PIPE, universal_newlines=True)',
+  "    out = proc.communicate()[0]",
   "    try:",
   '        return json.loads(out or "{}")',
   "    except ValueError:",

@@ -70,7 +70,10 @@ class _Resource:
             urns = []
             wire[k] = _serialize(v, urns)
             deps[k] = urns
-        RECORDED.append({"type": self._token, "name": resource_name, "inputs": wire, "dependencies": deps})
+        depends_on = [d.urn for d in getattr(opts, "depends_on", [])]
+        RECORDED.append(
+            {"type": self._token, "name": resource_name, "inputs": wire, "dependencies": deps, "dependsOn": depends_on}
+        )
         for out in r["properties"]:
             setattr(self, snake(out), ("output", self.urn, out))
 

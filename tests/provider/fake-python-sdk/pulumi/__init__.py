@@ -46,5 +46,13 @@ class Config:
         return None if value is None else json.loads(value)
 
 
+class ResourceOptions:
+    """Resource options; only `depends_on` is kept (the recorder ignores options)."""
+
+    def __init__(self, depends_on=None, **kwargs):
+        self.depends_on = list(depends_on or [])
+        self.other = kwargs
+
+
 def export(name, value):
     EXPORTS[name] = value
