@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { renderHostFrrConf, renderSwitchFrrConf } from "../../components/render/frrConf";
 import { parseSessions, renderVerify } from "../../components/render/scripts/verify";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
-import { Rack } from "../rack/rig";
+import { Rack, mountTrixieRoot, removeFrrRoot } from "../rack/rig";
 
 const ID = `frrv${process.pid}`;
 const SIDES = {
@@ -203,37 +203,13 @@ describe("verify step against real FRR 10.3 daemons (trixie), both sides of a ra
 
   before(() => {
     assert.equal(process.getuid?.(), 0, "these tests start FRR daemons: run them as root");
-    const repo = path.resolve(__dirname, "..", "..");
-    const tarball = execFileSync(path.join(repo, "tests/frr/rootfs.sh"), ["trixie"], {
-      encoding: "utf8",
-    }).trim();
-    fs.mkdirSync(root, { recursive: true });
-    execFileSync(
-      "sh",
-      ["-c", 'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -', "x"].concat([tarball, root]),
-    );
-    execFileSync("mount", ["-t", "proc", "proc", `${root}/proc`]);
-    execFileSync("mount", ["--bind", "/dev", `${root}/dev`]);
-    const version = /^[0-9]+\.[0-9]+/.exec(
-      execFileSync("chroot", [root, "dpkg-query", "-W", "-f=${Version}", "frr"], {
-        encoding: "utf8",
-      }),
-    )?.[0];
-    assert.ok(version?.startsWith("10."), `trixie's FRR is ${version}`);
+    const version = mountTrixieRoot(root);
     rack = new Rack({ bfd: false, gracefulRestart: true }, root, version);
     rack.up();
   });
   after(async () => {
     await rack?.down();
-    spawnSync("umount", ["-l", `${root}/proc`]);
-    spawnSync("umount", ["-l", `${root}/dev`]);
-    // Never remove through a mount still there: ${root}/dev is the host's /dev.
-    const mounted = fs
-      .readFileSync("/proc/mounts", "utf8")
-      .split("\n")
-      .some((line) => line.split(" ")[1]?.startsWith(`${root}/`));
-    assert.ok(!mounted, `${root} still has mounts: not removed`);
-    spawnSync("rm", ["-rf", "--one-file-system", root]);
+    removeFrrRoot(root);
   });
 
   it("switch side: every downlink of t1 Established, t1's loopback advertised to each", () => {

@@ -10,11 +10,8 @@
  * Reproduce: `npx mocha tests/rack/failover.test.ts` (as root), then `grep RACK`.
  */
 import * as assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 
-import { Rack, sleep } from "./rig";
+import { Rack, mountTrixieRoot, removeFrrRoot, sleep } from "./rig";
 
 const MS_PER_PING = 50;
 /** Full ECMP: every host reaches the others' loopbacks over each of its uplinks. */
@@ -167,38 +164,14 @@ describe("FRR 10 (trixie): a host's FRR restart with graceful restart", function
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, "the rack starts FRR daemons: run it as root");
-    const repo = path.resolve(__dirname, "..", "..");
-    const tarball = execFileSync(path.join(repo, "tests/frr/rootfs.sh"), ["trixie"], {
-      encoding: "utf8",
-    }).trim();
-    fs.mkdirSync(root, { recursive: true });
-    execFileSync(
-      "sh",
-      ["-c", 'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -', "x"].concat([tarball, root]),
-    );
-    execFileSync("mount", ["-t", "proc", "proc", `${root}/proc`]);
-    execFileSync("mount", ["--bind", "/dev", `${root}/dev`]);
-    const version = /^[0-9]+\.[0-9]+/.exec(
-      execFileSync("chroot", [root, "dpkg-query", "-W", "-f=${Version}", "frr"], {
-        encoding: "utf8",
-      }),
-    )?.[0];
-    assert.ok(version?.startsWith("10."), `trixie's FRR is ${version}`);
+    const version = mountTrixieRoot(root);
     rack = new Rack({ bfd: false, gracefulRestart: true }, root, version);
     rack.up();
     await rack.converge(CONVERGED);
   });
   after(async () => {
     await rack?.down();
-    spawnSync("umount", ["-l", `${root}/proc`]);
-    spawnSync("umount", ["-l", `${root}/dev`]);
-    // Never remove through a mount still there: ${root}/dev is the host's /dev.
-    const mounted = fs
-      .readFileSync("/proc/mounts", "utf8")
-      .split("\n")
-      .some((line) => line.split(" ")[1]?.startsWith(`${root}/`));
-    assert.ok(!mounted, `${root} still has mounts: not removed`);
-    fs.rmSync(root, { recursive: true, force: true });
+    removeFrrRoot(root);
   });
 
   for (const [host, far, homing] of [
