@@ -17,15 +17,9 @@ import {
   renderSysctlRemove,
 } from "./render/scripts/hostNet";
 import { FrrTarget } from "./render/scripts/lib";
-import {
-  parseSessions,
-  renderVerify,
-  renderVerifyRemove,
-  SessionState,
-  VERIFY_STEP_LIMIT_SECONDS,
-} from "./render/scripts/verify";
+import { SessionState } from "./render/scripts/verify";
 import { checkConstruction, resolveValidated } from "./resolve";
-import { RemoteTarget, remoteStep } from "./steps";
+import { RemoteTarget, remoteStep, verifyStep } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
 import { InputError, Problem } from "./validate/problems";
 
@@ -301,29 +295,24 @@ export class BgpLoopback extends pulumi.ComponentResource {
       })),
       { dependsOn: [daemons] },
     );
-    const verify =
+    this.sessions =
       args.verify === false
-        ? undefined
-        : remoteStep(
+        ? pulumi.output<Record<string, SessionState>>({})
+        : verifyStep(
             this,
             `${name}-verify`,
             target,
             pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
-              create: renderVerify(`${name}-verify`, t, {
+              frr: t,
+              verify: {
                 neighbors: c.frr.interfaces,
                 advertise: [c.frr.loopback],
                 timeoutSeconds: c.verifyTimeoutSeconds,
                 frrConf: conf,
-              }),
-              delete: renderVerifyRemove(`${name}-verify`),
+              },
             })),
-            { dependsOn: [frrConfStep], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
+            frrConfStep,
           );
-
-    this.sessions =
-      verify === undefined
-        ? pulumi.output<Record<string, SessionState>>({})
-        : verify.stdout.apply(parseSessions);
     this.routerId = config.apply((c) => c.frr.routerId);
     this.asn = config.apply((c) => c.frr.asn);
     this.loopback = config.apply((c) => c.frr.loopback);

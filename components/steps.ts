@@ -5,6 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { FrrTarget } from "./render/scripts/lib";
+import {
+  parseSessions,
+  renderVerify,
+  renderVerifyRemove,
+  SessionState,
+  VERIFY_STEP_LIMIT_SECONDS,
+  VerifyConfig,
+} from "./render/scripts/verify";
 import { forLoginShell } from "./shell";
 
 /** A step's scripts: `create` also runs on update; `delete` runs with the stored inputs. */
@@ -110,4 +119,29 @@ export function localStep(
     },
     stepOptions(parent, options),
   );
+}
+
+/**
+ * The `<name>-verify` step of BgpLoopback and TorCumulus: waits where FRR runs until every
+ * session in `spec` is up (render/scripts/verify.ts), after `after`; returns the sessions'
+ * states from its output.
+ */
+export function verifyStep(
+  parent: pulumi.Resource,
+  name: string,
+  target: RemoteTarget,
+  spec: pulumi.Output<{ frr: FrrTarget; verify: VerifyConfig }>,
+  after: pulumi.Resource,
+): pulumi.Output<Record<string, SessionState>> {
+  const step = remoteStep(
+    parent,
+    name,
+    target,
+    spec.apply(({ frr, verify }) => ({
+      create: renderVerify(name, frr, verify),
+      delete: renderVerifyRemove(name),
+    })),
+    { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
+  );
+  return step.stdout.apply(parseSessions);
 }

@@ -2,14 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkedConnection, Connection, gatedTarget } from "./connection";
 import { DIALECTS } from "./render/switch";
 import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
-import {
-  parseSessions,
-  renderVerify,
-  renderVerifyRemove,
-  SessionState,
-  VERIFY_STEP_LIMIT_SECONDS,
-} from "./render/scripts/verify";
-import { RemoteTarget, remoteStep } from "./steps";
+import { SessionState } from "./render/scripts/verify";
+import { RemoteTarget, remoteStep, verifyStep } from "./steps";
 import { TorCli } from "./enums";
 import { validateTorCumulus } from "./validate/torCumulus";
 
@@ -197,33 +191,25 @@ export class TorCumulus extends pulumi.ComponentResource {
       [...dialect.shared(c), ...dialect.owned(c).map((o) => o.add)].map((w) => w.join(" ")),
     );
     // The switch's own FRR (Cumulus or plain) answers vtysh where the step runs.
-    const verify =
+    this.sessions =
       args.verify === false
-        ? undefined
-        : remoteStep(
+        ? pulumi.output<Record<string, SessionState>>({})
+        : verifyStep(
             this,
             `${name}-verify`,
             target,
             pulumi.all([config, this.commands]).apply(([c, commands]) => ({
-              create: renderVerify(
-                `${name}-verify`,
-                { kind: "host" },
-                {
-                  neighbors: c.downlinks.map((d) => d.port),
-                  advertise: [c.loopback],
-                  timeoutSeconds: c.verifyTimeoutSeconds,
-                  // A changed set of lines (ports, BFD, networks, …) verifies again.
-                  frrConf: commands.join("\n"),
-                },
-              ),
-              delete: renderVerifyRemove(`${name}-verify`),
+              frr: { kind: "host" as const },
+              verify: {
+                neighbors: c.downlinks.map((d) => d.port),
+                advertise: [c.loopback],
+                timeoutSeconds: c.verifyTimeoutSeconds,
+                // A changed set of lines (ports, BFD, networks, …) verifies again.
+                frrConf: commands.join("\n"),
+              },
             })),
-            { dependsOn: [configure], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
+            configure,
           );
-    this.sessions =
-      verify === undefined
-        ? pulumi.output<Record<string, SessionState>>({})
-        : verify.stdout.apply(parseSessions);
     this.asn = config.apply((c) => c.asn);
     this.loopback = config.apply((c) => c.loopback);
     this.registerOutputs({
