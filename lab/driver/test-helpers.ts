@@ -9,7 +9,12 @@ import type { StateFile, Summary } from "./types";
 const CLI = path.join(__dirname, "cli.ts");
 const REPO = path.join(__dirname, "..", "..");
 
-/** The secret the fixture programs read from stack config; no output may show it. */
+/**
+ * The secret the fixture programs read from stack config; no output may show it. It is
+ * given as secure config because that is what the engine masks (pulumi v3.248.0,
+ * pkg/engine/events.go makeEventEmitter; lab/driver/values.ts follows it). This helper
+ * changes no behaviour of the driver: it only gathers the tests' fixture config.
+ */
 export const TOKEN = "tok-3f9a-very-secret";
 
 /**
