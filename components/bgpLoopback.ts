@@ -166,8 +166,9 @@ export interface BgpLoopbackArgs {
    * options in the daemons file), its next hops inline (`no zebra nexthop kernel
    * enable`), which a restarted zebra takes back intact. The machine's frr.service
    * stops zebra first (a drop-in), so bgpd's withdrawals as it exits never reach the
-   * kernel; on FRR 8.x/9.x the host sends no End-of-RIB (`bgp graceful-restart
-   * disable-eor`), so the TORs keep its routes until fresh ones replace them.
+   * kernel, and frr.conf defines its route-maps before `router bgp` uses them, so the
+   * first update after the restart already carries the loopback (README, "Failover and
+   * hitless restarts").
    * @default true
    */
   gracefulRestart?: boolean;

@@ -1,9 +1,11 @@
 /**
  * frr.conf renderers: the host's (BGP unnumbered peer-group to the TOR, announcing its
  * loopback) and a plain-FRR switch's (the TOR side). Output is in the `show
- * running-config` order and indentation of the release line named by `frrVersion` (see
+ * running-config` text and indentation of the release line named by `frrVersion` (see
  * frrProfile.ts), so `frr-reload.py` sees no difference and a reload touches nothing
- * that did not change.
+ * that did not change; one thing differs, on purpose: the file ({@link FrrConfForm})
+ * puts the policy (prefix-lists, route-maps) before `router bgp` on every line, where
+ * 8.x lists it after.
  *
  * FRR >= 7.4 enables `bgp ebgp-requires-policy`: an eBGP peer with no policy neither
  * sends nor accepts routes. Both configs therefore carry an explicit policy instead of
@@ -134,12 +136,11 @@ function header(
  * policy that exports only those prefixes (the host never becomes transit) and accepts
  * what the TOR sends. `no ip forwarding` stays explicit: a host is not a router. With
  * `gracefulRestart`, `bgp graceful-restart` and `bgp graceful-restart preserve-fw-state`
- * (zebra keeps the kernel's routes: the F bit) follow the router-id, with the release
- * line's own additions (FrrProfile.gracefulRestart.routerLines), and zebra keeps
+ * (zebra keeps the kernel's routes: the F bit) follow the router-id, and zebra keeps
  * next hops inline ({@link NO_KERNEL_NEXTHOP_GROUPS}); with `bfd`,
  * `neighbor <peerGroup> bfd` follows the peer-group's remote-as (FRR's order).
  */
-export function renderHostFrrConf(c: HostFrrConfig): string {
+export function renderHostFrrConf(c: HostFrrConfig, form: FrrConfForm = "file"): string {
   const names = hostPolicyNames(c.peerGroup);
   const profile = frrProfile(c.frrVersion);
   const announced = sortPrefixes([c.loopback, ...c.networks]);
@@ -147,11 +148,7 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
     ...(c.gracefulRestart === true
-      ? [
-          " bgp graceful-restart",
-          " bgp graceful-restart preserve-fw-state",
-          ...profile.gracefulRestart.routerLines.map((l) => ` ${l}`),
-        ]
+      ? [" bgp graceful-restart", " bgp graceful-restart preserve-fw-state"]
       : []),
     ` neighbor ${c.peerGroup} peer-group`,
     ` neighbor ${c.peerGroup} remote-as external`,
@@ -174,7 +171,7 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
   const prefixLists = announced.map(
     (prefix, i) => `ip prefix-list ${names.prefixList} seq ${(i + 1) * 5} permit ${prefix}`,
   );
-  return layout(profile, {
+  return layout(profile, form, {
     header: header(
       c.frrVersion,
       c.hostname,
@@ -194,7 +191,7 @@ export function renderHostFrrConf(c: HostFrrConfig): string {
  * unnumbered neighbour per downlink with `remote-as external`, the loopback and extra
  * networks announced. As a transit router the switch accepts and sends everything.
  */
-export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
+export function renderSwitchFrrConf(c: SwitchFrrConfig, form: FrrConfForm = "file"): string {
   const router = [
     `router bgp ${c.asn}`,
     ` bgp router-id ${c.routerId}`,
@@ -213,7 +210,7 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
     "exit",
     "!",
   ];
-  return layout(frrProfile(c.frrVersion), {
+  return layout(frrProfile(c.frrVersion), form, {
     header: header(c.frrVersion, c.hostname, true),
     interfaces: interfaceBlocks(c),
     router,
@@ -224,6 +221,19 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig): string {
     ],
   });
 }
+
+/**
+ * Which text a renderer returns: `"file"`, the frr.conf to write, or `"listing"`, what
+ * `show running-config` lists once FRR has loaded that file. They differ only on 8.x/9.x,
+ * which list the policy after `router bgp`: the file puts it first there too, because
+ * bgpd reads the file in order, and a `neighbor … route-map` met before its route-map
+ * exists leaves the session's first update without it: the host's own loopback is
+ * filtered out until bgpd's route-map delay timer (5 s) runs. After a graceful restart
+ * the TOR meanwhile flushed the host's stale routes on its End-of-RIB (8.4.4 in
+ * tests/rack: 0–66 pings of 20/s lost with the policy last, 0 with it first), and a
+ * restarted TOR likewise refused its hosts' routes with its own `DOWNLINKS-IN` missing.
+ */
+export type FrrConfForm = "file" | "listing";
 
 /** A `route-map NAME permit 10` block with its lines. */
 interface RouteMapBlock {
@@ -243,9 +253,10 @@ interface ConfParts {
 /**
  * Puts the parts in the release line's order: 8.x lists policy objects after `router
  * bgp`, route-maps in creation order; 10.x right after the header, route-maps sorted
- * by name.
+ * by name. The file ({@link FrrConfForm}) has the policy right after the header on
+ * every line.
  */
-function layout(profile: FrrProfile, p: ConfParts): string {
+function layout(profile: FrrProfile, form: FrrConfForm, p: ConfParts): string {
   const maps =
     profile.policyPosition === "first"
       ? [...p.routeMaps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -255,7 +266,7 @@ function layout(profile: FrrProfile, p: ConfParts): string {
     ...maps.flatMap((m) => [`route-map ${m.name} permit 10`, ...m.lines, "exit", "!"]),
   ];
   const body =
-    profile.policyPosition === "first"
+    profile.policyPosition === "first" || form === "file"
       ? [...policy, ...p.interfaces, ...p.router]
       : [...p.interfaces, ...p.router, ...policy];
   return [...p.header, ...body, ""].join("\n");

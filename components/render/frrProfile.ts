@@ -32,28 +32,18 @@ export interface FrrProfile {
    */
   dryrunRejects: "output" | "exit-status";
   /**
-   * What a hitless restart (BgpLoopback's `gracefulRestart`) needs beyond
-   * `bgp graceful-restart` and `preserve-fw-state` on this line. Measured in tests/rack
-   * with a single-homed host and a 20/s ping: on 8.4.4 a restart lost 167 pings with
-   * neither, 21–63 with `zebraFirst` alone, 171 with `routerLines` alone, 0 with both;
-   * 10.3 lost 0 with neither in most runs, but once its kernel routes went while FRR was
-   * stopped (220 lost), and 0 in every run with `zebraFirst`. Line 9 is taken like 8 (not
-   * measured: the safe side).
+   * What graceful restart (BgpLoopback's `gracefulRestart`) does on this line beyond
+   * `bgp graceful-restart` and `preserve-fw-state`. Measured in tests/rack with a
+   * single-homed host and a 20/s ping: on 8.4.4 a restart lost 167 pings without
+   * `zebraFirst`, 0–66 with it while frr.conf had its policy after `router bgp`, and 0
+   * with the policy first (frrConf's FrrConfForm); 10.3 lost 0 in most runs without it,
+   * but once its kernel routes went while FRR was stopped (220 lost), and 0 in every run
+   * with it. Line 9 is taken like 8 (not measured: the safe side). No line takes `bgp
+   * graceful-restart disable-eor`: bgpd answers no route refresh before it has sent
+   * End-of-RIB, so a host with it never sent its routes again to a TOR that asked
+   * (tests/rack "(b)" and "(d)" failed with it).
    */
   gracefulRestart: {
-    /**
-     * Lines after `bgp graceful-restart preserve-fw-state`. 8.4's restarting bgpd sends
-     * End-of-RIB before its own routes (they wait for its deferred best-path run), and
-     * the TOR, as the helper, flushes the host's stale routes on that End-of-RIB:
-     * `bgp graceful-restart disable-eor` keeps them until the fresh ones replace them.
-     */
-    routerLines: readonly string[];
-    /**
-     * Lines of `routerLines` this line takes but never writes back in `show
-     * running-config` (8.4 has no output for disable-eor): frr-reload.py then always
-     * finds them to add, which re-sets the same flag and resets no session.
-     */
-    notInRunningConfig: readonly string[];
     /**
      * Stop zebra before bgpd (FRR's frrinit.sh stops it last): 8.4's bgpd withdraws its
      * routes from zebra when it exits (10.3's did so once in three runs), and zebra then
@@ -65,12 +55,8 @@ export interface FrrProfile {
   };
 }
 
-/** Graceful restart on 8.x and 9.x (see FrrProfile.gracefulRestart). */
-const GR_BEFORE_10 = {
-  routerLines: ["bgp graceful-restart disable-eor"],
-  notInRunningConfig: ["bgp graceful-restart disable-eor"],
-  zebraFirst: true,
-} as const;
+/** Graceful restart, the same on every line (see FrrProfile.gracefulRestart). */
+const GRACEFUL_RESTART = { zebraFirst: true } as const;
 
 const PROFILES: Record<FrrLine, FrrProfile> = {
   "8": {
@@ -78,21 +64,21 @@ const PROFILES: Record<FrrLine, FrrProfile> = {
     alwaysRunning: ["zebra", "staticd"],
     policyPosition: "last",
     dryrunRejects: "output",
-    gracefulRestart: GR_BEFORE_10,
+    gracefulRestart: GRACEFUL_RESTART,
   },
   "9": {
     line: "9",
     alwaysRunning: ["zebra", "mgmtd", "staticd"],
     policyPosition: "last",
     dryrunRejects: "output",
-    gracefulRestart: GR_BEFORE_10,
+    gracefulRestart: GRACEFUL_RESTART,
   },
   "10": {
     line: "10",
     alwaysRunning: ["zebra", "mgmtd", "staticd"],
     policyPosition: "first",
     dryrunRejects: "exit-status",
-    gracefulRestart: { routerLines: [], notInRunningConfig: [], zebraFirst: true },
+    gracefulRestart: GRACEFUL_RESTART,
   },
 };
 

@@ -9,7 +9,11 @@
 import * as assert from "node:assert/strict";
 import * as os from "node:os";
 
-import { renderSwitchFrrConf, renderHostFrrConf } from "../../components/render/frrConf";
+import {
+  FrrConfForm,
+  renderSwitchFrrConf,
+  renderHostFrrConf,
+} from "../../components/render/frrConf";
 import { SwitchDownlink } from "../../components/render/switch/model";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
 import { FrrRig, RIG_KINDS, startRig } from "./rig";
@@ -41,24 +45,25 @@ for (const kind of RIG_KINDS) {
     });
     after(() => rig?.stop());
 
-    const sw = (downlinks: SwitchDownlink[]) =>
-      renderSwitchFrrConf({ ...SEED_SWITCH, frrVersion: rig.version, hostname, downlinks });
+    const sw = (downlinks: SwitchDownlink[], form?: FrrConfForm) =>
+      renderSwitchFrrConf({ ...SEED_SWITCH, frrVersion: rig.version, hostname, downlinks }, form);
     const dl = (port: string, raInterval: number, raLifetime: number): SwitchDownlink => ({
       port,
       raInterval,
       raLifetime,
     });
 
-    function applied(conf: string): void {
-      const r = rig.apply(conf);
+    /** Applies the file `render()` gives; FRR then lists what `render("listing")` gives. */
+    function applied(render: (form?: FrrConfForm) => string): void {
+      const r = rig.apply(render());
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-      assert.equal(rig.running(), conf);
+      assert.equal(rig.running(), render("listing"));
       assert.equal(rig.reloadTest(), "");
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
     }
 
     it("no daemon listens beyond loopback, except bgpd on 179", () => {
-      applied(sw([dl("swp1", 5, 15)]));
+      applied((f) => sw([dl("swp1", 5, 15)], f));
       const all = listeners(rig);
       const daemons =
         kind === "apt" ? ["bgpd", "staticd", "zebra"] : ["bgpd", "mgmtd", "staticd", "zebra"];
@@ -74,13 +79,14 @@ for (const kind of RIG_KINDS) {
       );
     });
 
-    it("adds a second downlink", () => applied(sw([dl("swp1", 5, 15), dl("swp2", 10, 30)])));
+    it("adds a second downlink", () =>
+      applied((f) => sw([dl("swp1", 5, 15), dl("swp2", 10, 30)], f)));
     it("slows RA down (lifetime must change first)", () =>
-      applied(sw([dl("swp1", 30, 90), dl("swp2", 60, 180)])));
+      applied((f) => sw([dl("swp1", 30, 90), dl("swp2", 60, 180)], f)));
     it("speeds RA up (interval must change first)", () =>
-      applied(sw([dl("swp1", 5, 15), dl("swp2", 10, 30)])));
+      applied((f) => sw([dl("swp1", 5, 15), dl("swp2", 10, 30)], f)));
     it("removes a downlink (explicit negations, no `no interface`)", () =>
-      applied(sw([dl("swp1", 5, 15)])));
+      applied((f) => sw([dl("swp1", 5, 15)], f)));
 
     it("destroy: an empty config, the file removed, every daemon still up", () => {
       const r = rig.remove(hostname, true);
@@ -98,7 +104,8 @@ for (const kind of RIG_KINDS) {
     });
 
     it("host side (BgpLoopback's frr.conf): apply, re-apply unchanged, destroy", () => {
-      const conf = renderHostFrrConf({ ...SEED_HOST, frrVersion: rig.version, hostname });
+      const conf = (form?: FrrConfForm) =>
+        renderHostFrrConf({ ...SEED_HOST, frrVersion: rig.version, hostname }, form);
       applied(conf);
       applied(conf);
       const r = rig.remove(hostname, false);
@@ -121,7 +128,7 @@ for (const kind of RIG_KINDS) {
         } finally {
           restore();
         }
-        assert.equal(rig.running(), sw([dl("swp1", 5, 15), dl("swp2", 10, 30)]));
+        assert.equal(rig.running(), sw([dl("swp1", 5, 15), dl("swp2", 10, 30)], "listing"));
       });
 
       it("a reload that exits non-zero and leaves differences: failure, naming them", () => {
@@ -146,13 +153,13 @@ for (const kind of RIG_KINDS) {
     }
 
     it("a rejected config fails the apply and leaves the running config alone", () => {
-      applied(sw([dl("swp1", 5, 15)]));
+      applied((f) => sw([dl("swp1", 5, 15)], f));
       const r = rig.apply(
         sw([dl("swp1", 5, 15)]).replace("router bgp 65000", "router bgp 70000000000"),
       );
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /vtysh --dryrun rejected the new frr\.conf/);
-      assert.equal(rig.running(), sw([dl("swp1", 5, 15)]));
+      assert.equal(rig.running(), sw([dl("swp1", 5, 15)], "listing"));
     });
   });
 }

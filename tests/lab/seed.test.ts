@@ -446,7 +446,8 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     );
     assert.ok(restartLoss.sent > 100, `only ${restartLoss.sent} pings were sent`);
     // Issue 11's goal, met with graceful restart (the default): frr.service stops zebra
-    // first and the host sends no End-of-RIB on 8.x (README, "Failover and hitless restarts").
+    // first, and frr.conf has its policy before `router bgp` (README, "Failover and
+    // hitless restarts").
     assert.equal(restartLoss.lost, 0, "pings lost across systemctl restart frr");
   });
 

@@ -34,6 +34,18 @@ function peerOf(rack: Rack, host: string, nic: string): { tor: string; port: str
   return { tor: box, port };
 }
 
+/** Polls `ok` every 250 ms until it holds (true) or `timeoutMs` passes (false). */
+async function waitFor(ok: () => boolean, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) {
+      return false;
+    }
+    await sleep(250);
+  }
+  return true;
+}
+
 function rackSuite(bfd: boolean): void {
   const mode = bfd ? "with BFD" : "default timers";
   describe(`rack of real FRR 8.4 daemons, graceful restart on, ${mode}`, function () {
@@ -116,7 +128,7 @@ function rackSuite(bfd: boolean): void {
           `FRR restart of ${host} (${homing}, ${restart} ms), routes kept while stopped: ${kept.join(",") || "none"}, ${mode}`,
           r.lost,
           r.sent,
-          r.lost === 0 ? "" : " — GOAL (0) NOT MET",
+          r.lost === 0 ? "" : bfd ? " — bfdd stops with FRR" : " — GOAL (0) NOT MET",
         );
         await rack.converge(CONVERGED);
         // zebra went first (renderFrrStopDropIn), so bgpd's withdrawals never reached the kernel.
@@ -130,6 +142,29 @@ function rackSuite(bfd: boolean): void {
         }
       });
     }
+
+    it("(d) a TOR changes its inbound policy: the hosts answer its route refresh", async () => {
+      // bgpd answers no route refresh before it has sent End-of-RIB, so a host that never
+      // sent one (`bgp graceful-restart disable-eor`) would leave the TOR with its old view.
+      const h2 = `${rack.boxes.h2.lo}/32`;
+      const has = () => rack.vtysh("t1", "show bgp ipv4 unicast").includes(h2);
+      const policy = (cmds: string[]) =>
+        rack.vtysh("t1", ["configure terminal", ...cmds, "end"].join("\n"));
+      assert.ok(has(), "t1 has h2's loopback before the change");
+      policy([
+        `ip prefix-list RACK-DENY seq 5 permit ${h2}`,
+        "route-map DOWNLINKS-IN deny 5",
+        " match ip address prefix-list RACK-DENY",
+      ]);
+      rack.vtysh("t1", "clear bgp swp2 soft in");
+      const gone = await waitFor(() => !has(), 15000);
+      policy(["no route-map DOWNLINKS-IN deny 5", "no ip prefix-list RACK-DENY"]);
+      rack.vtysh("t1", "clear bgp swp2 soft in");
+      const back = await waitFor(has, 15000);
+      assert.ok(gone, "t1 still has h2's loopback after denying it inbound");
+      assert.ok(back, "h2 did not send its loopback again when t1 asked (route refresh)");
+      await rack.converge(CONVERGED);
+    });
 
     it("(a) the link the ping takes goes down: traffic moves to the other TOR", async () => {
       const nic = rack.pathOf("h1", "h2");

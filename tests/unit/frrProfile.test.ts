@@ -73,9 +73,25 @@ describe("frr.conf in FRR 10's order", () => {
     );
   });
 
-  it("8.x keeps policy after router bgp", () => {
-    const conf = renderHostFrrConf(SEED_HOST);
-    assert.ok(conf.indexOf("router bgp") < conf.indexOf("ip prefix-list"));
+  it("8.x lists policy after router bgp; the file has it first, as on 10.x", () => {
+    const listing = renderHostFrrConf(SEED_HOST, "listing");
+    assert.ok(listing.indexOf("router bgp") < listing.indexOf("ip prefix-list"));
+    const file = renderHostFrrConf(SEED_HOST);
+    assert.ok(file.indexOf("route-map TOR-IN") < file.indexOf("router bgp"));
+    const block = (text: string, start: string) =>
+      text.slice(text.indexOf(`\n${start}`)).split("\n!\n")[0];
+    for (const start of ["router bgp", "ip prefix-list", "route-map TOR-OUT", "route-map TOR-IN"]) {
+      assert.equal(block(file, start), block(listing, start), start);
+    }
+    assert.equal(file.length, listing.length);
+    const sw = renderSwitchFrrConf(SEED_SWITCH);
+    assert.ok(sw.indexOf("route-map DOWNLINKS-OUT") < sw.indexOf("interface lo"));
+    const swListing = renderSwitchFrrConf(SEED_SWITCH, "listing");
+    assert.ok(swListing.indexOf("router bgp") < swListing.indexOf("route-map DOWNLINKS-IN"));
+  });
+  it("10.x: the file is the listing", () => {
+    const v = { ...SEED_HOST, frrVersion: "10.3" };
+    assert.equal(renderHostFrrConf(v), renderHostFrrConf(v, "listing"));
   });
 });
 

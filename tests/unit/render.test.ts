@@ -101,7 +101,7 @@ describe("frr.conf for the host", () => {
     const both = renderHostFrrConf({ ...SEED_HOST, bfd: true, gracefulRestart: true });
     assert.match(
       both,
-      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n bgp graceful-restart preserve-fw-state\n bgp graceful-restart disable-eor\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
+      /^router bgp 65001\n bgp router-id 2\.2\.2\.2\n bgp graceful-restart\n bgp graceful-restart preserve-fw-state\n neighbor TOR peer-group\n neighbor TOR remote-as external\n neighbor TOR bfd\n neighbor ens3 interface peer-group TOR\n !$/m,
     );
     assert.match(
       both,
@@ -109,19 +109,15 @@ describe("frr.conf for the host", () => {
     );
   });
 
-  it("graceful restart per release line: disable-eor on 8.x and 9.x, not on 10.x", () => {
+  it("graceful restart is the same two lines on every release line (no disable-eor: it silences route refresh)", () => {
     const lines = (frrVersion: string) =>
       renderHostFrrConf({ ...SEED_HOST, frrVersion, gracefulRestart: true })
         .split("\n")
         .filter((l) => l.includes("graceful-restart"));
-    const before10 = [
-      " bgp graceful-restart",
-      " bgp graceful-restart preserve-fw-state",
-      " bgp graceful-restart disable-eor",
-    ];
-    assert.deepEqual(lines("8.4.4"), before10);
-    assert.deepEqual(lines("9.1"), before10);
-    assert.deepEqual(lines("10.3"), before10.slice(0, 2));
+    const both = [" bgp graceful-restart", " bgp graceful-restart preserve-fw-state"];
+    assert.deepEqual(lines("8.4.4"), both);
+    assert.deepEqual(lines("9.1"), both);
+    assert.deepEqual(lines("10.3"), both);
   });
 
   for (const [title, change, lines] of table) {
