@@ -276,7 +276,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
           `${name}-daemons`,
           t,
           d,
-          renderFrrStopDropIn(c.frr.frrVersion, c.frr.gracefulRestart === true),
+          renderFrrStopDropIn(c.frr.gracefulRestart === true),
         ),
         delete: renderDaemonsRemove(`${name}-daemons`, t),
       })),

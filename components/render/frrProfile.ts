@@ -31,32 +31,7 @@ export interface FrrProfile {
    * (10.x exits 2). The apply script checks both either way.
    */
   dryrunRejects: "output" | "exit-status";
-  /**
-   * What graceful restart (BgpLoopback's `gracefulRestart`) does on this line beyond
-   * `bgp graceful-restart` and `preserve-fw-state`. Measured in tests/rack with a
-   * single-homed host and a 20/s ping: on 8.4.4 a restart lost 167 pings without
-   * `zebraFirst`, 0–66 with it while frr.conf had its policy after `router bgp`, and 0
-   * with the policy first (frrConf's FrrConfForm); 10.3 lost 0 in most runs without it,
-   * but once its kernel routes went while FRR was stopped (220 lost), and 0 in every run
-   * with it. Line 9 is taken like 8 (not measured: the safe side). No line takes `bgp
-   * graceful-restart disable-eor`: bgpd answers no route refresh before it has sent
-   * End-of-RIB, so a host with it never sent its routes again to a TOR that asked
-   * (tests/rack "(b)" and "(d)" failed with it).
-   */
-  gracefulRestart: {
-    /**
-     * Stop zebra before bgpd (FRR's frrinit.sh stops it last): 8.4's bgpd withdraws its
-     * routes from zebra when it exits (10.3's did so once in three runs), and zebra then
-     * deletes them from the kernel; with zebra (`-r`) gone first the kernel keeps them
-     * until the new run takes them back (`-K`). Done by a drop-in for the machine's
-     * frr.service (daemons.renderFrrStopDropIn).
-     */
-    zebraFirst: boolean;
-  };
 }
-
-/** Graceful restart, the same on every line (see FrrProfile.gracefulRestart). */
-const GRACEFUL_RESTART = { zebraFirst: true } as const;
 
 const PROFILES: Record<FrrLine, FrrProfile> = {
   "8": {
@@ -64,21 +39,18 @@ const PROFILES: Record<FrrLine, FrrProfile> = {
     alwaysRunning: ["zebra", "staticd"],
     policyPosition: "last",
     dryrunRejects: "output",
-    gracefulRestart: GRACEFUL_RESTART,
   },
   "9": {
     line: "9",
     alwaysRunning: ["zebra", "mgmtd", "staticd"],
     policyPosition: "last",
     dryrunRejects: "output",
-    gracefulRestart: GRACEFUL_RESTART,
   },
   "10": {
     line: "10",
     alwaysRunning: ["zebra", "mgmtd", "staticd"],
     policyPosition: "first",
     dryrunRejects: "exit-status",
-    gracefulRestart: GRACEFUL_RESTART,
   },
 };
 

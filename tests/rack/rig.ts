@@ -113,7 +113,7 @@ export class Rack {
         },
         FRR_VERSION,
       );
-      const stopDropIn = renderFrrStopDropIn(FRR_VERSION, opts.gracefulRestart);
+      const stopDropIn = renderFrrStopDropIn(opts.gracefulRestart);
       return { lo, conf: renderHostFrrConf(frr), daemons, stopDropIn };
     };
     const tor = (name: string, n: number, ports: string[]) => {

@@ -73,7 +73,7 @@ const scripts: [string, string][] = [
         "s",
         t,
         renderDaemons(DEFAULT_DAEMONS, "8.4.4"),
-        renderFrrStopDropIn("8.4.4", true),
+        renderFrrStopDropIn(true),
       ),
     ],
     [`remove daemons (${t.kind})`, renderDaemonsRemove("s", t)],
@@ -217,7 +217,7 @@ describe("step scripts", () => {
   it("the daemons step puts frr.service's stop drop-in in place once, and takes it away", () => {
     const t: FrrTarget = { kind: "machine", machine: "frr" };
     const daemons = renderDaemons(DEFAULT_DAEMONS, "8.4.4");
-    const dropIn = renderFrrStopDropIn("8.4.4", true)!;
+    const dropIn = renderFrrStopDropIn(true)!;
     const file = `/var/lib/machines/frr${FRR_STOP_DROP_IN}`;
     const steps = [
       renderDaemonsApply("s", t, daemons, dropIn),
