@@ -20,6 +20,7 @@ import * as path from "node:path";
 import { DaemonsConfig, DEFAULT_DAEMONS, renderDaemons } from "../../components/render/daemons";
 import { renderEmptyFrrConf } from "../../components/render/frrConf";
 import { renderFrrConfApply, renderFrrConfRemove } from "../../components/render/scripts/frrApply";
+import { mountTrixieRoot, unmountFrrRoot } from "./trixieRoot";
 
 export type RigKind = "apt" | "trixie";
 
@@ -29,7 +30,6 @@ export const RIG_KINDS: readonly RigKind[] = ["apt", "trixie"];
 /** Interfaces (veth ends) every rig has up, named as the fixtures use them. */
 export const RIG_INTERFACES = ["ens3", "ens4", "swp1", "swp2"];
 
-const REPO = path.resolve(__dirname, "..", "..");
 const SHIM = [
   "#!/bin/sh",
   "# frr-nspawn test rig: FRR's init script stands in for systemd.",
@@ -76,20 +76,9 @@ export class FrrRig {
       }
       const env = ["env", "PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"];
       if (kind === "trixie") {
-        const tarball = sh(path.join(REPO, "tests/frr/rootfs.sh"), ["trixie"]).trim();
         const root = path.join(dir, "root");
-        fs.mkdirSync(root, { recursive: true });
-        execFileSync("sh", [
-          "-c",
-          'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -',
-          "x",
-          tarball,
-          root,
-        ]);
-        sh("mount", ["-t", "proc", "proc", `${root}/proc`]);
-        this.cleanups.push(() => void spawnSync("umount", ["-l", `${root}/proc`]));
-        sh("mount", ["--bind", "/dev", `${root}/dev`]);
-        this.cleanups.push(() => void spawnSync("umount", ["-l", `${root}/dev`]));
+        this.cleanups.push(() => unmountFrrRoot(root));
+        mountTrixieRoot(root);
         fs.writeFileSync(`${root}/usr/local/sbin/systemctl`, SHIM, { mode: 0o755 });
         this.etc = `${root}/etc/frr`;
         this.runDir = `${root}/run/frr`;

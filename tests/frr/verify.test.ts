@@ -20,7 +20,8 @@ import * as path from "node:path";
 import { renderHostFrrConf, renderSwitchFrrConf } from "../../components/render/frrConf";
 import { parseSessions, renderVerify } from "../../components/render/scripts/verify";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
-import { Rack, mountTrixieRoot, removeFrrRoot } from "../rack/rig";
+import { Rack } from "../rack/rig";
+import { mountTrixieRoot, removeFrrRoot } from "./trixieRoot";
 
 const ID = `frrv${process.pid}`;
 const SIDES = {

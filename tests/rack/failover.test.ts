@@ -11,7 +11,8 @@
  */
 import * as assert from "node:assert/strict";
 
-import { Rack, mountTrixieRoot, removeFrrRoot, sleep } from "./rig";
+import { mountTrixieRoot, removeFrrRoot } from "../frr/trixieRoot";
+import { Rack, sleep } from "./rig";
 
 const MS_PER_PING = 50;
 /** Full ECMP: every host reaches the others' loopbacks over each of its uplinks. */

@@ -17,7 +17,6 @@
 import * as assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
 
 import {
   DEFAULT_DAEMONS,
@@ -410,45 +409,4 @@ export interface PingResult {
   received: number;
   lost: number;
   output: string;
-}
-
-/**
- * Extracts trixie's FRR rootfs (tests/frr/rootfs.sh, cached) into `root`, mounts /proc
- * and the host's /dev into it for chroot, and returns its FRR version (10.x asserted).
- * Undo with {@link removeFrrRoot}, never with a plain `rm`: `${root}/dev` is the host's.
- */
-export function mountTrixieRoot(root: string): string {
-  const repo = path.resolve(__dirname, "..", "..");
-  const tarball = execFileSync(path.join(repo, "tests/frr/rootfs.sh"), ["trixie"], {
-    encoding: "utf8",
-  }).trim();
-  fs.mkdirSync(root, { recursive: true });
-  execFileSync("sh", [
-    "-c",
-    'zstd -q -dc "$1" | tar --numeric-owner -C "$2" -xf -',
-    "x",
-    tarball,
-    root,
-  ]);
-  execFileSync("mount", ["-t", "proc", "proc", `${root}/proc`]);
-  execFileSync("mount", ["--bind", "/dev", `${root}/dev`]);
-  const version = /^[0-9]+\.[0-9]+/.exec(
-    execFileSync("chroot", [root, "dpkg-query", "-W", "-f=${Version}", "frr"], {
-      encoding: "utf8",
-    }),
-  )?.[0];
-  assert.ok(version?.startsWith("10."), `trixie's FRR is ${version}`);
-  return version!;
-}
-
-/** Unmounts what {@link mountTrixieRoot} mounted and removes `root`, refusing while anything is still mounted below it. */
-export function removeFrrRoot(root: string): void {
-  spawnSync("umount", ["-l", `${root}/proc`]);
-  spawnSync("umount", ["-l", `${root}/dev`]);
-  const mounted = fs
-    .readFileSync("/proc/mounts", "utf8")
-    .split("\n")
-    .some((line) => line.split(" ")[1]?.startsWith(`${root}/`));
-  assert.ok(!mounted, `${root} still has mounts: not removed`);
-  spawnSync("rm", ["-rf", "--one-file-system", root]);
 }
