@@ -1,4 +1,5 @@
 /** Validators for BGP and router-advertisement values. */
+import { bool, optional } from "./common";
 import { Problems, show } from "./problems";
 
 const ASN_MAX = 4294967295;
@@ -55,6 +56,20 @@ export function frrName(value: unknown, path: string, problems: Problems): strin
     return undefined;
   }
   return value;
+}
+
+/**
+ * The verify step's options, shared by BgpLoopback and TorCumulus: `verify` (a boolean,
+ * default true) and `verifyTimeoutSeconds` (5..1800, default 120), which it returns.
+ */
+export function verifyOptions(
+  v: { verify?: unknown; verifyTimeoutSeconds?: unknown },
+  problems: Problems,
+): number | undefined {
+  optional(v.verify, true, "verify", problems, bool);
+  return optional(v.verifyTimeoutSeconds, 120, "verifyTimeoutSeconds", problems, (x, p, pr) =>
+    seconds(x, p, pr, 5, 1800),
+  );
 }
 
 /** A whole number of seconds within `min..max`. */

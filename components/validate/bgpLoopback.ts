@@ -6,7 +6,7 @@ import {
   RETAIN_ROUTES_SECONDS,
 } from "../render/daemons";
 import { HostFrrConfig } from "../render/frrConf";
-import { asn, frrName, frrVersion, seconds } from "./bgp";
+import { asn, frrName, frrVersion, verifyOptions } from "./bgp";
 import { bool, list, optional } from "./common";
 import { interfaceName, ipv4Prefix, loopback, networksBesideLoopback, routerId } from "./net";
 import { hostname, machineName } from "./names";
@@ -92,16 +92,9 @@ export function validateBgpLoopback(
     "bgpdOptions",
     problems,
   );
-  optional(v.verify, true, "verify", problems, bool);
+  const verifyTimeout = verifyOptions(v, problems);
   const bfd = optional(v.bfd, false, "bfd", problems, bool);
   const gracefulRestart = optional(v.gracefulRestart, true, "gracefulRestart", problems, bool);
-  const verifyTimeout = optional(
-    v.verifyTimeoutSeconds,
-    120,
-    "verifyTimeoutSeconds",
-    problems,
-    (x, p, pr) => seconds(x, p, pr, 5, 1800),
-  );
   networksBesideLoopback(networks, lo, "networks", problems);
   if (interfaces !== undefined && peerGroup !== undefined && interfaces.includes(peerGroup)) {
     problems.add(

@@ -1,7 +1,7 @@
 /** TorCumulus's inputs, resolved, checked and normalised in one pass. */
 import { TorCli, enumValues } from "../enums";
 import { SwitchConfig, SwitchDownlink } from "../render/switch/model";
-import { asn, raTiming, seconds } from "./bgp";
+import { asn, raTiming, verifyOptions } from "./bgp";
 import { Check, bool, knownKeys, list, oneOf, optional } from "./common";
 import {
   cumulusPort,
@@ -138,14 +138,7 @@ export function validateTorCumulus(
     oneLine,
   );
   const bfd = optional(v.bfd, false, "bfd", problems, bool);
-  optional(v.verify, true, "verify", problems, bool);
-  const verifyTimeout = optional(
-    v.verifyTimeoutSeconds,
-    120,
-    "verifyTimeoutSeconds",
-    problems,
-    (x, p, pr) => seconds(x, p, pr, 5, 1800),
-  );
+  const verifyTimeout = verifyOptions(v, problems);
   let version = "";
   if (cli === "nvue") {
     if (v.cumulusVersion === undefined) {
