@@ -23,6 +23,7 @@ import {
   frrRootPath,
   imageNote,
   inFrrFunctions,
+  mgmtdRetryFunction,
   waitUntilFunction,
 } from "./lib";
 
@@ -48,6 +49,7 @@ function label(target: FrrTarget): string {
  */
 function applyConfFunction(): string[] {
   return [
+    ...mgmtdRetryFunction(),
     `interface_plan_py=${quote(INTERFACE_PLAN_PY)}`,
     "apply_conf() {",
     "    local failure=$1 plan iface cmd out check",
@@ -55,7 +57,7 @@ function applyConfFunction(): string[] {
     "    while IFS=$'\\t' read -r iface cmd; do",
     '        [ -n "$iface" ] || continue',
     '        echo "frr-nspawn: $iface: $cmd"',
-    `        if ! out=$(in_frr vtysh -c 'configure terminal' -c "$iface" -c "$cmd" 2>&1) || grep -q '^%' <<<"$out"; then`,
+    `        if ! out=$(mgmtd_retry in_frr vtysh -c 'configure terminal' -c "$iface" -c "$cmd") || grep -q '^%' <<<"$out"; then`,
     '            echo "frr-nspawn: $failure: FRR refused \"$cmd\" on $iface:" >&2',
     '            echo "$out" >&2',
     "            return 1",

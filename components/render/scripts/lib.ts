@@ -94,6 +94,31 @@ export function inFrrFunctions(target: FrrTarget): string[] {
  * `wait_until SECONDS WHAT CMD…` retries CMD every second until it succeeds, or fails
  * after SECONDS saying what it waited for.
  */
+/**
+ * `mgmtd_retry CMD…`: runs CMD (a vtysh call) and prints its output (stderr merged),
+ * running it again, every 0.2 s for up to 10 s, while the output says the running
+ * datastore is locked: FRR 10's mgmtd can still hold the lock of the previous vtysh
+ * session after that vtysh has exited ("% command failed, could not lock running DS",
+ * seen between two one-line vtysh calls on 10.3 in tests/frr/reload.test.ts). A locked
+ * command changed nothing, so running it again is safe. Returns CMD's exit status.
+ */
+export function mgmtdRetryFunction(): string[] {
+  return [
+    "mgmtd_retry() {",
+    "    local out rc tries=0",
+    "    while :; do",
+    "        rc=0",
+    '        out=$("$@" 2>&1) || rc=$?',
+    `        if ! grep -q 'could not lock' <<<"$out" || [ "$tries" -ge 50 ]; then break; fi`,
+    "        tries=$((tries + 1))",
+    "        sleep 0.2",
+    "    done",
+    `    printf '%s\n' "$out"`,
+    '    return "$rc"',
+    "}",
+  ];
+}
+
 export function waitUntilFunction(): string[] {
   return [
     "wait_until() {",

@@ -15,6 +15,7 @@
 import { TorCli } from "../../enums";
 import { quote, warn } from "../../shell";
 import { Flow, renderApply, renderRemove } from "./flow";
+import { mgmtdRetryFunction } from "../scripts/lib";
 import {
   OwnedLine,
   SwitchConfig,
@@ -91,9 +92,10 @@ function daemonLines(bfd: boolean): string[] {
 function flowFor(bfdd: boolean): Flow {
   return {
     functions: [
+      ...mgmtdRetryFunction(),
       "frr() {",
       "    local out",
-      '    if ! out=$(vtysh "$@" 2>&1); then',
+      '    if ! out=$(mgmtd_retry vtysh "$@"); then',
       '        echo "frr-nspawn: vtysh $* failed:" >&2',
       '        printf "%s\\n" "$out" >&2',
       "        return 1",
