@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# frr-nspawn local lab: two booted systemd hosts (systemd-nspawn containers)
-#   coreos  - CoreOS stand-in; can run a nested nspawn machine (machinectl)
-#   tor     - top-of-rack stand-in with Debian's frr installed
-# joined by a veth "link" (coreos:ens3 <-> tor:swp1), each reachable over SSH
-# on a management /30 from the root netns.
+# frr-nspawn local lab: booted systemd hosts (systemd-nspawn containers)
+#   coreos, h1, h2  - CoreOS stand-ins; can run a nested nspawn machine (machinectl)
+#   tor, t1, t2     - top-of-rack stand-ins with Debian's frr installed
+# joined by veth "links", each reachable over SSH on a management /30 from the
+# root netns. LAB_TOPOLOGY=seed (default): coreos:ens3 <-> tor:swp1.
+# LAB_TOPOLOGY=rack: h1 and h2 each dual-homed, ens3 to t1 and ens4 to t2.
 #
 # Usage: lab/hosts.sh up|down|status|ssh <host> [cmd...]|reboot <host>|
 #                     cache|nested-image|info|purge
 # Env:   LAB_STATE (default /var/tmp/frr-nspawn-lab), LAB_CACHE (default
 #        /var/cache/frr-nspawn/lab), LAB_MIRROR (default: from apt sources),
 #        LAB_BOOT_TIMEOUT (default 120 s), LAB_SUITE (bookworm: systemd 252
-#        and FRR 8.4 on the hosts; trixie: systemd 257 and FRR 10.3)
+#        and FRR 8.4 on the hosts; trixie: systemd 257 and FRR 10.3),
+#        LAB_TOPOLOGY (seed or rack; rack's LAB_STATE default ends in -rack)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
@@ -25,20 +27,20 @@ source "$LIB/net.sh"
 source "$LIB/machine.sh"
 trap trap_err ERR
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 check_host() { host_index "$1" >/dev/null; }
 
 # Bring one host from "not running" to "answers SSH".
 boot_host() {
-  local name=$1 link_if
+  local name=$1 links
   # Clear leftovers of a crashed instance (container processes that outlived a
   # killed nspawn keep ve-<name> and the link busy: "veth ... File exists").
   stop_host "$name"
   local ve; ve="$(host_veth "$name")"
   if root_has_if "$ve" && is_veth "$ve"; then ip link del "$ve"; fi
-  link_if="$(link_prepare_for_start "$name")"
-  start_host "$name" "$link_if"
+  links="$(link_prepare_for_start "$name")"
+  start_host "$name" "$links"
   setup_mgmt "$name"
 }
 
@@ -108,7 +110,7 @@ cmd_status() {
       local ssh_ok=no link=missing
       # shellcheck disable=SC2046
       ssh $(ssh_opts) "root@$(host_ip "$name")" true 2>/dev/null && ssh_ok=yes
-      link_present "$name" && link="$(host_link_if "$name") present"
+      link_present "$name" && link="$(host_link_ifs "$name" | tr ' ' ,) present"
       printf '%-7s running  nspawn-pid=%s leader=%s mgmt=%s ssh=%s link=%s\n' "$name" \
         "$(host_nspawn_pid "$name")" "$(host_leader "$name" || echo '?')" "$(host_ip "$name")" "$ssh_ok" "$link"
     else
@@ -145,8 +147,8 @@ cmd_info() {
   printf '{\n  "sshKey": "%s",\n  "knownHosts": "%s",\n  "hosts": {\n' "$SSH_KEY" "$KNOWN_HOSTS"
   for name in "${LAB_HOSTS[@]}"; do
     ((first)) || printf ',\n'; first=0
-    printf '    "%s": {"address": "%s", "user": "%s", "linkInterface": "%s", "hostKey": "%s", "hostKeyFile": "%s"}' \
-      "$name" "$(host_ip "$name")" "$(host_user "$name")" "$(host_link_if "$name")" \
+    printf '    "%s": {"address": "%s", "user": "%s", "linkInterfaces": "%s", "hostKey": "%s", "hostKeyFile": "%s"}' \
+      "$name" "$(host_ip "$name")" "$(host_user "$name")" "$(host_link_ifs "$name")" \
       "$(cut -d' ' -f1,2 "$(host_hostkey_pub "$name")" 2>/dev/null)" "$(host_hostkey_pub "$name")"
   done
   printf '\n  }\n}\n'

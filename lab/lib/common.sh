@@ -7,8 +7,14 @@ LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPO_DIR="$(cd "$LAB_DIR/.." && pwd)"
 
 # --- configuration (override via environment) -------------------------------
-# Running state: booted rootfs copies, keys, pids, logs.
-LAB_STATE="${LAB_STATE:-/var/tmp/frr-nspawn-lab}"
+# Which hosts and links: "seed" (coreos and tor, one link) or "rack" (hosts h1 and h2,
+# each cabled to both TORs t1 and t2).
+LAB_TOPOLOGY="${LAB_TOPOLOGY:-seed}"
+case "$LAB_TOPOLOGY" in seed|rack) ;; *) printf '[lab] ERROR: LAB_TOPOLOGY=%s: use seed or rack\n' "$LAB_TOPOLOGY" >&2; exit 1 ;; esac
+# Running state: booted rootfs copies, keys, pids, logs (one directory per topology, so
+# the two labs never share a host, a key or a veth).
+if [[ $LAB_TOPOLOGY == seed ]]; then LAB_STATE="${LAB_STATE:-/var/tmp/frr-nspawn-lab}"
+else LAB_STATE="${LAB_STATE:-/var/tmp/frr-nspawn-lab-$LAB_TOPOLOGY}"; fi
 # Cache of debootstrapped rootfs tarballs (kept by `down`).
 LAB_CACHE="${LAB_CACHE:-/var/cache/frr-nspawn/lab}"
 # Debian suite for all rootfs images.
@@ -18,20 +24,44 @@ LAB_MIRROR="${LAB_MIRROR:-}"
 # Seconds to wait for a host to answer SSH after boot.
 LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-120}"
 
-LAB_HOSTS=(coreos tor)
+# The topology: hosts (index = management /30, flavour, login user) and links. A link is
+# "<host>:<interface> <host>:<interface>", one veth pair; a TOR's interfaces are swpN.
+declare -A HOST_INDEX=() HOST_FLAVOR=() TOR_ROUTER_ID=()
+if [[ $LAB_TOPOLOGY == seed ]]; then
+  LAB_HOSTS=(coreos tor)
+  HOST_INDEX=([coreos]=1 [tor]=2)
+  HOST_FLAVOR=([coreos]=base [tor]=tor)
+  TOR_ROUTER_ID=([tor]=10.255.0.2)
+  LAB_LINKS=("coreos:ens3 tor:swp1")
+else
+  LAB_HOSTS=(h1 h2 t1 t2)
+  HOST_INDEX=([h1]=11 [h2]=12 [t1]=13 [t2]=14)
+  HOST_FLAVOR=([h1]=base [h2]=base [t1]=tor [t2]=tor)
+  TOR_ROUTER_ID=([t1]=10.255.0.2 [t2]=10.255.0.3)
+  LAB_LINKS=("h1:ens3 t1:swp1" "h1:ens4 t2:swp1" "h2:ens3 t1:swp2" "h2:ens4 t2:swp2")
+fi
 SSH_DIR="$LAB_STATE/ssh"
 SSH_KEY="$SSH_DIR/id_ed25519"
 KNOWN_HOSTS="$SSH_DIR/known_hosts"
 # cgroup2 (hybrid layout: /sys/fs/cgroup/unified; pure v2: /sys/fs/cgroup)
 LAB_CGROUP_NAME="frr-nspawn-lab"
+[[ $LAB_TOPOLOGY == seed ]] || LAB_CGROUP_NAME="frr-nspawn-lab-$LAB_TOPOLOGY"
 
 # --- per-host facts ----------------------------------------------------------
-host_index() { case "$1" in coreos) echo 1 ;; tor) echo 2 ;; *) die "unknown host '$1' (known: ${LAB_HOSTS[*]})" ;; esac; }
-host_user() { case "$1" in coreos) echo core ;; tor) echo cumulus ;; esac; }
-host_flavor() { case "$1" in coreos) echo base ;; tor) echo tor ;; esac; }
-# Name of the point-to-point "link" interface inside the host.
-host_link_if() { case "$1" in coreos) echo ens3 ;; tor) echo swp1 ;; esac; }
-host_peer() { case "$1" in coreos) echo tor ;; tor) echo coreos ;; esac; }
+host_index() { [[ -n "${HOST_INDEX[$1]:-}" ]] || die "unknown host '$1' (known: ${LAB_HOSTS[*]})"; echo "${HOST_INDEX[$1]}"; }
+host_flavor() { echo "${HOST_FLAVOR[$1]}"; }
+host_user() { case "$(host_flavor "$1")" in base) echo core ;; tor) echo cumulus ;; esac; }
+# One line per link of host $1: "<link number> <its interface> <peer> <peer's interface>".
+host_links() {
+  local i a b
+  for i in "${!LAB_LINKS[@]}"; do
+    read -r a b <<<"${LAB_LINKS[$i]}"
+    if [[ ${a%%:*} == "$1" ]]; then echo "$i ${a#*:} ${b%%:*} ${b#*:}"; fi
+    if [[ ${b%%:*} == "$1" ]]; then echo "$i ${b#*:} ${a%%:*} ${a#*:}"; fi
+  done
+}
+# The link interfaces inside host $1, space-separated (ens3, or ens3 ens4, or swp1 swp2).
+host_link_ifs() { host_links "$1" | awk '{print $2}' | paste -sd' '; }
 host_ip() { echo "10.254.$(host_index "$1").2"; }      # container side (host0)
 host_gw_ip() { echo "10.254.$(host_index "$1").1"; }   # root-netns side (ve-<name>)
 host_veth() { echo "ve-$1"; }                          # what nspawn --network-veth names it

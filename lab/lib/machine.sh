@@ -47,14 +47,15 @@ host_leader() {
   return 1
 }
 
-# Boot <name> in the background. $2: root-netns interface to move into it.
+# Boot <name> in the background. $2: the link ends to move into it, as
+# link_prepare_for_start prints them ("<root-netns name> <name inside>" lines).
 # NOTE: nspawn's own --network-interface= refuses interfaces that udev has not
 # "initialized" ("Network interface ens3 is not initialized yet") and this
-# machine runs no udevd, so the interface is moved right after the container's
-# PID 1 appears instead (`ip link set dev IF netns LEADER`), i.e. before its
-# systemd has got far into boot.
+# machine runs no udevd, so the interfaces are moved right after the container's
+# PID 1 appears instead (`ip link set dev IF netns LEADER`, then renamed inside),
+# i.e. before its systemd has got far into boot.
 start_host() {
-  local name=$1 link_if=${2:-}
+  local name=$1 links=${2:-}
   if host_running "$name"; then log "$name: already running (pid $(host_nspawn_pid "$name"))"; return 0; fi
   local root log pf cg
   root="$(host_root "$name")"; log="$(host_log "$name")"; pf="$(host_pidfile "$name")"; cg="$(host_cgroup "$name")"
@@ -75,11 +76,13 @@ start_host() {
     tail -n 20 "$log" >&2
     die "$name: systemd-nspawn did not start a container (see $log)"
   fi
-  if [[ -n "$link_if" ]]; then
-    ip link set dev "$link_if" netns "$(host_leader "$name")" \
-      || die "$name: could not move $link_if into the container's netns"
-    log "$name: moved $link_if into its netns"
-  fi
+  local tmp inside leader; leader="$(host_leader "$name")"
+  while read -r tmp inside; do
+    [[ -n "$tmp" ]] || continue
+    ip link set dev "$tmp" netns "$leader" || die "$name: could not move $tmp into the container's netns"
+    nsenter -t "$leader" -n -- ip link set dev "$tmp" name "$inside" || die "$name: could not rename $tmp to $inside"
+    log "$name: moved $inside into its netns"
+  done <<<"$links"
 }
 
 # Poweroff <name>: SIGRTMIN+4 to the container's systemd = `systemctl poweroff`.

@@ -3,12 +3,12 @@
 #  * management: nspawn --network-veth creates ve-<name> (root netns) <-> host0
 #    (container). Root side gets 10.254.<i>.1/30 here; the container side gets
 #    10.254.<i>.2/30 from systemd-networkd inside (see customise_rootfs).
-#  * the link: one veth pair, ens3 (in coreos) <-> swp1 (in tor). An end is
-#    created in the root netns and moved into a starting host (see
-#    start_host for why not nspawn --network-interface=); if the other
-#    host already runs, its end is created directly inside its netns. When a
-#    host's netns dies, the kernel deletes the whole pair, so it is recreated
-#    on the next start of that host.
+#  * the links (LAB_LINKS in common.sh): one veth pair each, e.g. ens3 (in coreos)
+#    <-> swp1 (in tor). An end is created in the root netns under a unique name and
+#    moved (and renamed) into a starting host (see start_host for why not nspawn
+#    --network-interface=); if the other host already runs, its end is created
+#    directly inside its netns. When a host's netns dies, the kernel deletes its
+#    pairs, so they are recreated on the next start of that host.
 
 # Run a command in the network namespace of a running host.
 in_host_netns() {
@@ -29,60 +29,86 @@ setup_mgmt() {
   ip link set "$ve" up
 }
 
-# Make sure the link end for <name> exists in the root netns right before
-# <name> is started, so that start_host can move it into the new netns.
-# Prints the interface name to pass.
+# Root-netns name of link <n>'s end in <host> while it waits there for <host> to start:
+# unique, because two hosts may both want an "ens3" (or two TORs an "swp1") at once.
+link_tmp_if() { echo "lablink$1$([[ $2 == a ]] && echo a || echo b)"; }
+# Which end ("a" or "b") of link <n> is <host>'s.
+link_end_of() { local a; read -r a _ <<<"${LAB_LINKS[$2]}"; [[ ${a%%:*} == "$1" ]] && echo a || echo b; }
+
+# Make sure every link end of <name> exists in the root netns right before <name> is
+# started, so that start_host can move it into the new netns. Prints one
+# "<root-netns name> <name inside the host>" line per link.
 link_prepare_for_start() {
-  local name=$1 my_if peer peer_if
-  my_if="$(host_link_if "$name")"; peer="$(host_peer "$name")"; peer_if="$(host_link_if "$peer")"
-  if root_has_if "$my_if"; then
-    is_veth "$my_if" || die "root netns already has a non-veth interface '$my_if'; the lab needs that name for its link (rename it or run on another machine)"
-    echo "$my_if"; return 0
-  fi
-  if host_running "$peer"; then
-    # Peer is up: its old end died with our previous netns (if any). Drop any
-    # leftover and create a fresh pair: our end here, its end in its netns.
-    in_host_netns "$peer" ip link del "$peer_if" >/dev/null 2>&1 || true
-    ip link add "$my_if" type veth peer name "$peer_if" netns "$(host_leader "$peer")" \
-      || die "could not create link veth $my_if <-> $peer:$peer_if"
-    log "link: created $my_if (root netns, for $name) <-> $peer_if (inside $peer)"
-  else
-    if root_has_if "$peer_if"; then
-      is_veth "$peer_if" || die "root netns already has a non-veth interface '$peer_if'"
-      ip link del "$peer_if"
+  local name=$1 n my_if peer peer_if tmp peer_tmp
+  while read -r n my_if peer peer_if; do
+    tmp="$(link_tmp_if "$n" "$(link_end_of "$name" "$n")")"
+    peer_tmp="$(link_tmp_if "$n" "$(link_end_of "$peer" "$n")")"
+    if root_has_if "$tmp"; then
+      is_veth "$tmp" || die "root netns already has a non-veth interface '$tmp'; the lab needs that name for its link (rename it or run on another machine)"
+    elif host_running "$peer"; then
+      # Peer is up: its old end died with our previous netns (if any). Drop any
+      # leftover and create a fresh pair: our end here, its end in its netns.
+      in_host_netns "$peer" ip link del "$peer_if" >/dev/null 2>&1 || true
+      ip link add "$tmp" type veth peer name "$peer_if" netns "$(host_leader "$peer")" \
+        || die "could not create link veth $name:$my_if <-> $peer:$peer_if"
+      log "link: created $name:$my_if (as $tmp in the root netns) <-> $peer_if (inside $peer)"
+    else
+      if root_has_if "$peer_tmp"; then
+        is_veth "$peer_tmp" || die "root netns already has a non-veth interface '$peer_tmp'"
+        ip link del "$peer_tmp"
+      fi
+      ip link add "$tmp" type veth peer name "$peer_tmp" || die "could not create link veth $name:$my_if <-> $peer:$peer_if"
+      log "link: created $name:$my_if <-> $peer:$peer_if (as $tmp, $peer_tmp in the root netns, handed over at host start)"
     fi
-    ip link add "$my_if" type veth peer name "$peer_if" || die "could not create link veth $my_if <-> $peer_if"
-    log "link: created $my_if <-> $peer_if (root netns, handed over at host start)"
-  fi
-  echo "$my_if"
+    echo "$tmp $my_if"
+  done < <(host_links "$name")
 }
 
-# For a running host: is its link interface present inside it?
-link_present() { in_host_netns "$1" ip link show dev "$(host_link_if "$1")" >/dev/null 2>&1; }
+# For a running host: are all its link interfaces present inside it?
+link_present() {
+  local ifn
+  for ifn in $(host_link_ifs "$1"); do
+    in_host_netns "$1" ip link show dev "$ifn" >/dev/null 2>&1 || return 1
+  done
+}
 
-# Repair the link between two running hosts if either end is missing
-# (e.g. after a host died outside of this script).
+# Repair every link between two running hosts with an end missing (e.g. after a host
+# died outside of this script).
 link_repair() {
-  host_running coreos && host_running tor || return 0
-  if link_present coreos && link_present tor; then return 0; fi
-  log "link: repairing ens3 <-> swp1"
-  in_host_netns coreos ip link del ens3 >/dev/null 2>&1 || true
-  in_host_netns tor ip link del swp1 >/dev/null 2>&1 || true
-  ip link add ens3 netns "$(host_leader coreos)" type veth peer name swp1 netns "$(host_leader tor)" \
-    || die "could not recreate link veth ens3 <-> swp1"
+  local i a b ha ia hb ib
+  for i in "${!LAB_LINKS[@]}"; do
+    read -r a b <<<"${LAB_LINKS[$i]}"
+    ha=${a%%:*} ia=${a#*:} hb=${b%%:*} ib=${b#*:}
+    host_running "$ha" && host_running "$hb" || continue
+    if in_host_netns "$ha" ip link show dev "$ia" >/dev/null 2>&1 \
+      && in_host_netns "$hb" ip link show dev "$ib" >/dev/null 2>&1; then continue; fi
+    log "link: repairing $ha:$ia <-> $hb:$ib"
+    in_host_netns "$ha" ip link del "$ia" >/dev/null 2>&1 || true
+    in_host_netns "$hb" ip link del "$ib" >/dev/null 2>&1 || true
+    ip link add "$ia" netns "$(host_leader "$ha")" type veth peer name "$ib" netns "$(host_leader "$hb")" \
+      || die "could not recreate link veth $ha:$ia <-> $hb:$ib"
+  done
 }
 
 # A switch's ports are up: its platform brings them up, not FRR (on Cumulus, NCLU's
-# ifreload does). The tor stands in for that whenever its end of the link is new.
+# ifreload does). The TORs stand in for that whenever an end of a link is new.
 switch_port_up() {
-  host_running tor || return 0
-  in_host_netns tor ip link set swp1 up || die "could not bring swp1 up on tor"
+  local name ifn
+  for name in "${LAB_HOSTS[@]}"; do
+    [[ $(host_flavor "$name") == tor ]] && host_running "$name" || continue
+    for ifn in $(host_link_ifs "$name"); do
+      in_host_netns "$name" ip link set "$ifn" up || die "could not bring $ifn up on $name"
+    done
+  done
 }
 
 # Remove lab interfaces left in the root netns (only veths, never real NICs).
 net_cleanup_root() {
-  local ifn
-  for ifn in ens3 swp1 ve-coreos ve-tor; do
+  local ifn name i
+  local names=(ens3 swp1)   # the names an older lab left there
+  for name in "${LAB_HOSTS[@]}"; do names+=("$(host_veth "$name")"); done
+  for i in "${!LAB_LINKS[@]}"; do names+=("$(link_tmp_if "$i" a)" "$(link_tmp_if "$i" b)"); done
+  for ifn in "${names[@]}"; do
     if root_has_if "$ifn" && is_veth "$ifn"; then
       ip link del "$ifn" 2>/dev/null || true
     fi

@@ -251,7 +251,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 UseDNS no
 SSHD
-  if [[ $name == tor ]]; then customise_tor "$root"; fi
+  if [[ $(host_flavor "$name") == tor ]]; then customise_tor "$name" "$root"; fi
 }
 
 # The tor stands in for a Cumulus switch: `net` and `nv` test doubles (lab/standins,
@@ -259,28 +259,33 @@ SSHD
 # that no TorCumulus may touch (a spine neighbour and its route-map), written once.
 # FRR runs with Cumulus's `datacenter` defaults, as on a Cumulus switch.
 customise_tor() {
-  local root=$1
+  local name=$1 root=$2
   install -D -m 755 "$LAB_DIR/standins/cumulus-standin" "$root/usr/local/lib/frr-nspawn-lab/cumulus-standin"
   ln -sfn ../lib/frr-nspawn-lab/cumulus-standin "$root/usr/local/bin/net"
   ln -sfn ../lib/frr-nspawn-lab/cumulus-standin "$root/usr/local/bin/nv"
   mkdir -p "$root/etc/frr-nspawn-lab"
   [[ -f "$root/etc/frr-nspawn-lab/cumulus-version" ]] || echo 5.9 >"$root/etc/frr-nspawn-lab/cumulus-version"
+  # A switch routes between its ports (the rack's hosts reach each other through it).
+  printf 'net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\n' >"$root/etc/sysctl.d/90-lab-switch.conf"
   [[ ! -f "$root/etc/frr-nspawn-lab/own-config" ]] || return 0
   sed -i 's/^bgpd=no$/bgpd=yes/' "$root/etc/frr/daemons"
+  # BFD is the platform's on Cumulus Linux up to 5.9 (ptmd runs it; `neighbor swp1 bfd` is
+  # all the cumulus-linux-44 and -59 BFD pages ask for): FRR's bfdd stands in for ptmd.
+  sed -i 's/^bfdd=no$/bfdd=yes/' "$root/etc/frr/daemons"
   # Cumulus's defaults (frr.conf's `frr defaults` line below says so too; this is -F).
   if grep -q '^#\?frr_profile=' "$root/etc/frr/daemons"; then
     sed -i '0,/^#\?frr_profile=.*/s//frr_profile="datacenter"/' "$root/etc/frr/daemons"
   else
     echo 'frr_profile="datacenter"' >>"$root/etc/frr/daemons"
   fi
-  cat >"$root/etc/frr/frr.conf" <<'FRR'
+  cat >"$root/etc/frr/frr.conf" <<FRR
 frr defaults datacenter
-hostname tor
+hostname $name
 log syslog informational
 service integrated-vtysh-config
 !
 router bgp 65000
- bgp router-id 10.255.0.2
+ bgp router-id ${TOR_ROUTER_ID[$name]}
  neighbor 192.0.2.254 remote-as 65100
  neighbor 192.0.2.254 description spine01
  !
