@@ -11,10 +11,25 @@ export const REPO = path.resolve(__dirname, "..");
 export const STATE_DIR = process.env.LAB_STATE ?? "/var/tmp/frr-nspawn-lab";
 const HOSTS = path.join(REPO, "lab", "hosts.sh");
 const DRIVER = path.join(REPO, "lab", "driver", "cli.ts");
-const PROGRAM = path.join(REPO, "examples", "seed");
 /** The project name of the root Pulumi.yaml, which runs examples/seed. */
 export const PROJECT = "frr-nspawn-seed";
-const STACK = "lab";
+
+/** A program the lab driver applies to a lab topology, and where its state is kept. */
+export interface DriverTarget {
+  program: string;
+  project: string;
+  stack: string;
+  /** Where the driver's state and config files are written. */
+  stateDir: string;
+}
+
+/** examples/seed on the seed topology (coreos and tor). */
+export const SEED: DriverTarget = {
+  program: path.join(REPO, "examples", "seed"),
+  project: PROJECT,
+  stack: "lab",
+  stateDir: STATE_DIR,
+};
 /** Built images persist here between runs, so a warm lab does not rebuild. */
 export const IMAGE_WORK_DIR = path.join(REPO, ".cache", "lab", "images");
 const IMAGE_KEEP = path.join(REPO, ".cache", "lab", "images-kept");
@@ -40,32 +55,43 @@ export const LAB = {
   tor: { address: "10.254.2.2", loopback: "10.255.0.2", asn: 65000, port: "swp1" },
 };
 
+/** A lab topology of lab/hosts.sh: "seed" (coreos, tor) or "rack" (h1, h2, t1, t2). */
+export type Topology = "seed" | "rack";
+
 export interface LabInfo {
   sshKey: string;
   knownHosts: string;
-  hosts: Record<"coreos" | "tor", { address: string; user: string; hostKey: string }>;
+  hosts: Record<string, { address: string; user: string; hostKey: string }>;
 }
 
-/** Boots both hosts (idempotent) and returns what the hosts script reports. */
-export function hostsUp(): LabInfo {
-  execFileSync(HOSTS, ["up"], { stdio: ["ignore", "ignore", "inherit"] });
-  return info();
+function hostsScript(args: string[], topology: Topology, capture = false): string {
+  return execFileSync(HOSTS, args, {
+    env: { ...process.env, LAB_TOPOLOGY: topology },
+    encoding: "utf8",
+    stdio: ["ignore", capture ? "pipe" : "ignore", "inherit"],
+  });
 }
 
-export function hostsDown(): void {
-  execFileSync(HOSTS, ["down"], { stdio: ["ignore", "ignore", "inherit"] });
+/** Boots the topology's hosts (idempotent) and returns what the hosts script reports. */
+export function hostsUp(topology: Topology = "seed"): LabInfo {
+  hostsScript(["up"], topology);
+  return info(topology);
 }
 
-export function info(): LabInfo {
-  return JSON.parse(execFileSync(HOSTS, ["info"], { encoding: "utf8" })) as LabInfo;
+export function hostsDown(topology: Topology = "seed"): void {
+  hostsScript(["down"], topology);
 }
 
-export function rebootHost(host: "coreos" | "tor"): void {
-  execFileSync(HOSTS, ["reboot", host], { stdio: ["ignore", "ignore", "inherit"] });
+export function info(topology: Topology = "seed"): LabInfo {
+  return JSON.parse(hostsScript(["info"], topology, true)) as LabInfo;
+}
+
+export function rebootHost(host: string, topology: Topology = "seed"): void {
+  hostsScript(["reboot", host], topology);
 }
 
 /** Runs a command on a lab host as root over SSH; returns stdout, throws on failure. */
-export function ssh(lab: LabInfo, host: "coreos" | "tor", command: string): string {
+export function ssh(lab: LabInfo, host: string, command: string): string {
   const r = sshRaw(lab, host, command);
   if (r.status !== 0) {
     throw new Error(`ssh ${host} ${JSON.stringify(command)} exited ${r.status}: ${r.stderr}`);
@@ -76,7 +102,7 @@ export function ssh(lab: LabInfo, host: "coreos" | "tor", command: string): stri
 /** Runs a bash script on a lab host as root (sent on stdin); returns status and output. */
 export function sshScript(
   lab: LabInfo,
-  host: "coreos" | "tor",
+  host: string,
   script: string,
 ): { status: number | null; out: string } {
   const r = sshRaw(lab, host, "bash -s", script);
@@ -87,8 +113,8 @@ export function sshScript(
  * The tor's running FRR config as lines prefixed by their contexts
  * (`router bgp 65000 / neighbor swp1 interface remote-as external`).
  */
-export function torKeys(lab: LabInfo): string[] {
-  const out = ssh(lab, "tor", "vtysh -c 'show running-config'");
+export function torKeys(lab: LabInfo, host = "tor"): string[] {
+  const out = ssh(lab, host, "vtysh -c 'show running-config'");
   const keys: string[] = [];
   let top = "";
   let af = "";
@@ -115,7 +141,7 @@ export function torOwnConfig(lab: LabInfo): string[] {
   );
 }
 
-export function sshRaw(lab: LabInfo, host: "coreos" | "tor", command: string, input?: string) {
+export function sshRaw(lab: LabInfo, host: string, command: string, input?: string) {
   return spawnSync(
     "ssh",
     [
@@ -152,15 +178,16 @@ export interface BgpPeer {
   peerUptimeEstablishedEpoch?: number;
 }
 
-/** The BGP summary of a host's FRR: in the machine on coreos, on the tor itself. */
-export function bgpPeers(lab: LabInfo, host: "coreos" | "tor"): Record<string, BgpPeer> {
+/** The BGP summary of a host's FRR: in the machine on a CoreOS host, on a TOR itself. */
+export function bgpPeers(lab: LabInfo, host: string): Record<string, BgpPeer> {
   const vtysh = "vtysh -c 'show bgp ipv4 unicast summary json'";
-  const out = ssh(lab, host, host === "coreos" ? inFrr(vtysh) : vtysh);
+  // A CoreOS host (user core) runs FRR in its machine; a TOR (user cumulus) runs it itself.
+  const out = ssh(lab, host, lab.hosts[host].user === "core" ? inFrr(vtysh) : vtysh);
   return (JSON.parse(out) as { peers?: Record<string, BgpPeer> }).peers ?? {};
 }
 
 /** True once `host`'s peer on `iface` is Established and has received a prefix. */
-export function bgpUp(lab: LabInfo, host: "coreos" | "tor", iface: string): boolean {
+export function bgpUp(lab: LabInfo, host: string, iface: string): boolean {
   try {
     const peer = bgpPeers(lab, host)[iface];
     return peer?.state === "Established" && (peer.pfxRcd ?? 0) >= 1;
@@ -242,17 +269,22 @@ export interface DriverSummary {
   error?: string;
 }
 
-export const DRIVER_STATE = path.join(STATE_DIR, "pulumi-state.json");
-const DRIVER_CONFIG = path.join(STATE_DIR, "pulumi-config.json");
+/** The driver's state file of a target. */
+export function driverState(target: DriverTarget): string {
+  return path.join(target.stateDir, "pulumi-state.json");
+}
+export const DRIVER_STATE = driverState(SEED);
 
-/** Runs `up` or `destroy` of examples/seed on the lab through the driver. */
+/** Runs `up`, `preview` or `destroy` of a program (examples/seed) on the lab through the driver. */
 export function driver(
   operation: "up" | "destroy" | "preview",
   config: Record<string, { value: string; secret: boolean }>,
   log = false,
+  target: DriverTarget = SEED,
 ): DriverSummary {
-  fs.mkdirSync(STATE_DIR, { recursive: true });
-  fs.writeFileSync(DRIVER_CONFIG, JSON.stringify(config), { mode: 0o600 });
+  const configFile = path.join(target.stateDir, "pulumi-config.json");
+  fs.mkdirSync(target.stateDir, { recursive: true });
+  fs.writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   if (operation === "up") {
     restoreKeptImages();
   }
@@ -264,15 +296,15 @@ export function driver(
       DRIVER,
       operation,
       "--program",
-      PROGRAM,
+      target.program,
       "--state",
-      DRIVER_STATE,
+      driverState(target),
       "--config",
-      DRIVER_CONFIG,
+      configFile,
       "--project",
-      PROJECT,
+      target.project,
       "--stack",
-      STACK,
+      target.stack,
     ],
     {
       cwd: REPO,
@@ -301,13 +333,13 @@ export function driver(
 }
 
 /** Outputs of a resource in the driver's state, by name. */
-export function stateOutputs(name: string): Record<string, unknown> {
-  const state = JSON.parse(fs.readFileSync(DRIVER_STATE, "utf8")) as {
+export function stateOutputs(name: string, target: DriverTarget = SEED): Record<string, unknown> {
+  const state = JSON.parse(fs.readFileSync(driverState(target), "utf8")) as {
     resources: Record<string, { name: string; outputs: Record<string, unknown> }>;
   };
   const found = Object.values(state.resources).find((r) => r.name === name);
   if (found === undefined) {
-    throw new Error(`no resource ${name} in ${DRIVER_STATE}`);
+    throw new Error(`no resource ${name} in ${driverState(target)}`);
   }
   return found.outputs;
 }
