@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 
 /** Bump whenever the rendered build script changes what ends up in the image. */
-export const RENDERER_VERSION = "2";
+export const RENDERER_VERSION = "3";
 
 /** What to build: a Debian/Ubuntu rootfs with FRR, booted later by systemd-nspawn. */
 export interface ImageRecipe {

@@ -64,6 +64,18 @@ export const DROPPED_FRR_DAEMONS = [
  */
 export const PURGED_PACKAGES = ["e2fsprogs", "libext2fs2", "libss2", "logsave"];
 
+/**
+ * `/usr/sbin/x` with its pre-merged-/usr twin `/sbin/x` (and `/usr/bin`, `/usr/lib/systemd`
+ * likewise): bookworm's packages ship some programs under `/bin`, `/sbin` and `/lib`,
+ * trixie's under `/usr`, and dpkg matches the path the package ships.
+ */
+function withRootTwins(paths: string[]): string[] {
+  return paths.flatMap((p) => {
+    const twin = p.replace(/^\/usr\/(s?bin|lib)\//, "/$1/");
+    return twin === p ? [p] : [p, twin];
+  });
+}
+
 /** The `path-exclude` rules, in the order they are written. */
 export const TRIM_RULES: TrimRule[] = [
   {
@@ -114,6 +126,45 @@ export const TRIM_RULES: TrimRule[] = [
     exclude: ["/usr/lib/python3.[0-9]*/lib-dynload/_codecs_*"],
   },
   {
+    why: "Python's extensions for decimal arithmetic, SQLite, dbm, curses, ctypes, subinterpreters, the profiler and the C API examples: frr-reload.py and the package's checks import none",
+    exclude: [
+      "/usr/lib/python3.[0-9]*/lib-dynload/_decimal.*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/_sqlite3.*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/_dbm.*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/_curses*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/_ctypes.*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/_interp*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/_lsprof.*",
+      "/usr/lib/python3.[0-9]*/lib-dynload/xx*",
+    ],
+  },
+  {
+    why: "the Python side of those extensions, and developer and mail tools neither frr-reload.py nor the package's checks import",
+    removeOnly: true,
+    exclude: [
+      "/usr/lib/python3.[0-9]*/decimal.py",
+      "/usr/lib/python3.[0-9]*/_pydecimal.py",
+      "/usr/lib/python3.[0-9]*/sqlite3/*",
+      "/usr/lib/python3.[0-9]*/dbm/sqlite3.py",
+      "/usr/lib/python3.[0-9]*/curses/*",
+      "/usr/lib/python3.[0-9]*/ctypes/*",
+      "/usr/lib/python3.[0-9]*/venv/*",
+      "/usr/lib/python3.[0-9]*/doctest.py",
+      "/usr/lib/python3.[0-9]*/pydoc.py",
+      "/usr/lib/python3.[0-9]*/pdb.py",
+      "/usr/lib/python3.[0-9]*/bdb.py",
+      "/usr/lib/python3.[0-9]*/pickletools.py",
+      "/usr/lib/python3.[0-9]*/profile.py",
+      "/usr/lib/python3.[0-9]*/cProfile.py",
+      "/usr/lib/python3.[0-9]*/pstats.py",
+      "/usr/lib/python3.[0-9]*/imaplib.py",
+      "/usr/lib/python3.[0-9]*/poplib.py",
+      "/usr/lib/python3.[0-9]*/smtplib.py",
+      "/usr/lib/python3.[0-9]*/ftplib.py",
+      "/usr/lib/python3.[0-9]*/mailbox.py",
+    ],
+  },
+  {
     why: "iproute2's tools for hardware and protocols a machine on the host's network does not manage (ip, bridge, ss and tc stay)",
     exclude: [
       "/usr/sbin/devlink",
@@ -121,10 +172,12 @@ export const TRIM_RULES: TrimRule[] = [
       "/usr/sbin/vdpa",
       "/usr/sbin/tipc",
       "/usr/bin/rdma",
+      "/usr/sbin/arpd",
       "/sbin/devlink",
       "/sbin/dcb",
       "/sbin/vdpa",
       "/sbin/tipc",
+      "/sbin/arpd",
     ],
   },
   {
@@ -142,6 +195,111 @@ export const TRIM_RULES: TrimRule[] = [
       "/bin/networkctl",
       "/usr/bin/networkctl",
     ],
+  },
+  {
+    why: "systemd's helpers for TPMs, boot loaders and kernels, backlight, rfkill, batteries, hibernation, pstore and file systems to grow, make, quota or serve: a machine has none of these, and their units are skipped in a container (ConditionVirtualization, ConditionSecurity=measured-uki, initrd only) or pulled in by udev or fstab entries a machine does not have",
+    exclude: [
+      ...withRootTwins(
+        [
+          "systemd-pcrlock",
+          "systemd-pcrextend",
+          "systemd-measure",
+          "systemd-tpm2-setup",
+          "systemd-bsod",
+          "systemd-battery-check",
+          "systemd-backlight",
+          "systemd-rfkill",
+          "systemd-hibernate-resume",
+          "systemd-growfs",
+          "systemd-makefs",
+          "systemd-quotacheck",
+          "systemd-volatile-root",
+          "systemd-storagetm",
+          "systemd-pstore",
+          "system-generators/systemd-hibernate-resume-generator",
+          "system-generators/systemd-gpt-auto-generator",
+        ].map((f) => `/usr/lib/systemd/${f}`),
+      ),
+      "/usr/bin/kernel-install",
+      "/bin/kernel-install",
+      "/usr/lib/kernel/*",
+    ],
+  },
+  {
+    why: "util-linux's tools for block devices, swap, file systems, the hardware clock, CPU and memory hotplug, watchdogs and serial lines (a machine has no block device or hardware of its own; e2fsprogs is purged), and lslogins (the only user of liblastlog2, hence of SQLite)",
+    exclude: withRootTwins(
+      [
+        "bin/lsblk",
+        "bin/partx",
+        "bin/wdctl",
+        "bin/lsmem",
+        "bin/lslogins",
+        "sbin/blkid",
+        "sbin/findfs",
+        "sbin/blockdev",
+        "sbin/blkzone",
+        "sbin/blkdiscard",
+        "sbin/zramctl",
+        "sbin/mkswap",
+        "sbin/swaplabel",
+        "sbin/swapon",
+        "sbin/swapoff",
+        "sbin/losetup",
+        "sbin/fstrim",
+        "sbin/fsfreeze",
+        "sbin/fsck",
+        "sbin/mkfs",
+        "sbin/wipefs",
+        "sbin/isosize",
+        "sbin/chmem",
+        "sbin/chcpu",
+        "sbin/rtcwake",
+        "sbin/ldattach",
+        "sbin/readprofile",
+      ].map((f) => `/usr/${f}`),
+    ),
+  },
+  {
+    why: "PAM's Berkeley DB user database module: no file in /etc/pam.d uses it",
+    exclude: ["/usr/lib/*/security/pam_userdb.so", "/lib/*/security/pam_userdb.so"],
+  },
+];
+
+/**
+ * A shared library the image keeps only if something still links it once the rules above
+ * have run: `soname` is searched for, as a string, in every file under `/usr` but the
+ * library's own (`files`); found anywhere (a package in `extraPackages` that links it, a
+ * program that dlopen()s it), the library stays and the build says who links it. Never
+ * written to dpkg's configuration: an upgrade of the library's package brings it back.
+ */
+export interface UnlinkedLibrary {
+  why: string;
+  soname: string;
+  /** Globs (as in {@link TrimRule.exclude}) of the library's files: the real one and its links. */
+  files: string[];
+}
+
+/** In this order: liblastlog2 links SQLite. */
+export const UNLINKED_LIBRARIES: UnlinkedLibrary[] = [
+  {
+    why: "glibc's vector math library: only programs built to vectorise libm calls link it",
+    soname: "libmvec.so.1",
+    files: ["/usr/lib/*/libmvec.so.1"],
+  },
+  {
+    why: "Berkeley DB: linked only by iproute2's arpd, Python's dbm.ndbm and pam_userdb, all left out",
+    soname: "libdb-5.3.so",
+    files: ["/usr/lib/*/libdb-5.3.so"],
+  },
+  {
+    why: "util-linux's lastlog2 library: linked only by lslogins, left out",
+    soname: "liblastlog2.so.2",
+    files: ["/usr/lib/*/liblastlog2.so.2*"],
+  },
+  {
+    why: "SQLite: linked only by Python's sqlite3 and liblastlog2, both left out",
+    soname: "libsqlite3.so.0",
+    files: ["/usr/lib/*/libsqlite3.so.0*"],
   },
 ];
 
@@ -186,9 +344,47 @@ export function trimLines(r: string, rules: TrimRule[] = TRIM_RULES): string[] {
   return lines;
 }
 
+/** What a soname may be: it is written unquoted. */
+const SONAME = /^lib[A-Za-z0-9_.+-]*\.so[A-Za-z0-9_.+-]*$/;
+
+/**
+ * For each library in `libs`, in order: searches `r/usr` for its soname (its own files
+ * apart); removes its files when nothing has it (grep status 1), says who links it when
+ * something does (status 0), and stops the build when the search fails (any other status).
+ */
+export function unlinkedLibraryLines(
+  r: string,
+  libs: UnlinkedLibrary[] = UNLINKED_LIBRARIES,
+): string[] {
+  const lines: string[] = [];
+  for (const lib of libs) {
+    if (!SONAME.test(lib.soname)) {
+      throw new Error(`soname ${JSON.stringify(lib.soname)} is not a library name`);
+    }
+    for (const glob of lib.files) {
+      if (!GLOB.test(glob)) {
+        throw new Error(`trim glob ${JSON.stringify(glob)} has characters the shell would read`);
+      }
+    }
+    const excludes = lib.files.map((g) => `--exclude=${quote(g.slice(g.lastIndexOf("/") + 1))}`);
+    lines.push(
+      `# ${lib.why}`,
+      `if users=$(grep -rlF ${excludes.join(" ")} -e ${lib.soname} -- ${quote(`${r}/usr`)}); then`,
+      `    say "keeping ${lib.soname}: linked by $(echo $users)"`,
+      "elif [[ $? -eq 1 ]]; then",
+      `    rm -f -- ${lib.files.map((g) => `${quote(r)}${g}`).join(" ")}`,
+      "else",
+      `    die ${quote(`cannot search ${r}/usr for ${lib.soname}`)}`,
+      "fi",
+    );
+  }
+  return lines;
+}
+
 /**
  * Every trimming step for rootfs `r` (nothing mounted under it): the excluded paths
- * (docs apart, see below), the unused packages, Python's bytecode caches (Python writes
+ * (docs apart, see below), the unused packages, the libraries nothing links any more
+ * ({@link UNLINKED_LIBRARIES}), Python's bytecode caches (Python writes
  * them again as it imports, where it may), apt's lists and caches, old dpkg/debconf
  * copies and logs. Idempotent.
  */
@@ -202,6 +398,9 @@ export function trimRootfs(r: string): string[] {
     `if ! DEBIAN_FRONTEND=noninteractive ${command("chroot", r, "dpkg", "--purge", ...PURGED_PACKAGES)}; then`,
     `    say ${quote(`WARNING: dpkg kept some of ${PURGED_PACKAGES.join(", ")} (see its message above); the image keeps them`)}`,
     "fi",
+    "# Libraries nothing links any more (after the rules and the purge); ld.so's cache then forgets them.",
+    ...unlinkedLibraryLines(r),
+    command("chroot", r, "ldconfig"),
     `${command("find", `${r}/usr`, "-xdev", "-type", "d", "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "--one-file-system", "--", "{}", "+")}`,
     `rm -rf --one-file-system -- ${quote(`${r}/var/lib/apt/lists`)}/*`,
     `rm -f ${quote(`${r}/var/cache/apt`)}/*.bin ${quote(`${r}/var/cache/apt/archives`)}/*.deb ${quote(`${r}/var/cache/apt/archives/partial`)}/*`,

@@ -15,6 +15,8 @@ import {
   trimLines,
   trimRootfs,
   TRIM_RULES,
+  UNLINKED_LIBRARIES,
+  unlinkedLibraryLines,
   type TrimRule,
 } from "../../components/render/image-trim";
 
@@ -69,6 +71,16 @@ describe("image trim: dpkg exclusions", () => {
     "path-exclude /lib/systemd/systemd-networkd*",
     "path-exclude /sbin/devlink",
     "path-exclude /usr/sbin/devlink",
+    "path-exclude /usr/sbin/arpd",
+    "path-exclude /usr/lib/systemd/systemd-pcrlock",
+    "path-exclude /lib/systemd/systemd-pcrlock",
+    "path-exclude /usr/bin/kernel-install",
+    "path-exclude /usr/lib/kernel/*",
+    "path-exclude /usr/bin/lsblk",
+    "path-exclude /bin/lsblk",
+    "path-exclude /usr/sbin/mkswap",
+    "path-exclude /sbin/mkswap",
+    "path-exclude /usr/lib/*/security/pam_userdb.so",
   ];
   for (const line of expected) {
     it(`the default file has \`${line}\``, () => {
@@ -85,9 +97,22 @@ describe("image trim: dpkg exclusions", () => {
       "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_ctypes_test*",
       "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_xxtestfuzz*",
       "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_codecs_*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_decimal.*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_sqlite3.*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_dbm.*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_curses*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_ctypes.*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_interp*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/_lsprof.*",
+      "path-exclude /usr/lib/python3.[0-9]*/lib-dynload/xx*",
     ]);
     const removal = trimLines("/r").join("\n");
-    for (const glob of ["/usr/lib/python3.[0-9]*/test/*", "/usr/lib/python3.[0-9]*/asyncio/*"]) {
+    for (const glob of [
+      "/usr/lib/python3.[0-9]*/test/*",
+      "/usr/lib/python3.[0-9]*/asyncio/*",
+      "/usr/lib/python3.[0-9]*/decimal.py",
+      "/usr/lib/python3.[0-9]*/sqlite3/*",
+    ]) {
       assert.ok(removal.includes(`/r${glob}`), glob);
     }
   });
@@ -111,6 +136,16 @@ describe("image trim: dpkg exclusions", () => {
       "json",
       "subprocess",
       "ipaddress",
+      "/systemd/systemd ",
+      "systemd-journald",
+      "systemd-logind",
+      "systemd-executor",
+      "systemctl",
+      "agetty",
+      "/usr/bin/mount",
+      "libmvec",
+      "libsqlite3",
+      "libdb-5.3",
     ]) {
       assert.ok(!text.includes(kept), kept);
     }
@@ -154,6 +189,9 @@ describe("image trim: removal from the rootfs", () => {
       "if ! DEBIAN_FRONTEND=noninteractive chroot /r dpkg --purge e2fsprogs libext2fs2 libss2 logsave; then",
       "    say 'WARNING: dpkg kept some of e2fsprogs, libext2fs2, libss2, logsave (see its message above); the image keeps them'",
       "fi",
+      "# Libraries nothing links any more (after the rules and the purge); ld.so's cache then forgets them.",
+      ...unlinkedLibraryLines("/r"),
+      "chroot /r ldconfig",
       "find /r/usr -xdev -type d -name __pycache__ -prune -exec rm -rf --one-file-system -- '{}' +",
       "rm -rf --one-file-system -- /r/var/lib/apt/lists/*",
       "rm -f /r/var/cache/apt/*.bin /r/var/cache/apt/archives/*.deb /r/var/cache/apt/archives/partial/*",
@@ -219,6 +257,20 @@ describe("image trim: removal from the rootfs", () => {
       "usr/share/locale/de/LC_MESSAGES/dpkg.mo",
       "usr/sbin/devlink",
       "usr/bin/rdma",
+      "usr/sbin/arpd",
+      "usr/lib/python3.13/lib-dynload/_decimal.cpython-313-x86_64-linux-gnu.so",
+      "usr/lib/python3.13/lib-dynload/_sqlite3.cpython-313-x86_64-linux-gnu.so",
+      "usr/lib/python3.13/_pydecimal.py",
+      "usr/lib/python3.13/sqlite3/__init__.py",
+      "usr/lib/systemd/systemd-pcrlock",
+      "usr/lib/systemd/system-generators/systemd-gpt-auto-generator",
+      "usr/bin/kernel-install",
+      "usr/lib/kernel/install.d/90-loaderentry.install",
+      "usr/bin/lsblk",
+      "usr/bin/lslogins",
+      "usr/sbin/mkswap",
+      "usr/sbin/fstrim",
+      "usr/lib/x86_64-linux-gnu/security/pam_userdb.so",
     ];
     const kept = [
       "usr/lib/frr/bgpd",
@@ -239,6 +291,17 @@ describe("image trim: removal from the rootfs", () => {
       "usr/sbin/ip",
       "usr/sbin/tc",
       "usr/sbin/bridge",
+      "usr/lib/python3.13/lib-dynload/_bz2.cpython-313-x86_64-linux-gnu.so",
+      "usr/lib/python3.13/random.py",
+      "usr/lib/python3.13/tempfile.py",
+      "usr/lib/systemd/systemd-journald",
+      "usr/lib/systemd/systemd-logind",
+      "usr/lib/systemd/system-generators/systemd-fstab-generator",
+      "usr/lib/systemd/system/systemd-pcrlock.service",
+      "usr/bin/mount",
+      "usr/bin/findmnt",
+      "usr/sbin/agetty",
+      "usr/lib/x86_64-linux-gnu/security/pam_unix.so",
     ];
     try {
       for (const f of [...removed, ...kept]) {
@@ -257,6 +320,76 @@ describe("image trim: removal from the rootfs", () => {
         for (const f of kept) {
           assert.ok(fs.existsSync(path.join(r, f)), `${f} was removed (run ${i + 1})`);
         }
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("image trim: libraries nothing links", () => {
+  const LIBS = [
+    { why: "one", soname: "liba.so.1", files: ["/usr/lib/*/liba.so.1*"] },
+    { why: "two", soname: "libb.so.2", files: ["/usr/lib/*/libb.so.2*"] },
+  ];
+
+  it("renders a search, then the removal or a note, per library in order", () => {
+    assert.deepEqual(unlinkedLibraryLines("/my r", LIBS.slice(0, 1)), [
+      "# one",
+      "if users=$(grep -rlF --exclude='liba.so.1*' -e liba.so.1 -- '/my r/usr'); then",
+      '    say "keeping liba.so.1: linked by $(echo $users)"',
+      "elif [[ $? -eq 1 ]]; then",
+      "    rm -f -- '/my r'/usr/lib/*/liba.so.1*",
+      "else",
+      "    die 'cannot search /my r/usr for liba.so.1'",
+      "fi",
+    ]);
+    assert.deepEqual(
+      UNLINKED_LIBRARIES.map((l) => l.soname),
+      ["libmvec.so.1", "libdb-5.3.so", "liblastlog2.so.2", "libsqlite3.so.0"],
+    );
+  });
+
+  it("refuses a soname or glob the shell would read", () => {
+    assert.throws(
+      () => unlinkedLibraryLines("/r", [{ why: "x", soname: "a;b", files: [] }]),
+      /soname "a;b" is not a library name/,
+    );
+    assert.throws(
+      () => unlinkedLibraryLines("/r", [{ why: "x", soname: "liba.so", files: ["/a b"] }]),
+      /has characters the shell would read/,
+    );
+  });
+
+  it("removes a library nothing links, keeps one a program links, and an unlinked chain goes in order", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-unlinked-"));
+    const r = path.join(root, "root fs");
+    const lib = (f: string): string => path.join(r, "usr/lib/x86_64-linux-gnu", f);
+    try {
+      fs.mkdirSync(path.dirname(lib("x")), { recursive: true });
+      fs.mkdirSync(path.join(r, "usr/bin"), { recursive: true });
+      // liba links libb (liba goes first, so libb goes too); libc is linked by a program.
+      fs.writeFileSync(lib("liba.so.1.0"), "\x7fELF libb.so.2 libc.so.6");
+      fs.symlinkSync("liba.so.1.0", lib("liba.so.1"));
+      fs.writeFileSync(lib("libb.so.2.0"), "\x7fELF libc.so.6");
+      fs.symlinkSync("libb.so.2.0", lib("libb.so.2"));
+      fs.writeFileSync(lib("libkeep.so.3"), "\x7fELF libc.so.6");
+      fs.writeFileSync(path.join(r, "usr/bin/prog"), "\x7fELF\0libkeep.so.3\0");
+      const libs = [
+        ...LIBS,
+        { why: "three", soname: "libkeep.so.3", files: ["/usr/lib/*/libkeep.so.3*"] },
+      ];
+      const text = [
+        "set -euo pipefail",
+        'say() { echo "$*"; }',
+        'die() { echo "$*" >&2; exit 1; }',
+        ...unlinkedLibraryLines(r, libs),
+      ].join("\n");
+      for (let i = 0; i < 2; i++) {
+        const run = spawnSync("bash", ["-c", text], { encoding: "utf8" });
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.stdout, `keeping libkeep.so.3: linked by ${r}/usr/bin/prog\n`);
+        assert.deepEqual(fs.readdirSync(path.dirname(lib("x"))), ["libkeep.so.3"]);
       }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
@@ -310,12 +443,12 @@ describe("image trim: in the build script", () => {
     });
   }
 
-  it("the renderer version is 2: images built before the trim are rebuilt", () => {
-    assert.equal(RENDERER_VERSION, "2");
+  it("the renderer version is 3: images built before the last trim are rebuilt", () => {
+    assert.equal(RENDERER_VERSION, "3");
   });
 
-  it("every rule says why", () => {
-    for (const rule of TRIM_RULES) {
+  it("every rule and library says why", () => {
+    for (const rule of [...TRIM_RULES, ...UNLINKED_LIBRARIES]) {
       assert.ok(rule.why.length > 10, JSON.stringify(rule));
     }
   });
