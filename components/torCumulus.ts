@@ -93,7 +93,8 @@ export interface TorCumulusArgs {
    * Fast failover: BFD on every downlink's BGP neighbour, FRR's default timers (300 ms × 3),
    * for hosts whose BgpLoopback has `bfd: true`. NCLU `net add bgp neighbor swpN bfd`; NVUE
    * `nv set vrf default router bgp neighbor swpN bfd enable on` (5.15+: `bfd state
-   * enabled`); vtysh `neighbor swpN bfd`, where bfdd must be on in the switch's daemons file
+   * enabled`, and BFD must first be enabled on the switch with `nv set router bfd state
+   * enabled`, which restarts its FRR and is left to the operator); vtysh `neighbor swpN bfd`, where bfdd must be on in the switch's daemons file
    * (turned on when frr-nspawn turns bgpd on; otherwise the step fails rather than restart
    * a switch's FRR). Own lines: `false` removes them again. Plain.
    * @default false
