@@ -67,30 +67,28 @@ describe("examples construct under mocks", () => {
     }
   });
 
-  it("rack: one image, a machine and BGP per host, one switch listing every port", async () => {
+  it("rack: one image, dual-homed hosts in waves of one, a switch per uplink listing every host", async () => {
+    const host = (n: number) => ({
+      name: `h${n}`,
+      address: `192.0.2.1${n}`,
+      loopback: `10.255.0.1${n}/32`,
+      asn: 65010 + n,
+      uplinks: ["ens3", "ens4"],
+    });
+    const sw = (n: number) => ({
+      name: `t${n}`,
+      address: `192.0.2.${n}`,
+      loopback: `10.255.255.${n}/32`,
+      asn: 65000,
+      downlinks: ["swp1", "swp2"],
+    });
     runExample(
       "rack",
       {
-        privateKey: "KEY",
-        torHost: "192.0.2.1",
-        torLoopback: "10.255.255.1/32",
+        privateKey: "RACK-PRIVATE-KEY",
         imageLocalSudo: "false",
-        hosts: JSON.stringify([
-          {
-            name: "h1",
-            address: "192.0.2.11",
-            loopback: "10.255.0.11/32",
-            asn: 65011,
-            switchPort: "swp1",
-          },
-          {
-            name: "h2",
-            address: "192.0.2.12",
-            loopback: "10.255.0.12/32",
-            asn: 65012,
-            switchPort: "swp2",
-          },
-        ]),
+        hosts: JSON.stringify([host(1), host(2)]),
+        switches: JSON.stringify([sw(1), sw(2)]),
       },
       ["privateKey"],
     );
@@ -101,13 +99,28 @@ describe("examples construct under mocks", () => {
       "h1-bgp-frr-conf",
       "h2-bgp-frr-conf",
     ]);
-    assert.match(
-      String(rec.byName("rack1-tor-nclu").inputs.create),
-      /^if ! has 'net add bgp neighbor swp2 remote-as external'; then staged=1; nclu add bgp neighbor swp2 remote-as external >\/dev\/null; fi$/m,
-    );
-    // The switch's steps wait for every host's machine; its verify checks every downlink.
-    const torDeps = rec.byName("rack1-tor").dependencies.map((u) => u.split("::").pop());
-    assert.ok(torDeps.includes("h1-frr-start") && torDeps.includes("h2-frr-start"), torDeps.join());
-    assert.match(String(rec.byName("rack1-tor-verify").inputs.create), / swp1 swp2 2>&1\); then$/m);
+    // Each host peers with both switches.
+    const conf = String(rec.byName("h1-bgp-frr-conf").inputs.create);
+    assert.match(conf, /^ neighbor ens3 interface peer-group /m);
+    assert.match(conf, /^ neighbor ens4 interface peer-group /m);
+    for (const tor of ["t1", "t2"]) {
+      assert.match(
+        String(rec.byName(`${tor}-nclu`).inputs.create),
+        /^if ! has 'net add bgp neighbor swp2 remote-as external'; then staged=1; nclu add bgp neighbor swp2 remote-as external >\/dev\/null; fi$/m,
+      );
+    }
+    // The switches' own verify is off (their downlinks come up wave by wave), and they do
+    // not wait for the hosts.
+    assert.ok(!names.includes("t1-verify") && !names.includes("t2-verify"), names.join());
+    assert.deepEqual(rec.byName("t1").dependencies, []);
+    // The second wave waits for the first: h2's machine and BGP depend on h1's verify step.
+    const deps = (name: string) => rec.byName(name).dependencies.map((u) => u.split("::").pop());
+    assert.ok(deps("h2-frr").includes("h1-bgp-verify"), deps("h2-frr").join());
+    assert.ok(deps("h2-bgp").includes("h1-bgp-verify"), deps("h2-bgp").join());
+    assert.ok(!deps("h1-frr").some((d) => d?.startsWith("h2-")), deps("h1-frr").join());
+    for (const step of rec.steps()) {
+      const text = JSON.stringify([step.inputs.create, step.inputs.delete]);
+      assert.ok(!text.includes("RACK-PRIVATE-KEY"), `${step.name} holds the key`);
+    }
   });
 });
