@@ -73,10 +73,12 @@ describe(`lab: a rack of dual-homed hosts on two switches (examples/rack)`, func
   const own: Record<string, string[]> = {};
   /** What the stack runs now: later changes keep the image the rollout put in. */
   let deployed: RackChange = {};
-  const started = Date.now();
+  // Set when the suite starts (mocha loads every file of a run first).
+  let started = Date.now();
 
   before(() => {
     assert.equal(process.getuid?.(), 0, "the lab boots systemd-nspawn hosts: run it as root");
+    started = Date.now();
     hostsDown("rack");
     fs.rmSync(driverState(RACK), { force: true });
     fs.rmSync(`${driverState(RACK)}.locks`, { recursive: true, force: true });
