@@ -209,9 +209,11 @@ describe(`lab: a rack of dual-homed hosts on two switches (examples/rack)`, func
     const summary = driver("up", rackConfig(lab, deployed), false, RACK);
     assert.ok(summary.ok, summary.error);
     converge(lab);
+    // A BFD session starts once its BGP session is up, and comes up a moment later.
     for (const name of Object.keys(HOSTS)) {
-      const peers = ssh(lab, name, inFrr("vtysh -c 'show bfd peers brief'"));
-      assert.equal((peers.match(/\bup\b/g) ?? []).length, 2, peers);
+      const peers = () => ssh(lab, name, inFrr("vtysh -c 'show bfd peers brief'"));
+      const up = () => (peers().match(/\bup\b/g) ?? []).length === 2;
+      assert.ok(waitUntil(up, 15), peers());
     }
   });
 

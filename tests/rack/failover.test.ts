@@ -63,13 +63,15 @@ function rackSuite(bfd: boolean): void {
       await rack?.down();
     });
 
-    it("ECMP: each host's loopback is in the far host's kernel via both TORs", () => {
+    it("ECMP: each host's loopback is in the far host's kernel via both TORs", async () => {
       assert.deepEqual(rack.routeDevs("h2", "h1"), ["ens3", "ens4"]);
       assert.deepEqual(rack.routeDevs("h1", "h2"), ["ens3", "ens4"]);
       assert.deepEqual(rack.routeDevs("h3", "h1"), ["ens3"]);
       if (bfd) {
-        const peers = rack.vtysh("h1", "show bfd peers brief");
-        assert.equal((peers.match(/\bup\b/g) ?? []).length, 2, peers);
+        // A BFD session starts once its BGP session is up, and comes up a moment later.
+        const bfdUp = () =>
+          (rack.vtysh("h1", "show bfd peers brief").match(/\bup\b/g) ?? []).length === 2;
+        assert.ok(await waitFor(bfdUp, 15000), rack.vtysh("h1", "show bfd peers brief"));
       }
     });
 
