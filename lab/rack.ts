@@ -4,7 +4,6 @@
  * t2 (ens4 - swpN). examples/rack is applied to it with the lab driver. Used by
  * tests/lab/rack.test.ts.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -17,6 +16,7 @@ import {
   bgpPeers,
   inFrr,
   ssh,
+  sshInBackground,
   waitUntil,
 } from "./scenario";
 
@@ -37,8 +37,11 @@ export interface RackHost {
   uplinks: string[];
 }
 
-/** The rack's hosts (as examples/rack's `hosts` config names them). */
-export const HOSTS: Record<"h1" | "h2", RackHost> = {
+/** A host of the rack (as examples/rack's `hosts` config names it). */
+export type RackHostName = "h1" | "h2";
+
+/** The rack's hosts. */
+export const HOSTS: Record<RackHostName, RackHost> = {
   h1: { loopback: "10.255.0.11", asn: 65011, uplinks: ["ens3", "ens4"] },
   h2: { loopback: "10.255.0.12", asn: 65012, uplinks: ["ens3", "ens4"] },
 };
@@ -106,7 +109,10 @@ export function rackConfig(
   return config;
 }
 
-/** True once every uplink of every host is Established with a prefix received. */
+/**
+ * True once every uplink of every host is Established and has received both prefixes a
+ * switch sends a host: the switch's own loopback and the other host's.
+ */
 export function rackConverged(lab: LabInfo): boolean {
   try {
     return Object.entries(HOSTS).every(([name, h]) => {
@@ -121,25 +127,21 @@ export function rackConverged(lab: LabInfo): boolean {
 }
 
 /** The interfaces of `host`'s kernel route to `to`'s loopback, sorted (two: ECMP). */
-export function routeDevs(lab: LabInfo, host: string, to: string): string[] {
-  const out = ssh(lab, host, `ip -j route show ${HOSTS[to as "h1"].loopback}`);
+export function routeDevs(lab: LabInfo, host: RackHostName, to: RackHostName): string[] {
+  const out = ssh(lab, host, `ip -j route show ${HOSTS[to].loopback}`);
   const routes = JSON.parse(out) as { dev?: string; nexthops?: { dev: string }[] }[];
   const devs = routes.flatMap((r) => (r.nexthops ?? [r]).map((n) => n.dev ?? ""));
   return devs.filter((d) => d !== "").sort();
 }
 
 /** The uplink `host` sends a ping to `to`'s loopback on (the kernel's ECMP choice). */
-export function pathOf(lab: LabInfo, host: string, to: string): string {
-  const out = ssh(
-    lab,
-    host,
-    `ip -j route get ${HOSTS[to as "h1"].loopback} from ${HOSTS[host as "h1"].loopback}`,
-  );
+export function pathOf(lab: LabInfo, host: RackHostName, to: RackHostName): string {
+  const out = ssh(lab, host, `ip -j route get ${HOSTS[to].loopback} from ${HOSTS[host].loopback}`);
   return (JSON.parse(out) as { dev: string }[])[0].dev;
 }
 
 /** `host`'s bgpd AS and how often each uplink session came up and went down. */
-export function bgpIdentity(lab: LabInfo, host: string): string {
+export function bgpIdentity(lab: LabInfo, host: RackHostName): string {
   const out = ssh(lab, host, inFrr("vtysh -c 'show bgp ipv4 unicast summary json'"));
   const s = JSON.parse(out) as {
     as: number;
@@ -164,30 +166,18 @@ export interface PingResult {
  */
 export async function pingDuring(
   lab: LabInfo,
-  from: string,
-  to: string,
+  from: RackHostName,
+  to: RackHostName,
   seconds: number | undefined,
   during: () => void | Promise<void>,
 ): Promise<PingResult> {
-  const src = HOSTS[from as "h1"].loopback;
-  const dst = HOSTS[to as "h1"].loopback;
   const pidFile = "/run/frr-nspawn-lab-rack-ping.pid";
   const deadline = seconds === undefined ? "" : `-w ${seconds}`;
-  const child = spawn("ssh", [
-    "-T",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    `UserKnownHostsFile=${lab.knownHosts}`,
-    "-i",
-    lab.sshKey,
-    `root@${lab.hosts[from].address}`,
-    "--",
-    `ping -q -i 0.05 ${deadline} -I ${src} ${dst} & echo $! > ${pidFile}; wait`,
-  ]);
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  const done = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const done = sshInBackground(
+    lab,
+    from,
+    `ping -q -i 0.05 ${deadline} -I ${HOSTS[from].loopback} ${HOSTS[to].loopback} & echo $! > ${pidFile}; wait`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 2000));
   try {
     await during();
@@ -197,8 +187,8 @@ export async function pingDuring(
       await new Promise((resolve) => setTimeout(resolve, 3000));
       ssh(lab, from, `kill -INT "$(cat ${pidFile})"`);
     }
-    await done;
   }
+  const output = await done;
   const stats = /(\d+) packets transmitted, (\d+) received/.exec(output);
   if (stats === null) {
     throw new Error(`no ping statistics from ${from}: ${output}`);

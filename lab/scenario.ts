@@ -3,7 +3,7 @@
  * examples/seed to them with the lab driver (the engine stand-in), and reads host state
  * back over SSH. Used by `npm run lab` and by tests/lab.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -162,6 +162,25 @@ export function sshRaw(lab: LabInfo, host: string, command: string, input?: stri
     ],
     { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, input },
   );
+}
+
+/** Runs `command` on a lab host as root over SSH in the background; resolves to its stdout. */
+export function sshInBackground(lab: LabInfo, host: string, command: string): Promise<string> {
+  const child = spawn("ssh", [
+    "-T",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `UserKnownHostsFile=${lab.knownHosts}`,
+    "-i",
+    lab.sshKey,
+    `root@${lab.hosts[host].address}`,
+    "--",
+    command,
+  ]);
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.on("close", () => resolve(out)));
 }
 
 /** A shell command line that runs `command` inside coreos's FRR machine (by nsenter). */

@@ -28,6 +28,7 @@ import {
   seedConfig,
   ssh,
   sshRaw,
+  sshInBackground,
   sshScript,
   stateOutputs,
   torFrrVersion,
@@ -57,25 +58,6 @@ let restartLoss = { sent: 0, lost: 0 };
 /** The FrrImage's build result, kept by step 7 for the rollback of step 7c. */
 let firstImage: ReturnType<typeof parseImageResult>;
 
-/** Runs `command` on coreos as root over SSH in the background; resolves to its stdout. */
-function onCoreosInBackground(lab: LabInfo, command: string): Promise<string> {
-  const child = spawn("ssh", [
-    "-T",
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    `UserKnownHostsFile=${lab.knownHosts}`,
-    "-i",
-    lab.sshKey,
-    `root@${lab.hosts.coreos.address}`,
-    "--",
-    command,
-  ]);
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve) => child.on("close", () => resolve(out)));
-}
-
 /**
  * Pings the tor's loopback from coreos's (20/s) while `action` runs, until BGP is up both
  * ways again and pings answer; returns how many were sent and lost.
@@ -85,8 +67,9 @@ async function pingLossDuring(
   action: () => void,
 ): Promise<{ sent: number; lost: number }> {
   const pidFile = "/run/frr-nspawn-lab-ping.pid";
-  const done = onCoreosInBackground(
+  const done = sshInBackground(
     lab,
+    "coreos",
     `ping -i ${PING_INTERVAL} -I ${LAB.coreos.loopback} ${LAB.tor.loopback} > /run/frr-nspawn-lab-ping.out & echo $! > ${pidFile}; wait; tail -2 /run/frr-nspawn-lab-ping.out`,
   );
   let out = "";
@@ -334,8 +317,9 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
       bgpPeers(lab, "coreos")[LAB.coreos.nic],
       bgpPeers(lab, "tor")[LAB.tor.port],
     ];
-    const pingDone = onCoreosInBackground(
+    const pingDone = sshInBackground(
       lab,
+      "coreos",
       `ping -i 0.05 -w 20 -I ${LAB.coreos.loopback} ${LAB.tor.loopback} | tail -2`,
     );
     await new Promise((resolve) => setTimeout(resolve, 3000));
