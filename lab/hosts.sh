@@ -7,7 +7,7 @@
 # LAB_TOPOLOGY=rack: h1 and h2 each dual-homed, ens3 to t1 and ens4 to t2.
 #
 # Usage: lab/hosts.sh up|down|status|ssh <host> [cmd...]|reboot <host>|
-#                     cache|nested-image|info|purge
+#                     freeze <host>|thaw <host>|cache|nested-image|info|purge
 # Env:   LAB_STATE (default /var/tmp/frr-nspawn-lab), LAB_CACHE (default
 #        /var/cache/frr-nspawn/lab), LAB_MIRROR (default: from apt sources),
 #        LAB_BOOT_TIMEOUT (default 120 s), LAB_SUITE (bookworm: systemd 252
@@ -128,6 +128,15 @@ cmd_ssh() {
   exec ssh $(ssh_opts) "$user@$(host_ip "$name")" "$@"
 }
 
+# Stop (freeze) or resume (thaw) every process of a running host through its cgroup2
+# group: a hung switch, FRR and sshd included. Its kernel goes on forwarding.
+cmd_freeze() {
+  local name=${1:?usage: hosts.sh freeze|thaw <host>} state=${2:-1}
+  check_host "$name"
+  host_running "$name" || die "$name is not running"
+  echo "$state" >"$(host_cgroup "$name")/cgroup.freeze"
+}
+
 cmd_reboot() {
   require_root
   local name=${1:?usage: hosts.sh reboot <host>}
@@ -167,6 +176,8 @@ main() {
     status) cmd_status "$@" ;;
     ssh) cmd_ssh "$@" ;;
     reboot) cmd_reboot "$@" ;;
+    freeze) require_root; cmd_freeze "${1:-}" 1 ;;
+    thaw) require_root; cmd_freeze "${1:-}" 0 ;;
     cache) require_root; ensure_cache base tor ;;
     nested-image) require_root; build_nested_image ;;
     info) cmd_info ;;

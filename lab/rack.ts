@@ -15,12 +15,13 @@ import {
   REPO,
   bgpPeers,
   inFrr,
+  labStateDir,
   ssh,
   sshInBackground,
   waitUntil,
 } from "./scenario";
 
-export const RACK_STATE_DIR = process.env.LAB_RACK_STATE ?? "/var/tmp/frr-nspawn-lab-rack";
+export const RACK_STATE_DIR = labStateDir("rack");
 
 /** examples/rack on the rack topology. */
 export const RACK: DriverTarget = {
@@ -194,15 +195,4 @@ export async function pingDuring(
     throw new Error(`no ping statistics from ${from}: ${output}`);
   }
   return { sent: Number(stats[1]), lost: Number(stats[1]) - Number(stats[2]), output };
-}
-
-/**
- * The cgroup of a lab host's container (lab/lib/machine.sh host_cgroup): writing 1 to its
- * cgroup.freeze stops every process in it, the switch's FRR included.
- */
-export function hostCgroup(name: string): string {
-  const root = fs.existsSync("/sys/fs/cgroup/unified/cgroup.procs")
-    ? "/sys/fs/cgroup/unified"
-    : "/sys/fs/cgroup";
-  return path.join(root, "frr-nspawn-lab-rack", name);
 }

@@ -8,7 +8,19 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const REPO = path.resolve(__dirname, "..");
-export const STATE_DIR = process.env.LAB_STATE ?? "/var/tmp/frr-nspawn-lab";
+/** A lab topology of lab/hosts.sh: "seed" (coreos, tor) or "rack" (h1, h2, t1, t2). */
+export type Topology = "seed" | "rack";
+
+/**
+ * Where a topology's hosts, keys and driver state live: `LAB_STATE` for the seed,
+ * `LAB_RACK_STATE` for the rack (hosts.sh is handed it as its `LAB_STATE`).
+ */
+export function labStateDir(topology: Topology): string {
+  return topology === "seed"
+    ? (process.env.LAB_STATE ?? "/var/tmp/frr-nspawn-lab")
+    : (process.env.LAB_RACK_STATE ?? "/var/tmp/frr-nspawn-lab-rack");
+}
+export const STATE_DIR = labStateDir("seed");
 const HOSTS = path.join(REPO, "lab", "hosts.sh");
 const DRIVER = path.join(REPO, "lab", "driver", "cli.ts");
 /** The project name of the root Pulumi.yaml, which runs examples/seed. */
@@ -55,9 +67,6 @@ export const LAB = {
   tor: { address: "10.254.2.2", loopback: "10.255.0.2", asn: 65000, port: "swp1" },
 };
 
-/** A lab topology of lab/hosts.sh: "seed" (coreos, tor) or "rack" (h1, h2, t1, t2). */
-export type Topology = "seed" | "rack";
-
 export interface LabInfo {
   sshKey: string;
   knownHosts: string;
@@ -66,7 +75,7 @@ export interface LabInfo {
 
 function hostsScript(args: string[], topology: Topology, capture = false): string {
   return execFileSync(HOSTS, args, {
-    env: { ...process.env, LAB_TOPOLOGY: topology },
+    env: { ...process.env, LAB_TOPOLOGY: topology, LAB_STATE: labStateDir(topology) },
     encoding: "utf8",
     stdio: ["ignore", capture ? "pipe" : "ignore", "inherit"],
   });
@@ -88,6 +97,11 @@ export function info(topology: Topology = "seed"): LabInfo {
 
 export function rebootHost(host: string, topology: Topology = "seed"): void {
   hostsScript(["reboot", host], topology);
+}
+
+/** Freezes (every process stopped) or thaws a running lab host. */
+export function freezeHost(host: string, frozen: boolean, topology: Topology = "seed"): void {
+  hostsScript([frozen ? "freeze" : "thaw", host], topology);
 }
 
 /** Runs a command on a lab host as root over SSH; returns stdout, throws on failure. */

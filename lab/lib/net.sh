@@ -29,10 +29,10 @@ setup_mgmt() {
   ip link set "$ve" up
 }
 
-# Root-netns name of link <n>'s end in <host> while it waits there for <host> to start:
+# Root-netns name of link <n>'s end <a|b> while it waits there for its host to start:
 # unique, because two hosts may both want an "ens3" (or two TORs an "swp1") at once.
-link_tmp_if() { echo "lablink$1$([[ $2 == a ]] && echo a || echo b)"; }
-# Which end ("a" or "b") of link <n> is <host>'s.
+link_tmp_if() { echo "lablink$1$2"; }
+# Which end ("a" or "b") of link <n> is <host>'s: usage link_end_of <host> <n>.
 link_end_of() { local a; read -r a _ <<<"${LAB_LINKS[$2]}"; [[ ${a%%:*} == "$1" ]] && echo a || echo b; }
 
 # Make sure every link end of <name> exists in the root netns right before <name> is

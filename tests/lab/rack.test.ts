@@ -25,7 +25,6 @@ import {
   SWITCHES,
   UPLINK_SWITCH,
   bgpIdentity,
-  hostCgroup,
   pathOf,
   pingDuring,
   rackConfig,
@@ -36,6 +35,7 @@ import {
   LabInfo,
   driver,
   driverState,
+  freezeHost,
   hostsDown,
   hostsUp,
   inFrr,
@@ -186,12 +186,11 @@ describe(`lab: a rack of dual-homed hosts on two switches (examples/rack)`, func
   /** Freezes the switch on h1's path to h2 (FRR stopped, forwarding off) for the ping. */
   async function switchHangs(title: string): Promise<PingResult> {
     const tor = UPLINK_SWITCH[pathOf(lab, "h1", "h2")];
-    const freeze = `${hostCgroup(tor)}/cgroup.freeze`;
     const r = await pingDuring(lab, "h1", "h2", 16, () => {
       ssh(lab, tor, "sysctl -qw net.ipv4.ip_forward=0");
-      fs.writeFileSync(freeze, "1");
+      freezeHost(tor, true, "rack");
     });
-    fs.writeFileSync(freeze, "0");
+    freezeHost(tor, false, "rack");
     ssh(lab, tor, "sysctl -qw net.ipv4.ip_forward=1");
     report(`switch ${tor} on the path hangs, ${title}`, r);
     converge(lab, 180);
