@@ -35,6 +35,7 @@ const TOR_CUMULUS_KEYS = {
   cumulusVersion: true,
   commitDescription: true,
   bfd: true,
+  bfdCheckControlPlaneFailure: true,
   verify: true,
   verifyTimeoutSeconds: true,
 } as const satisfies Record<keyof TorCumulusArgs, true>;
@@ -100,6 +101,20 @@ export interface TorCumulusArgs {
    * @default false
    */
   bfd?: boolean;
+  /**
+   * With `bfd` on a plain-FRR switch (`cli: "vtysh"`): FRR's `neighbor swpN bfd
+   * check-control-plane-failure` on every downlink, so that a host's FRR restart loses no
+   * traffic with BFD on. The host's bfdd stops with its FRR; its BFD packets say that BFD
+   * shares the host's control plane (C bit clear), and the switch's bgpd then ignores that
+   * BFD session going down while graceful restart is negotiated, and helps the host
+   * restart instead. Measured on real FRR 8.4 and 10.3 (tests/rack): 0 pings lost, against
+   * about 3 s without it. The cost: a host that hangs with its link up is noticed by the
+   * hold timer, not by BFD (it matters for anycast `networks`, not for a host's own
+   * loopback). Cumulus documents no NCLU or NVUE command for it, so it needs `cli: "vtysh"`.
+   * Own lines: `false` removes them again. Plain.
+   * @default false
+   */
+  bfdCheckControlPlaneFailure?: boolean;
   /**
    * After each apply, wait on the switch until every downlink's BGP session is
    * Established and advertises the switch's loopback, and fail the update naming each
@@ -167,6 +182,7 @@ export class TorCumulus extends pulumi.ComponentResource {
         commitDescription: args.commitDescription,
         cumulusVersion: args.cumulusVersion,
         bfd: args.bfd,
+        bfdCheckControlPlaneFailure: args.bfdCheckControlPlaneFailure,
         verify: args.verify,
         verifyTimeoutSeconds: args.verifyTimeoutSeconds,
       },

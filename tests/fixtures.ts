@@ -18,6 +18,7 @@ export const SEED_SWITCH: SwitchFrrConfig & SwitchConfig = {
   description: "frr-nspawn p/s tor",
   cumulusVersion: "5.9",
   bfd: false,
+  bfdCheckControlPlaneFailure: false,
   frrVersion: "8.4.4",
   hostname: "tor",
   asn: 65000,

@@ -64,6 +64,12 @@ export interface SwitchFrrConfig {
    * @default false
    */
   bfd?: boolean;
+  /**
+   * With `bfd`, `neighbor <port> bfd check-control-plane-failure` on every downlink: a
+   * host's BFD going down while its FRR restarts leaves its routes to graceful restart.
+   * @default false
+   */
+  bfdCheckControlPlaneFailure?: boolean;
 }
 
 /**
@@ -198,6 +204,9 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig, form: FrrConfForm = "fil
     ...c.downlinks.flatMap((d) => [
       ` neighbor ${d.port} interface remote-as external`,
       ...(c.bfd === true ? [` neighbor ${d.port} bfd`] : []),
+      ...(c.bfd === true && c.bfdCheckControlPlaneFailure === true
+        ? [` neighbor ${d.port} bfd check-control-plane-failure`]
+        : []),
     ]),
     " !",
     " address-family ipv4 unicast",

@@ -32,6 +32,7 @@ export interface TorCumulusValues {
   commitDescription?: unknown;
   cumulusVersion?: unknown;
   bfd?: unknown;
+  bfdCheckControlPlaneFailure?: unknown;
   verify?: unknown;
   verifyTimeoutSeconds?: unknown;
 }
@@ -138,6 +139,24 @@ export function validateTorCumulus(
     oneLine,
   );
   const bfd = optional(v.bfd, false, "bfd", problems, bool);
+  const cbit = optional(
+    v.bfdCheckControlPlaneFailure,
+    false,
+    "bfdCheckControlPlaneFailure",
+    problems,
+    bool,
+  );
+  if (cbit === true) {
+    if (bfd !== true) {
+      problems.add("bfdCheckControlPlaneFailure", "only applies with bfd: true");
+    }
+    if (cli !== undefined && cli !== "vtysh") {
+      problems.add(
+        "bfdCheckControlPlaneFailure",
+        `needs cli "vtysh": Cumulus documents no ${show(cli)} command for FRR's "neighbor … bfd check-control-plane-failure"`,
+      );
+    }
+  }
   const verifyTimeout = verifyOptions(v, problems);
   let version = "";
   if (cli === "nvue") {
@@ -164,6 +183,7 @@ export function validateTorCumulus(
     description: description!,
     cumulusVersion: version,
     bfd: bfd!,
+    bfdCheckControlPlaneFailure: cbit!,
     verifyTimeoutSeconds: verifyTimeout!,
   };
 }

@@ -120,6 +120,24 @@ for (const kind of RIG_KINDS) {
             form,
           ),
       ],
+      [
+        "switch, BFD that lets graceful restart through (check-control-plane-failure)",
+        (v, form) =>
+          renderSwitchFrrConf(
+            {
+              ...SEED_SWITCH,
+              frrVersion: v,
+              hostname,
+              bfd: true,
+              bfdCheckControlPlaneFailure: true,
+              downlinks: [
+                { port: "swp1", raInterval: 5, raLifetime: 15 },
+                { port: "swp2", raInterval: 5, raLifetime: 15 },
+              ],
+            },
+            form,
+          ),
+      ],
     ];
     for (const [title, render] of cases) {
       it(`${title}: running config equals the render; frr-reload.py --test has nothing to do`, () => {

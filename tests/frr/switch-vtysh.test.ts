@@ -29,6 +29,7 @@ const A: SwitchConfig = {
   description: "frr-nspawn rig a",
   cumulusVersion: "",
   bfd: false,
+  bfdCheckControlPlaneFailure: false,
   asn: 65000,
   routerId: "10.255.0.2",
   loopback: "10.255.0.2/32",
@@ -113,6 +114,27 @@ for (const kind of RIG_KINDS) {
       const running = rig.running();
       assert.doesNotMatch(running, /bfd/);
       assert.match(running, /^ neighbor swp1 interface remote-as external$/m);
+      assert.equal(ownPart(), own);
+      assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
+    });
+
+    it("bfdCheckControlPlaneFailure on and off: only its line comes and goes; no daemon restarts", () => {
+      const cbit = { ...A, bfd: true, bfdCheckControlPlaneFailure: true };
+      ok(DIALECTS.vtysh.applyScript("a", cbit));
+      assert.match(
+        rig.running(),
+        /^ neighbor swp1 bfd\n neighbor swp1 bfd check-control-plane-failure$/m,
+      );
+      // A second run finds both lines there and changes nothing.
+      ok(DIALECTS.vtysh.applyScript("a", cbit));
+      ok(DIALECTS.vtysh.applyScript("a", { ...A, bfd: true }));
+      let running = rig.running();
+      assert.match(running, /^ neighbor swp1 bfd$/m);
+      assert.doesNotMatch(running, /check-control-plane-failure/);
+      ok(DIALECTS.vtysh.applyScript("a", cbit));
+      ok(DIALECTS.vtysh.applyScript("a", A));
+      running = rig.running();
+      assert.doesNotMatch(running, /bfd/);
       assert.equal(ownPart(), own);
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
     });

@@ -120,6 +120,7 @@ const A: SwitchConfig = {
   description: "frr-nspawn lab/stack a",
   cumulusVersion: "5.9",
   bfd: false,
+  bfdCheckControlPlaneFailure: false,
   asn: 65000,
   routerId: "10.255.0.2",
   loopback: "10.255.0.2/32",

@@ -96,6 +96,7 @@ const SEED_TOR: SwitchConfig = {
   description: "frr-nspawn frr-nspawn-seed/lab tor",
   cumulusVersion: "5.9",
   bfd: false,
+  bfdCheckControlPlaneFailure: false,
   asn: LAB.tor.asn,
   routerId: LAB.tor.loopback,
   loopback: `${LAB.tor.loopback}/32`,

@@ -55,7 +55,9 @@ function rackSuite(bfd: boolean): void {
 
     before(async () => {
       assert.equal(process.getuid?.(), 0, "the rack starts FRR daemons: run it as root");
-      rack = new Rack({ bfd, gracefulRestart: true });
+      // With BFD, the TORs let a host's graceful restart through (TorCumulus's
+      // bfdCheckControlPlaneFailure): without it a restart lost 58/300 pings (2.9 s).
+      rack = new Rack({ bfd, bfdCheckControlPlaneFailure: bfd, gracefulRestart: true });
       rack.up();
       await rack.converge(CONVERGED);
     });
@@ -131,18 +133,14 @@ function rackSuite(bfd: boolean): void {
           `FRR restart of ${host} (${homing}, ${restart} ms), routes kept while stopped: ${kept.join(",") || "none"}, ${mode}`,
           r.lost,
           r.sent,
-          r.lost === 0 ? "" : bfd ? " — bfdd stops with FRR" : " — GOAL (0) NOT MET",
+          r.lost === 0 ? "" : " — GOAL (0) NOT MET",
         );
         await rack.converge(CONVERGED);
         // zebra went first (renderFrrStopDropIn), so bgpd's withdrawals never reached the kernel.
         assert.deepEqual(kept, host === "h1" ? ["ens3", "ens4"] : ["ens3"]);
-        if (bfd) {
-          // bfdd stops with the rest: the TORs see BFD go down and drop the host's routes
-          // until its sessions are back. Measured, not a goal met.
-          assert.ok(r.received > 0, r.output);
-        } else {
-          assert.equal(r.lost, 0, `goal: 0 pings lost across an FRR restart\n${r.output}`);
-        }
+        // With BFD, bfdd stops with the rest; the TORs ignore its session going down (C bit
+        // clear, graceful restart negotiated) and keep the host's routes.
+        assert.equal(r.lost, 0, `goal: 0 pings lost across an FRR restart\n${r.output}`);
       });
     }
 
@@ -195,7 +193,7 @@ function rackSuite(bfd: boolean): void {
 rackSuite(false);
 rackSuite(true);
 
-describe("FRR 10 (trixie): a host's FRR restart with graceful restart", function () {
+describe("FRR 10 (trixie): a host's FRR restart with graceful restart and BFD", function () {
   this.timeout(240000);
   const root = `/var/tmp/frr-nspawn-rack-${process.pid}`;
   let rack: Rack | undefined;
@@ -203,7 +201,13 @@ describe("FRR 10 (trixie): a host's FRR restart with graceful restart", function
   before(async () => {
     assert.equal(process.getuid?.(), 0, "the rack starts FRR daemons: run it as root");
     const version = mountTrixieRoot(root);
-    rack = new Rack({ bfd: false, gracefulRestart: true }, root, version);
+    // BFD with the TORs' bfdCheckControlPlaneFailure (the 8.4 suite above has both modes;
+    // the trixie seed lab restarts 10.3 without BFD).
+    rack = new Rack(
+      { bfd: true, bfdCheckControlPlaneFailure: true, gracefulRestart: true },
+      root,
+      version,
+    );
     rack.up();
     await rack.converge(CONVERGED);
   });

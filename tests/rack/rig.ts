@@ -33,6 +33,8 @@ const START_ORDER = ["mgmtd", "zebra", "bgpd", "staticd", "bfdd"];
 export interface RackOptions {
   /** BgpLoopback's and the TORs' `bfd`. */
   bfd: boolean;
+  /** The TORs' `bfdCheckControlPlaneFailure` (TorCumulus, plain FRR). */
+  bfdCheckControlPlaneFailure?: boolean;
   /** BgpLoopback's `gracefulRestart` on every host. */
   gracefulRestart: boolean;
 }
@@ -126,6 +128,7 @@ export class Rack {
         downlinks: ports.map((port) => ({ port, raInterval: 5, raLifetime: 15 })),
         networks: [],
         bfd: opts.bfd,
+        bfdCheckControlPlaneFailure: opts.bfdCheckControlPlaneFailure,
       });
       // A plain-FRR switch: FRR's defaults (GR helper), bfdd when BFD is on.
       return {

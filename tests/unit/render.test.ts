@@ -162,6 +162,20 @@ describe("frr.conf for a plain-FRR switch", () => {
       two,
       /^ neighbor swp1 interface remote-as external\n neighbor swp1 bfd\n neighbor swp2 interface remote-as external\n neighbor swp2 bfd\n !$/m,
     );
+    const cbit = renderSwitchFrrConf({
+      ...SEED_SWITCH,
+      bfd: true,
+      bfdCheckControlPlaneFailure: true,
+    });
+    assert.match(
+      cbit,
+      /^ neighbor swp1 interface remote-as external\n neighbor swp1 bfd\n neighbor swp1 bfd check-control-plane-failure\n !$/m,
+    );
+    // Without bfd there is nothing to check.
+    assert.doesNotMatch(
+      renderSwitchFrrConf({ ...SEED_SWITCH, bfdCheckControlPlaneFailure: true }),
+      /bfd/,
+    );
   });
 
   it("empty config keeps only the header", () => {

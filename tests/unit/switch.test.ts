@@ -23,6 +23,7 @@ const TWO: SwitchConfig = {
   description: "frr-nspawn p/s tor",
   cumulusVersion: "5.9",
   bfd: true,
+  bfdCheckControlPlaneFailure: false,
   asn: 65000,
   routerId: "10.255.0.2",
   loopback: "10.255.0.2/32",
@@ -346,6 +347,22 @@ describe("switch dialects: bfd", () => {
       );
     });
   }
+
+  it("vtysh: bfdCheckControlPlaneFailure adds one own line per downlink after the BFD lines, only with bfd", () => {
+    const sep = " / ";
+    const lines = (c: SwitchConfig) =>
+      DIALECTS.vtysh
+        .owned(c)
+        .filter((o) => o.add.join(" ").includes("bfd"))
+        .map((o) => `${o.add.join(sep)} | ${o.remove.join(sep)}`);
+    assert.deepEqual(lines({ ...TWO, bfdCheckControlPlaneFailure: true }), [
+      "router bgp 65000 / neighbor swp1 bfd | router bgp 65000 / no neighbor swp1 bfd",
+      "router bgp 65000 / neighbor swp12s1 bfd | router bgp 65000 / no neighbor swp12s1 bfd",
+      "router bgp 65000 / neighbor swp1 bfd check-control-plane-failure | router bgp 65000 / no neighbor swp1 bfd check-control-plane-failure",
+      "router bgp 65000 / neighbor swp12s1 bfd check-control-plane-failure | router bgp 65000 / no neighbor swp12s1 bfd check-control-plane-failure",
+    ]);
+    assert.deepEqual(lines({ ...OFF, bfdCheckControlPlaneFailure: true }), []);
+  });
 
   it("vtysh: bfd needs bfdd on the switch; remove never asks for it", () => {
     const apply = DIALECTS.vtysh.applyScript("s", TWO);

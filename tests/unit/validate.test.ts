@@ -469,6 +469,47 @@ describe("component validation collects every problem at once", () => {
     );
   });
 
+  it("TorCumulus: bfdCheckControlPlaneFailure needs bfd and cli vtysh", () => {
+    const base = { asn: 65000, loopback: "1.1.1.1", downlinks: [{ port: "swp1" }] };
+    assert.equal(validateTorCumulus("t", base, "d", "id").bfdCheckControlPlaneFailure, false);
+    const on = validateTorCumulus(
+      "t",
+      { ...base, cli: "vtysh", bfd: true, bfdCheckControlPlaneFailure: true },
+      "d",
+      "id",
+    );
+    assert.equal(on.bfdCheckControlPlaneFailure, true);
+    assert.throws(
+      () =>
+        validateTorCumulus(
+          "t",
+          { ...base, cli: "nvue", cumulusVersion: "5.9", bfdCheckControlPlaneFailure: true },
+          "d",
+          "id",
+        ),
+      {
+        message: [
+          "t has 2 invalid inputs:",
+          "  - bfdCheckControlPlaneFailure: only applies with bfd: true",
+          '  - bfdCheckControlPlaneFailure: needs cli "vtysh": Cumulus documents no "nvue" command for FRR\'s "neighbor … bfd check-control-plane-failure"',
+        ].join("\n"),
+      },
+    );
+    assert.throws(
+      () =>
+        validateTorCumulus(
+          "t",
+          { ...base, bfd: true, bfdCheckControlPlaneFailure: "yes" },
+          "d",
+          "id",
+        ),
+      {
+        message:
+          't has an invalid input:\n  - bfdCheckControlPlaneFailure: "yes" is not true or false',
+      },
+    );
+  });
+
   it("NspawnMachine needs exactly one of image.path and image.url", () => {
     assert.throws(
       () =>

@@ -41,6 +41,12 @@ export interface SwitchConfig {
   cumulusVersion: string;
   /** BFD on every downlink's BGP neighbour (one owned line per downlink). */
   bfd: boolean;
+  /**
+   * With `bfd`: FRR's `neighbor <port> bfd check-control-plane-failure` (vtysh only), so
+   * that a host's BFD going down while its FRR restarts leaves its routes to graceful
+   * restart (one more owned line per downlink).
+   */
+  bfdCheckControlPlaneFailure: boolean;
 }
 
 /** One configuration line in a dialect's own syntax, as an argument list. */

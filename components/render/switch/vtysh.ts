@@ -156,6 +156,18 @@ function owned(c: SwitchConfig): OwnedLine[] {
     ...(c.bfd
       ? c.downlinks.map((d) => line([bgp], `neighbor ${d.port} bfd`, `no neighbor ${d.port} bfd`))
       : []),
+    // After the BFD lines, so removed before them. bgpd ignores a BFD down from a peer in
+    // graceful restart whose BFD shares its control plane (C bit clear, as a host's bfdd
+    // sends): bgp_bfd.c, bfd_session_status_update.
+    ...(c.bfd && c.bfdCheckControlPlaneFailure
+      ? c.downlinks.map((d) =>
+          line(
+            [bgp],
+            `neighbor ${d.port} bfd check-control-plane-failure`,
+            `no neighbor ${d.port} bfd check-control-plane-failure`,
+          ),
+        )
+      : []),
     ...c.downlinks.flatMap((d) => [
       line(
         [bgp, af],
