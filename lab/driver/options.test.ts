@@ -285,8 +285,10 @@ describe("lab driver: engine options", function () {
 
   it("a second concurrent run of one stack is refused with the backend's lock message", async () => {
     const state = path.join(dir, "l.json");
-    // Long enough for the second run to start and be refused on a loaded machine.
-    const slow = { withSlow: "true", sleep: "25", timeout: "60s" };
+    // Long enough for the second run to start and be refused on a loaded machine; the
+    // first run's step ends once the second has been refused (the `until` file).
+    const go = `${state}.go`;
+    const slow = { withSlow: "true", sleep: "25", until: go, timeout: "60s" };
     const first = runCliAsync("up", program, state, cfg(slow), [], `${state}.first.json`);
     const lockDir = `${state}.locks`;
     for (let i = 0; i < 100 && !fs.existsSync(lockDir); i++) {
@@ -300,6 +302,9 @@ describe("lab driver: engine options", function () {
       second.summary.error ?? "",
       /^the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\.\n {2}\S+\.json: created by \S+@\S+ \(pid \d+\) at \S+$/,
     );
+    // The first run still holds the lock until its step ends.
+    assert.ok(fs.existsSync(lockDir), "the lock went before the first run ended");
+    fs.writeFileSync(go, "");
     const r1 = await first;
     assert.equal(r1.code, 0, r1.stderr);
     assert.ok(!fs.existsSync(lockDir), "the lock was not released");
