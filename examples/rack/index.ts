@@ -53,6 +53,12 @@ const switches = config.requireObject<RackSwitch[]>("switches");
 const waveSize = config.getNumber("waveSize") ?? 1;
 /** BFD on every host uplink and switch downlink (sub-second failover). */
 const bfd = config.getBoolean("bfd") ?? false;
+const switchCli = (config.get("switchCli") as TorCli | undefined) ?? TorCli.Nclu;
+/**
+ * With bfd on plain-FRR switches (switchCli vtysh): the switches let a host's FRR restart
+ * through (TorCumulus bfdCheckControlPlaneFailure), so it loses no traffic.
+ */
+const bfdCheckControlPlaneFailure = config.getBoolean("bfdCheckControlPlaneFailure") ?? false;
 const verifyTimeoutSeconds = config.getNumber("verifyTimeoutSeconds");
 
 function connection(address: string, user: string, hostKey?: string): Connection {
@@ -85,8 +91,9 @@ const tors = switches.map(
       asn: s.asn,
       loopback: s.loopback,
       downlinks: s.downlinks.map((port) => ({ port })),
-      cli: (config.get("switchCli") as TorCli | undefined) ?? TorCli.Nclu,
+      cli: switchCli,
       bfd,
+      bfdCheckControlPlaneFailure,
       verify: false,
     }),
 );

@@ -67,21 +67,22 @@ describe("examples construct under mocks", () => {
     }
   });
 
+  const host = (n: number) => ({
+    name: `h${n}`,
+    address: `192.0.2.1${n}`,
+    loopback: `10.255.0.1${n}/32`,
+    asn: 65010 + n,
+    uplinks: ["ens3", "ens4"],
+  });
+  const sw = (n: number) => ({
+    name: `t${n}`,
+    address: `192.0.2.${n}`,
+    loopback: `10.255.255.${n}/32`,
+    asn: 65000,
+    downlinks: ["swp1", "swp2"],
+  });
+
   it("rack: one image, dual-homed hosts in waves of one, a switch per uplink listing every host", async () => {
-    const host = (n: number) => ({
-      name: `h${n}`,
-      address: `192.0.2.1${n}`,
-      loopback: `10.255.0.1${n}/32`,
-      asn: 65010 + n,
-      uplinks: ["ens3", "ens4"],
-    });
-    const sw = (n: number) => ({
-      name: `t${n}`,
-      address: `192.0.2.${n}`,
-      loopback: `10.255.255.${n}/32`,
-      asn: 65000,
-      downlinks: ["swp1", "swp2"],
-    });
     runExample(
       "rack",
       {
@@ -122,5 +123,32 @@ describe("examples construct under mocks", () => {
       const text = JSON.stringify([step.inputs.create, step.inputs.delete]);
       assert.ok(!text.includes("RACK-PRIVATE-KEY"), `${step.name} holds the key`);
     }
+  });
+
+  it("rack on plain-FRR switches with BFD that lets a host's graceful restart through", async () => {
+    runExample(
+      "rack",
+      {
+        privateKey: "RACK-PRIVATE-KEY",
+        imageLocalSudo: "false",
+        hosts: JSON.stringify([host(1), host(2)]),
+        switches: JSON.stringify([sw(1), sw(2)]),
+        switchCli: "vtysh",
+        bfd: "true",
+        bfdCheckControlPlaneFailure: "true",
+      },
+      ["privateKey"],
+    );
+    await rec.settle(100, 30_000);
+    for (const tor of ["t1", "t2"]) {
+      const script = String(rec.byName(`${tor}-vtysh`).inputs.create);
+      for (const port of ["swp1", "swp2"]) {
+        assert.ok(script.includes(`neighbor ${port} bfd check-control-plane-failure`), tor);
+      }
+    }
+    // The hosts do not set it: their bfdd must send the C bit clear.
+    const conf = String(rec.byName("h1-bgp-frr-conf").inputs.create);
+    assert.match(conf, /^ neighbor TOR bfd$/m);
+    assert.doesNotMatch(conf, /check-control-plane-failure/);
   });
 });
