@@ -4,6 +4,7 @@
  *
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts components <hosts> <switches>
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts bare <count> <createBytes> <deleteBytes>
+ *   node --expose-gc -r tsx/cjs bench/fleet-child.ts parented|outputs <count> <createBytes> <deleteBytes>
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -100,6 +101,44 @@ function bare(count: number, createBytes: number, deleteBytes: number): void {
   }
 }
 
+/**
+ * What any component package pays on top of bare commands, in two parts (`--breakdown`):
+ * `parented`, the same commands ten per host, each host's under two empty
+ * ComponentResources (what NspawnMachine and BgpLoopback are), with plain inputs; and
+ * `outputs`, the same with the scripts and the connection arriving as Outputs (`apply`
+ * results), as a component's inputs do.
+ */
+function parented(count: number, createBytes: number, deleteBytes: number, outputs: boolean): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const command = require("@pulumi/command") as typeof import("@pulumi/command");
+  const create = "#".repeat(createBytes);
+  const del = "#".repeat(deleteBytes);
+  const input = <T>(v: T): pulumi.Input<T> =>
+    outputs ? (pulumi.output(v).apply((x) => x) as pulumi.Output<T>) : v;
+  class Part extends pulumi.ComponentResource {
+    constructor(name: string, first: number, n: number) {
+      super("bench:index:Part", name, {}, {});
+      for (let i = first; i < first + n && i < count; i++) {
+        new command.remote.Command(
+          `c${i}`,
+          {
+            connection: input({ host: hostAddress(i % 1000), user: "core", privateKey: KEY }),
+            create: input(create),
+            delete: input(del),
+            addPreviousOutputInEnv: false,
+          },
+          { parent: this },
+        );
+      }
+      this.registerOutputs({});
+    }
+  }
+  for (let i = 0; i < count; i += 10) {
+    new Part(`p${i}a`, i, 5);
+    new Part(`p${i}b`, i + 5, 5);
+  }
+}
+
 /** Bytes of the inputs each host's steps carry into state (its create/delete scripts and the rest). */
 function bytesPerHost(): number {
   const host = seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith("h0000-"));
@@ -111,6 +150,8 @@ async function main(): Promise<void> {
   const start = performance.now();
   if (mode === "components") {
     components(Number(a), Number(b));
+  } else if (mode === "parented" || mode === "outputs") {
+    parented(Number(a), Number(b), Number(c), mode === "outputs");
   } else if (mode === "bare") {
     bare(Number(a), Number(b), Number(c));
   } else {
