@@ -4,7 +4,7 @@
  *
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts components <hosts> <switches>
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts bare <count> <createBytes> <deleteBytes>
- *   node --expose-gc -r tsx/cjs bench/fleet-child.ts parented|outputs <count> <createBytes> <deleteBytes>
+ *   node --expose-gc -r tsx/cjs bench/fleet-child.ts parented|outputs|ordered <count> <createBytes> <deleteBytes>
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -106,9 +106,17 @@ function bare(count: number, createBytes: number, deleteBytes: number): void {
  * `parented`, the same commands ten per host, each host's under two empty
  * ComponentResources (what NspawnMachine and BgpLoopback are), with plain inputs; and
  * `outputs`, the same with the scripts and the connection arriving as Outputs (`apply`
- * results), as a component's inputs do.
+ * results), as a component's inputs do; `ordered`, the same again with each command after
+ * the one before it and the second component after the first (`dependsOn`), as a host's
+ * steps run.
  */
-function parented(count: number, createBytes: number, deleteBytes: number, outputs: boolean): void {
+function parented(
+  count: number,
+  createBytes: number,
+  deleteBytes: number,
+  outputs: boolean,
+  ordered: boolean,
+): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const command = require("@pulumi/command") as typeof import("@pulumi/command");
   const create = "#".repeat(createBytes);
@@ -116,10 +124,11 @@ function parented(count: number, createBytes: number, deleteBytes: number, outpu
   const input = <T>(v: T): pulumi.Input<T> =>
     outputs ? (pulumi.output(v).apply((x) => x) as pulumi.Output<T>) : v;
   class Part extends pulumi.ComponentResource {
-    constructor(name: string, first: number, n: number) {
+    constructor(name: string, first: number, n: number, after?: pulumi.Resource) {
       super("bench:index:Part", name, {}, {});
+      let previous = after;
       for (let i = first; i < first + n && i < count; i++) {
-        new command.remote.Command(
+        previous = new command.remote.Command(
           `c${i}`,
           {
             connection: input({ host: hostAddress(i % 1000), user: "core", privateKey: KEY }),
@@ -127,15 +136,15 @@ function parented(count: number, createBytes: number, deleteBytes: number, outpu
             delete: input(del),
             addPreviousOutputInEnv: false,
           },
-          { parent: this },
+          { parent: this, dependsOn: ordered && previous !== undefined ? [previous] : [] },
         );
       }
       this.registerOutputs({});
     }
   }
   for (let i = 0; i < count; i += 10) {
-    new Part(`p${i}a`, i, 5);
-    new Part(`p${i}b`, i + 5, 5);
+    const a = new Part(`p${i}a`, i, 5);
+    new Part(`p${i}b`, i + 5, 5, ordered ? a : undefined);
   }
 }
 
@@ -150,8 +159,8 @@ async function main(): Promise<void> {
   const start = performance.now();
   if (mode === "components") {
     components(Number(a), Number(b));
-  } else if (mode === "parented" || mode === "outputs") {
-    parented(Number(a), Number(b), Number(c), mode === "outputs");
+  } else if (mode === "parented" || mode === "outputs" || mode === "ordered") {
+    parented(Number(a), Number(b), Number(c), mode !== "parented", mode === "ordered");
   } else if (mode === "bare") {
     bare(Number(a), Number(b), Number(c));
   } else {

@@ -7,7 +7,10 @@
  * - the image's gzip size and cold build time (FrrImage's own build script, as root, with
  *   debootstrap; `--no-image` leaves it out).
  *
- * Options: --hosts N (1000), --switches N (50), --runs N (3), --no-image.
+ * Options: --hosts N (1000), --switches N (50), --runs N (3), --no-image, --breakdown
+ * (also the same bare commands parented to two empty components per host, then with
+ * Output inputs, then ordered by `dependsOn`: what any component package pays; see
+ * fleet-child.ts).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,6 +36,7 @@ const { values: opts } = parseArgs({
     switches: { type: "string", default: "50" },
     runs: { type: "string", default: "3" },
     "no-image": { type: "boolean", default: false },
+    breakdown: { type: "boolean", default: false },
   },
 });
 
@@ -96,10 +100,18 @@ function main(): void {
   const runs = Number(opts.runs);
   const comp: Run[] = [];
   const bare: Run[] = [];
+  const floors = ["parented", "outputs", "ordered"] as const;
+  const floor: Record<(typeof floors)[number], Run[]> = { parented: [], outputs: [], ordered: [] };
   for (let i = 0; i < runs; i++) {
     const c = child(["components", String(hosts), String(switches)]);
     comp.push(c);
-    bare.push(child(["bare", String(c.commands), String(c.createBytes), String(c.deleteBytes)]));
+    const same = [String(c.commands), String(c.createBytes), String(c.deleteBytes)];
+    bare.push(child(["bare", ...same]));
+    if (opts.breakdown) {
+      for (const mode of floors) {
+        floor[mode].push(child([mode, ...same]));
+      }
+    }
   }
   const ratio = (key: "ms" | "heapPeakMB") =>
     comp.map((c, i) => c[key] / bare[i][key]).map((r) => Number(r.toFixed(2)));
@@ -140,6 +152,21 @@ function main(): void {
     ["heap ratio components/bare", range(ratio("heapPeakMB"), "×"), ""],
     ["step inputs per host", `${(comp[0].bytesPerHost / 1024).toFixed(1)} KB`, "goal ≤ 12 KB"],
   ];
+  if (opts.breakdown) {
+    const what = {
+      parented: "under two empty components per host",
+      outputs: "… with Output inputs",
+      ordered: "… and each after the one before",
+    };
+    for (const mode of floors) {
+      const r = floor[mode].map((f, i) => Number((f.ms / bare[i].ms).toFixed(2)));
+      rows.push([
+        `time ratio, bare commands ${what[mode]}`,
+        range(r, "×"),
+        "what any component pays",
+      ]);
+    }
+  }
   if (!opts["no-image"]) {
     const img = image();
     rows.push(["image size (gzip)", `${img.sizeMB} MB`, `goal ≤ 45 MB; ${img.note}`]);
