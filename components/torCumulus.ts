@@ -108,10 +108,10 @@ export interface TorCumulusArgs {
    * shares the host's control plane (C bit clear), and the switch's bgpd then ignores that
    * BFD session going down while graceful restart is negotiated, and helps the host
    * restart instead. Measured on real FRR 8.4 and 10.3 (tests/rack): 0 pings lost, against
-   * 3 s (8.4) to 14 s (10.3) lost without it. The cost: a host that hangs with its link up is noticed by the
-   * hold timer, not by BFD (it matters for anycast `networks`, not for a host's own
-   * loopback). Cumulus documents no NCLU or NVUE command for it, so it needs `cli: "vtysh"`.
-   * Own lines: `false` removes them again. Plain.
+   * 3 s (8.4) to 14 s (10.3) lost without it. The cost: a host that hangs with its link
+   * up is noticed by the hold timer, not by BFD (it matters for anycast `networks`, not
+   * for a host's own loopback). Cumulus documents no NCLU or NVUE command for it, so it
+   * needs `cli: "vtysh"`. Own lines: `false` removes them again. Plain.
    * @default false
    */
   bfdCheckControlPlaneFailure?: boolean;
