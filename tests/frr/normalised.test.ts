@@ -47,7 +47,8 @@ for (const kind of RIG_KINDS) {
       assert.match(rig.version, kind === "apt" ? /^8\./ : /^10\./);
     });
 
-    const cases: [string, (v: string, form?: FrrConfForm) => string][] = [
+    type Case = [string, (v: string, form?: FrrConfForm) => string];
+    const cases: Case[] = [
       [
         "host, seed parameters",
         (v, form) => renderHostFrrConf({ ...SEED_HOST, frrVersion: v, hostname }, form),
@@ -103,8 +104,13 @@ for (const kind of RIG_KINDS) {
             form,
           ),
       ],
-      [
-        "switch, two downlinks with BFD",
+      ...(
+        [
+          ["switch, two downlinks with BFD", false],
+          ["switch, BFD that lets graceful restart through (check-control-plane-failure)", true],
+        ] as const
+      ).map(([title, cbit]): Case => [
+        title,
         (v, form) =>
           renderSwitchFrrConf(
             {
@@ -112,6 +118,7 @@ for (const kind of RIG_KINDS) {
               frrVersion: v,
               hostname,
               bfd: true,
+              bfdCheckControlPlaneFailure: cbit,
               downlinks: [
                 { port: "swp1", raInterval: 5, raLifetime: 15 },
                 { port: "swp2", raInterval: 5, raLifetime: 15 },
@@ -119,25 +126,7 @@ for (const kind of RIG_KINDS) {
             },
             form,
           ),
-      ],
-      [
-        "switch, BFD that lets graceful restart through (check-control-plane-failure)",
-        (v, form) =>
-          renderSwitchFrrConf(
-            {
-              ...SEED_SWITCH,
-              frrVersion: v,
-              hostname,
-              bfd: true,
-              bfdCheckControlPlaneFailure: true,
-              downlinks: [
-                { port: "swp1", raInterval: 5, raLifetime: 15 },
-                { port: "swp2", raInterval: 5, raLifetime: 15 },
-              ],
-            },
-            form,
-          ),
-      ],
+      ]),
     ];
     for (const [title, render] of cases) {
       it(`${title}: running config equals the render; frr-reload.py --test has nothing to do`, () => {

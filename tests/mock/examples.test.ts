@@ -81,8 +81,8 @@ describe("examples construct under mocks", () => {
     asn: 65000,
     downlinks: ["swp1", "swp2"],
   });
-
-  it("rack: one image, dual-homed hosts in waves of one, a switch per uplink listing every host", async () => {
+  /** examples/rack's stack config for two hosts and two switches, plus `extra`. */
+  const runRack = (extra: Record<string, string> = {}) =>
     runExample(
       "rack",
       {
@@ -90,9 +90,13 @@ describe("examples construct under mocks", () => {
         imageLocalSudo: "false",
         hosts: JSON.stringify([host(1), host(2)]),
         switches: JSON.stringify([sw(1), sw(2)]),
+        ...extra,
       },
       ["privateKey"],
     );
+
+  it("rack: one image, dual-homed hosts in waves of one, a switch per uplink listing every host", async () => {
+    runRack();
     await rec.settle(100, 30_000);
     const names = rec.steps().map((r) => r.name);
     assert.equal(names.filter((n) => n.endsWith("-build")).length, 1);
@@ -126,19 +130,7 @@ describe("examples construct under mocks", () => {
   });
 
   it("rack on plain-FRR switches with BFD that lets a host's graceful restart through", async () => {
-    runExample(
-      "rack",
-      {
-        privateKey: "RACK-PRIVATE-KEY",
-        imageLocalSudo: "false",
-        hosts: JSON.stringify([host(1), host(2)]),
-        switches: JSON.stringify([sw(1), sw(2)]),
-        switchCli: "vtysh",
-        bfd: "true",
-        bfdCheckControlPlaneFailure: "true",
-      },
-      ["privateKey"],
-    );
+    runRack({ switchCli: "vtysh", bfd: "true", bfdCheckControlPlaneFailure: "true" });
     await rec.settle(100, 30_000);
     for (const tor of ["t1", "t2"]) {
       const script = String(rec.byName(`${tor}-vtysh`).inputs.create);
