@@ -285,8 +285,10 @@ describe("lab driver: engine options", function () {
 
   it("a second concurrent run of one stack is refused with the backend's lock message", async () => {
     const state = path.join(dir, "l.json");
-    // Long enough for the second run to start and be refused on a loaded machine; the
-    // first run's step ends once the second has been refused (the `until` file).
+    // The driver's lock follows pulumi v3.248.0 pkg/backend/diy/lock.go (*diyBackend).Lock
+    // and checkForLock (lab/driver/lock.ts): a second run is refused while the first holds
+    // it. The first run's step lasts until the second has been refused (the `until` file;
+    // 25 s at most, long enough on a loaded machine).
     const go = `${state}.go`;
     const slow = { withSlow: "true", sleep: "25", until: go, timeout: "60s" };
     const first = runCliAsync("up", program, state, cfg(slow), [], `${state}.first.json`);
