@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkedConnection, Connection, gatedTarget } from "./connection";
+import { checkedConnection, Connection, endpointOf, gatedTarget } from "./connection";
 import { NspawnMachine } from "./nspawnMachine";
 import { renderDaemons, renderFrrStopDropIn } from "./render/daemons";
 import { renderEmptyFrrConf, renderHostFrrConf } from "./render/frrConf";
@@ -19,7 +19,8 @@ import {
 import { FrrTarget } from "./render/scripts/lib";
 import { SessionState } from "./render/scripts/verify";
 import { checkConstruction, resolveValidated } from "./resolve";
-import { RemoteTarget, remoteStep, verifyStep } from "./steps";
+import { StepId } from "./shell";
+import { hostLibrarySteps, RemoteTarget, remoteStep, verifyStep } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
 import { InputError, Problem } from "./validate/problems";
 
@@ -231,7 +232,17 @@ export class BgpLoopback extends pulumi.ComponentResource {
       },
       validateBgpLoopback,
     );
-    const target: RemoteTarget = gatedTarget(checkedConnection(subject, args.connection), config);
+    const connection = checkedConnection(subject, args.connection);
+    const target: RemoteTarget = gatedTarget(connection, config);
+    // Every remote script of this component sources the host library: installed first.
+    const { library, installed } = hostLibrarySteps(
+      this,
+      name,
+      "frr-nspawn:index:BgpLoopback",
+      target,
+      endpointOf(connection),
+    );
+    const step = (part: string): StepId => ({ name: `${name}-${part}`, library });
     const net = config.apply((c): HostNetworkConfig => ({
       machine: c.machine,
       loopback: c.frr.loopback,
@@ -252,18 +263,18 @@ export class BgpLoopback extends pulumi.ComponentResource {
       `${name}-sysctl`,
       target,
       net.apply((n) => ({
-        create: renderSysctlApply(`${name}-sysctl`, n),
-        delete: renderSysctlRemove(`${name}-sysctl`, n.machine),
+        create: renderSysctlApply(step("sysctl"), n),
+        delete: renderSysctlRemove(step("sysctl"), n.machine),
       })),
-      { dependsOn: machine === undefined ? [] : [machine] },
+      { dependsOn: machine === undefined ? [installed] : [installed, machine] },
     );
     const hostUnit = remoteStep(
       this,
       `${name}-host-unit`,
       target,
       net.apply((n) => ({
-        create: renderHostUnitApply(`${name}-host-unit`, n),
-        delete: renderHostUnitRemove(`${name}-host-unit`, n.machine),
+        create: renderHostUnitApply(step("host-unit"), n),
+        delete: renderHostUnitRemove(step("host-unit"), n.machine),
       })),
       { dependsOn: [sysctl] },
     );
@@ -273,12 +284,12 @@ export class BgpLoopback extends pulumi.ComponentResource {
       target,
       pulumi.all([frr, this.daemons, config]).apply(([t, d, c]) => ({
         create: renderDaemonsApply(
-          `${name}-daemons`,
+          step("daemons"),
           t,
           d,
           renderFrrStopDropIn(c.frr.gracefulRestart === true),
         ),
-        delete: renderDaemonsRemove(`${name}-daemons`, t),
+        delete: renderDaemonsRemove(step("daemons"), t),
       })),
       { dependsOn: [hostUnit] },
     );
@@ -287,9 +298,9 @@ export class BgpLoopback extends pulumi.ComponentResource {
       `${name}-frr-conf`,
       target,
       pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
-        create: renderFrrConfApply(`${name}-frr-conf`, t, conf),
+        create: renderFrrConfApply(step("frr-conf"), t, conf),
         delete: renderFrrConfRemove(
-          `${name}-frr-conf`,
+          step("frr-conf"),
           t,
           renderEmptyFrrConf(c.frr.frrVersion, c.frr.hostname, false),
         ),
@@ -313,6 +324,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
               },
             })),
             frrConfStep,
+            library,
           );
     this.routerId = config.apply((c) => c.frr.routerId);
     this.asn = config.apply((c) => c.frr.asn);

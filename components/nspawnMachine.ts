@@ -31,7 +31,8 @@ import {
   renderPushRemove,
 } from "./render/scripts/push";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
-import { localStep, RemoteTarget, remoteStep } from "./steps";
+import { hostLibrarySteps, localStep, RemoteTarget, remoteStep } from "./steps";
+import { StepId } from "./shell";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
 import { InputError } from "./validate/problems";
 
@@ -197,6 +198,24 @@ function checkPlain(subject: string, image: unknown, settings: unknown): NspawnI
 }
 
 /**
+ * Pushing an FrrImage needs a connection `ssh` and `scp` can use: a plain one is checked at
+ * construction, before any step registers (which fields are given is known).
+ */
+function checkPushConnection(name: string, given: pulumi.Input<Connection>): void {
+  if (!isPlainObject(given)) {
+    return;
+  }
+  const c = given as PushConnection;
+  const problems = pushConnectionProblems({
+    ...c,
+    proxy: isPlainObject(c.proxy) ? c.proxy : undefined,
+  });
+  if (problems.length > 0) {
+    throw new InputError(`NspawnMachine "${name}"`, problems);
+  }
+}
+
+/**
  * The FRR image deployed as a systemd-nspawn machine on a CoreOS host, in the host's
  * network namespace, started at boot.
  *
@@ -278,25 +297,38 @@ export class NspawnMachine extends pulumi.ComponentResource {
         fromBuild !== undefined ? { sha256File: `${t}.sha256` } : { sha256: c.image.sha256 },
       );
 
+    if (plan.kind === "push") {
+      checkPushConnection(name, args.connection);
+    }
+    // Every remote script of this component sources the host library: installed first.
+    const { library, installed } = hostLibrarySteps(
+      this,
+      name,
+      "frr-nspawn:index:NspawnMachine",
+      target,
+      endpointOf(connection),
+    );
+    const step = (part: string): StepId => ({ name: `${name}-${part}`, library });
     const delivered = this.deliver(
       name,
       plan.kind,
       image,
-      args.connection,
       connection,
       target,
       config,
       tar,
+      installed,
+      step("fetch"),
     );
     const verify = remoteStep(
       this,
       `${name}-verify`,
       target,
       pulumi.all([tar, digest]).apply(([t, d]) => ({
-        create: renderVerify(`${name}-verify`, t, d),
-        delete: renderRemoveTar(`${name}-verify`, t),
+        create: renderVerify(step("verify"), t, d),
+        delete: renderRemoveTar(step("verify"), t),
       })),
-      { dependsOn: [delivered], triggers: [plan.id] },
+      { dependsOn: [delivered, installed], triggers: [plan.id] },
     );
     // Beside the running machine: a new image is imported before the old one's record goes.
     const imported = remoteStep(
@@ -304,8 +336,8 @@ export class NspawnMachine extends pulumi.ComponentResource {
       `${name}-import`,
       target,
       pulumi.all([config, plan.id, tar]).apply(([c, id, t]) => ({
-        create: renderImport(`${name}-import`, c.machineName, id, t),
-        delete: renderRemoveImage(`${name}-import`, c.machineName, id),
+        create: renderImport(step("import"), c.machineName, id, t),
+        delete: renderRemoveImage(step("import"), c.machineName, id),
       })),
       { dependsOn: [verify], triggers: [plan.id] },
     );
@@ -315,8 +347,8 @@ export class NspawnMachine extends pulumi.ComponentResource {
       `${name}-settings`,
       target,
       config.apply((c) => ({
-        create: renderSettings(`${name}-settings`, c.machineName, c.settings, c.capabilities),
-        delete: renderRemoveSettings(`${name}-settings`, c.machineName),
+        create: renderSettings(step("settings"), c.machineName, c.settings, c.capabilities),
+        delete: renderRemoveSettings(step("settings"), c.machineName),
       })),
       { dependsOn: [imported] },
     );
@@ -326,8 +358,8 @@ export class NspawnMachine extends pulumi.ComponentResource {
       `${name}-start`,
       target,
       pulumi.all([config, plan.id]).apply(([c, id]) => ({
-        create: renderStart(`${name}-start`, c.machineName, id, c.bootTimeoutSeconds),
-        delete: renderStop(`${name}-start`, c.machineName),
+        create: renderStart(step("start"), c.machineName, id, c.bootTimeoutSeconds),
+        delete: renderStop(step("start"), c.machineName),
       })),
       { dependsOn: [settings] },
     );
@@ -351,28 +383,19 @@ export class NspawnMachine extends pulumi.ComponentResource {
     name: string,
     kind: ImagePlan["kind"],
     image: NspawnImage,
-    given: pulumi.Input<Connection>,
     connection: pulumi.Output<CheckedConnection>,
     target: RemoteTarget,
     config: pulumi.Output<ReturnType<typeof validateNspawnMachine>>,
     tar: pulumi.Output<string>,
+    installed: pulumi.Resource,
+    fetchStep: StepId,
   ): pulumi.Resource {
     switch (kind) {
       case "push": {
         const build = image.frrImage!;
         const step = `${name}-push`;
-        // A plain connection is checked now (which fields are given is known); one that
-        // is an Output when it resolves.
-        if (isPlainObject(given)) {
-          const c = given as PushConnection;
-          const problems = pushConnectionProblems({
-            ...c,
-            proxy: isPlainObject(c.proxy) ? c.proxy : undefined,
-          });
-          if (problems.length > 0) {
-            throw new InputError(`NspawnMachine "${name}"`, problems);
-          }
-        }
+        // A plain connection was checked before any step (checkPushConnection); one that
+        // is an Output is checked when it resolves.
         const checked = connection.apply(({ args: c }) => {
           const problems = pushConnectionProblems(c as PushConnection);
           if (problems.length > 0) {
@@ -417,14 +440,17 @@ export class NspawnMachine extends pulumi.ComponentResource {
           target,
           pulumi.all([config, tar]).apply(([c, t]) => ({
             create: renderFetch(
-              `${name}-fetch`,
+              fetchStep,
               c.image.kind === "url" ? c.image.url : "",
               t,
               c.image.sha256,
             ),
-            delete: renderRemoveTar(`${name}-fetch`, t),
+            delete: renderRemoveTar(fetchStep, t),
           })),
-          { triggers: [endpointOf(connection), config.apply((c) => c.image.sha256)] },
+          {
+            dependsOn: [installed],
+            triggers: [endpointOf(connection), config.apply((c) => c.image.sha256)],
+          },
         );
     }
   }

@@ -149,6 +149,21 @@ export interface ScriptOptions {
   lock?: boolean | { path: string; waitSeconds?: number };
   /** Lines the exit handler runs when the script fails, before the summary line. */
   onFailure?: readonly string[];
+  /**
+   * Source the failure reporting and the lock from the host library at this place
+   * instead of carrying them (see render/scripts/library.ts): for steps on hosts where a
+   * component's `-lib` step installed it.
+   * @default undefined (the script carries its frame)
+   */
+  library?: HostLibraryRef;
+}
+
+/** Where a script finds the host library, and which step installs it (for the message). */
+export interface HostLibraryRef {
+  /** The library's path on the host, e.g. `/var/lib/frr-nspawn/lib/frr-nspawn-<hash>.sh`. */
+  path: string;
+  /** The step that installs it, named when it is missing. */
+  installedBy: string;
 }
 
 /**
@@ -164,6 +179,9 @@ export function commentText(value: string): string {
 /** Longest failing command the ERR trap prints. */
 export const TRAP_COMMAND_CHARS = 120;
 
+/** The exit handler's hook in the host library: the step's own `onFailure` lines. */
+const ON_FAILURE_HOOK = "frr_nspawn_on_failure";
+
 /**
  * Error reporting every script shares. The script's stderr is copied to a temporary log
  * as it streams (a `tee`), so that when the script fails, its exit handler can end the
@@ -172,17 +190,30 @@ export const TRAP_COMMAND_CHARS = 120;
  * the failing command (or the script's own message) wrote. The ERR trap prints the line
  * number and the failing command's first line, cut to {@link TRAP_COMMAND_CHARS}
  * characters: never a heredoc body.
+ *
+ * In three parts, so that a script can carry them (see {@link failureReporting}) or source
+ * them from the host library (see render/scripts/library.ts): the setup (log and tee),
+ * the two handlers, and the traps.
  */
-function failureReporting(onFailure: readonly string[]): string[] {
+const FRAME_SETUP: readonly string[] = [
+  "frr_nspawn_log=$(mktemp /tmp/frr-nspawn-stderr.XXXXXX 2>/dev/null) || frr_nspawn_log=",
+  "frr_nspawn_tee=",
+  "frr_nspawn_err=",
+  "exec 3>&2",
+  'if [ -n "$frr_nspawn_log" ]; then',
+  '    exec 2> >(tee -a "$frr_nspawn_log" >&3)',
+  "    frr_nspawn_tee=$!",
+  "fi",
+];
+
+const FRAME_TRAPS: readonly string[] = [
+  `trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR`,
+  "trap frr_nspawn_on_exit EXIT",
+  `trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM`,
+];
+
+function frameHandlers(onFailure: readonly string[]): string[] {
   return [
-    "frr_nspawn_log=$(mktemp /tmp/frr-nspawn-stderr.XXXXXX 2>/dev/null) || frr_nspawn_log=",
-    "frr_nspawn_tee=",
-    "frr_nspawn_err=",
-    "exec 3>&2",
-    'if [ -n "$frr_nspawn_log" ]; then',
-    '    exec 2> >(tee -a "$frr_nspawn_log" >&3)',
-    "    frr_nspawn_tee=$!",
-    "fi",
     "frr_nspawn_on_err() {",
     "    local rc=$1 line=$2 cmd=${3%%$'\\n'*}",
     `    if [ "\${#cmd}" -gt ${TRAP_COMMAND_CHARS} ]; then cmd="\${cmd:0:${TRAP_COMMAND_CHARS - 3}}..."; fi`,
@@ -212,10 +243,12 @@ function failureReporting(onFailure: readonly string[]): string[] {
     '    if [ -n "$frr_nspawn_log" ]; then rm -f "$frr_nspawn_log"; fi',
     '    exit "$rc"',
     "}",
-    `trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR`,
-    "trap frr_nspawn_on_exit EXIT",
-    `trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM`,
   ];
+}
+
+/** The whole failure reporting, written into a script (see {@link FRAME_SETUP}). */
+function failureReporting(onFailure: readonly string[]): string[] {
+  return [...FRAME_SETUP, ...frameHandlers(onFailure), ...FRAME_TRAPS];
 }
 
 /**
@@ -235,27 +268,99 @@ export function hostLock(path = HOST_LOCK, waitSeconds = HOST_LOCK_WAIT_SECONDS)
 }
 
 /**
+ * A step as a renderer is told it: its name, or its name and the host library its script
+ * sources (steps on hosts where a component installed it; see render/scripts/library.ts).
+ */
+export type StepId = string | { name: string; library: HostLibraryRef };
+
+/** The `step` and `library` of {@link ScriptOptions} for a {@link StepId}. */
+export function stepOf(id: StepId): { step: string; library?: HostLibraryRef } {
+  return typeof id === "string" ? { step: id } : { step: id.name, library: id.library };
+}
+
+/** The lock and its wait, or nothing, from {@link ScriptOptions.lock}. */
+function lockOf(options: ScriptOptions): { path: string; waitSeconds: number } | undefined {
+  if (options.lock === undefined || options.lock === false) {
+    return undefined;
+  }
+  return options.lock === true
+    ? { path: HOST_LOCK, waitSeconds: HOST_LOCK_WAIT_SECONDS }
+    : { path: options.lock.path, waitSeconds: options.lock.waitSeconds ?? HOST_LOCK_WAIT_SECONDS };
+}
+
+/**
  * Frames script lines: a header whose text cannot end the comment, bash strict mode,
  * failure reporting (see {@link failureReporting}) and, for steps that change FRR or
- * machines, the host-wide lock.
+ * machines, the host-wide lock. With {@link ScriptOptions.library}, the failure reporting
+ * and the lock are the host library's functions, called here; a missing library stops
+ * the script before anything else, naming the step that installs it.
  */
 export function script(options: ScriptOptions, lines: readonly string[]): string {
   rejectNul(options.step, "a step name");
   rejectNul(options.description, "a step description");
-  const lock =
-    options.lock === undefined || options.lock === false
-      ? []
-      : options.lock === true
-        ? hostLock()
-        : hostLock(options.lock.path, options.lock.waitSeconds);
-  return [
+  const lock = lockOf(options);
+  const header = [
     `# frr-nspawn: ${commentText(options.step)}: ${commentText(options.description)}`,
     "set -euo pipefail",
-    ...failureReporting(options.onFailure ?? []),
-    ...lock,
+  ];
+  if (options.library === undefined) {
+    return [
+      ...header,
+      ...failureReporting(options.onFailure ?? []),
+      ...(lock === undefined ? [] : hostLock(lock.path, lock.waitSeconds)),
+      ...lines,
+      "",
+    ].join("\n");
+  }
+  const lib = quote(options.library.path);
+  const onFailure = options.onFailure ?? [];
+  return [
+    ...header,
+    `if [ ! -r ${lib} ]; then`,
+    `    echo "frr-nspawn: $0: "${quote(`the host library ${options.library.path} is missing: the step ${options.library.installedBy} installs it (pulumi up --replace that step)`)} >&2`,
+    "    exit 1",
+    "fi",
+    `. ${lib}`,
+    ...(onFailure.length === 0
+      ? []
+      : [`${ON_FAILURE_HOOK}() {`, ...onFailure.map((line) => `    ${line}`), "}"]),
+    "frr_nspawn_frame",
+    ...(lock === undefined
+      ? []
+      : [command("frr_nspawn_lock", lock.path, String(Math.floor(lock.waitSeconds)))]),
     ...lines,
     "",
   ].join("\n");
+}
+
+/**
+ * The host library's frame (render/scripts/library.ts `renderHostLibrary` puts it first):
+ * what every framed step would otherwise carry, as functions a step sources
+ * (`frr_nspawn_frame`: {@link failureReporting}, with the step's `onFailure` lines as its
+ * `frr_nspawn_on_failure` function; `frr_nspawn_lock PATH SECONDS`: {@link hostLock}).
+ */
+export function frameFunctions(): string[] {
+  const indent = (l: string) => (l === "" ? l : `    ${l}`);
+  return [
+    ...frameHandlers([`if declare -F ${ON_FAILURE_HOOK} >/dev/null; then ${ON_FAILURE_HOOK}; fi`]),
+    "frr_nspawn_frame() {",
+    ...[...FRAME_SETUP, ...FRAME_TRAPS].map(indent),
+    "}",
+    "frr_nspawn_lock() {",
+    "    local path=$1 wait=$2",
+    '    exec 8>>"$path"',
+    '    if ! flock --wait "$wait" 8; then',
+    `        echo "frr-nspawn: waited \${wait}s for \${path//[^A-Za-z0-9_.\\/-]/_}, held by $(head -c 300 "$path" 2>/dev/null | tr -d '\\n' || true)" >&2`,
+    "        exit 1",
+    "    fi",
+    `    printf '%s\\n' "$0 (pid $$, since $(date -u +%Y-%m-%dT%H:%M:%SZ))" > "$path"`,
+    "}",
+  ];
+}
+
+/** True when a step's script sources the host library (its helpers need not be written). */
+export function sourcesLibrary(step: StepId): boolean {
+  return typeof step !== "string";
 }
 
 /**

@@ -3,8 +3,16 @@
  * component, each after the one before it. Scripts come from the renderers; this file
  * only decides how they are run.
  */
+import { createHash } from "node:crypto";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import {
+  hostLibrary,
+  libraryRef,
+  renderLibraryInstall,
+  renderLibraryRemove,
+} from "./render/scripts/library";
 import { FrrTarget } from "./render/scripts/lib";
 import {
   parseSessions,
@@ -14,7 +22,7 @@ import {
   VERIFY_STEP_LIMIT_SECONDS,
   VerifyConfig,
 } from "./render/scripts/verify";
-import { forLoginShell } from "./shell";
+import { forLoginShell, HostLibraryRef, StepId } from "./shell";
 
 /** A step's scripts: `create` also runs on update; `delete` runs with the stored inputs. */
 export interface StepScripts {
@@ -123,7 +131,8 @@ export function localStep(
 
 /**
  * The `<name>-verify` step of BgpLoopback and TorCumulus: waits where FRR runs until every
- * session in `spec` is up (render/scripts/verify.ts), after `after`; returns the sessions'
+ * session in `spec` is up (render/scripts/verify.ts), after `after` (sourcing `library`, on a
+ * host where the component installed it); returns the sessions'
  * states from its output.
  */
 export function verifyStep(
@@ -132,16 +141,67 @@ export function verifyStep(
   target: RemoteTarget,
   spec: pulumi.Output<{ frr: FrrTarget; verify: VerifyConfig }>,
   after: pulumi.Resource,
+  library?: HostLibraryRef,
 ): pulumi.Output<Record<string, SessionState>> {
+  const id: StepId = library === undefined ? name : { name, library };
   const step = remoteStep(
     parent,
     name,
     target,
     spec.apply(({ frr, verify }) => ({
-      create: renderVerify(name, frr, verify),
-      delete: renderVerifyRemove(name),
+      create: renderVerify(id, frr, verify),
+      delete: renderVerifyRemove(id),
     })),
     { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
   );
   return step.stdout.apply(parseSessions);
+}
+
+/** The host library's file in this package (written by `npm run schema`, copied by the build). */
+export const HOST_LIBRARY_FILE = path.join(__dirname, "host-library.sh");
+
+/**
+ * The component's `<name>-lib-copy` and `<name>-lib` steps: the first copies the host
+ * library from this package into the SSH user's home (CopyToRemote: the library's text is
+ * not in any step's inputs, only its path and digest); the second installs it for every
+ * later step of the component to source, and removes it on destroy once no component on
+ * the host uses it. Returns what those steps' scripts are told, and the step to follow.
+ */
+export function hostLibrarySteps(
+  parent: pulumi.Resource,
+  name: string,
+  type: string,
+  target: RemoteTarget,
+  endpoint: pulumi.Output<string>,
+): { library: HostLibraryRef; installed: command.remote.Command } {
+  const lib = hostLibrary();
+  // One marker per component instance on the host: its project, stack, type and name.
+  const owner = createHash("sha256")
+    .update(`${pulumi.getProject()}/${pulumi.getStack()}/${type}/${name}`)
+    .digest("hex")
+    .slice(0, 16);
+  const copy = new command.remote.CopyToRemote(
+    `${name}-lib-copy`,
+    {
+      connection: target.connection,
+      source: new pulumi.asset.FileAsset(HOST_LIBRARY_FILE),
+      remotePath: lib.copyName,
+      // A new host alone would not copy again: the host is a trigger.
+      triggers: [endpoint],
+    },
+    { parent },
+  );
+  const installed = remoteStep(
+    parent,
+    `${name}-lib`,
+    target,
+    pulumi.output({
+      create: renderLibraryInstall(`${name}-lib`, `${name}-lib-copy`, lib, owner),
+      delete: renderLibraryRemove(`${name}-lib`, lib, owner),
+    }),
+    // A new library version is a new file: replacing the step installs it first, and
+    // removes the old one (if no other component uses it) after the steps moved on.
+    { dependsOn: [copy], triggers: [endpoint, lib.sha256] },
+  );
+  return { library: libraryRef(lib, `${name}-lib`), installed };
 }

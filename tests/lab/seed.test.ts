@@ -43,6 +43,8 @@ const COREOS_LISTING = [
   "systemctl list-units --all --no-legend --plain 'frr-nspawn*' 'systemd-nspawn@*' | awk '{print $1, $3, $4}'",
   "ls -1A /etc/systemd/nspawn /etc/systemd/system /etc/systemd/system/machines.target.wants /etc/sysctl.d /var/lib/machines /var/lib/frr-nspawn 2>&1",
   "ls -1A /var/tmp | grep -v '^systemd-private-' || true",
+  // The host library's copy, in the SSH user's home, is there only until -lib installs it.
+  "ls -1A ~ | grep '^frr-nspawn-' || true",
   "ip -4 -o address show dev lo | awk '{print $4}'",
   "sysctl net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6 net.ipv6.conf.ens3.disable_ipv6",
 ].join("; echo ---; ");
@@ -182,7 +184,8 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     assert.ok(summary.ok, summary.error);
     assert.equal(summary.ran, 0);
     const planned = summary.plan.filter((p) => p.type.startsWith("command:"));
-    assert.equal(planned.length, 13);
+    // 13 steps, and the host library's copy and install for each of the two host components.
+    assert.equal(planned.length, 17);
     assert.ok(planned.every((p) => p.action === "create"));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
   });
@@ -190,7 +193,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   it("applies examples/seed: every step runs once and BGP comes up", () => {
     const summary = driver("up", seedConfig(lab));
     assert.ok(summary.ok, summary.error);
-    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.equal(summary.ran, 17, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.ok(
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 90),
       "BGP did not reach Established with a prefix each way within 90 s",
@@ -660,8 +663,9 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    // Every step has a delete: 5 BGP, start, settings, import, verify, push, 2 switch, build.
-    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // Every step has a delete: 5 BGP, start, settings, import, verify, push, 2 switch, build,
+    // and each host component's -lib (CopyToRemote has none).
+    assert.equal(summary.ran, 15, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     // The seed's own lines are gone; switch-wide settings and the tor's own config stay.
     const keys = torKeys(lab);

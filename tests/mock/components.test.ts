@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 
 import {
@@ -13,6 +14,8 @@ import {
   TorCli,
   TorCumulus,
 } from "../../index";
+import { hostLibrary } from "../../components/render/scripts/library";
+import { HOST_LIBRARY_FILE } from "../../components/steps";
 import { FAKE_IMAGE_RESULT, Recorder, valueOf } from "./harness";
 
 const rec = new Recorder();
@@ -63,7 +66,9 @@ describe("components under the real SDK with mocks", () => {
     assert.equal(await valueOf(m.machineName), "frr");
     await rec.settle();
     assert.deepEqual(steps(), [
+      ["command:remote:CopyToRemote", "m1-lib-copy", "frr-nspawn:index:NspawnMachine"],
       ["command:remote:CopyToRemote", "m1-copy", "frr-nspawn:index:NspawnMachine"],
+      ["command:remote:Command", "m1-lib", "frr-nspawn:index:NspawnMachine"],
       ["command:remote:Command", "m1-verify", "frr-nspawn:index:NspawnMachine"],
       ["command:remote:Command", "m1-import", "frr-nspawn:index:NspawnMachine"],
       ["command:remote:Command", "m1-settings", "frr-nspawn:index:NspawnMachine"],
@@ -91,6 +96,66 @@ describe("components under the real SDK with mocks", () => {
     assert.match(String(rec.byName("m1-start").inputs.delete), /machinectl poweroff frr/);
   });
 
+  it("the host library: each host component copies it, installs it, and every later script sources it", async () => {
+    const m = new NspawnMachine("lm", {
+      connection: coreos,
+      image: { url: "https://images.example/frr.tar.xz", sha256: SHA },
+    });
+    new BgpLoopback("lb", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
+    new TorCumulus("lt", {
+      connection: cumulus,
+      asn: 65000,
+      loopback: "1.1.1.1",
+      downlinks: [{ port: "swp1" }],
+    });
+    await rec.settle();
+    const lib = hostLibrary();
+    const h16 = lib.sha256.slice(0, 16);
+    const owners: string[] = [];
+    for (const c of ["lm", "lb"]) {
+      const copy = rec.byName(`${c}-lib-copy`).inputs;
+      assert.equal(copy.remotePath, `frr-nspawn-${h16}.sh`);
+      assert.deepEqual(copy.triggers, ["core@192.0.2.10:22"]);
+      // The engine gets the asset's path: the library's text is in no input.
+      const source = rec.byName(`${c}-lib-copy`).wire.source as Record<string, unknown>;
+      assert.equal(source.path, HOST_LIBRARY_FILE);
+      assert.ok(!JSON.stringify(rec.byName(`${c}-lib-copy`).wire).includes("frr_nspawn_frame"));
+      assert.equal(fs.readFileSync(HOST_LIBRARY_FILE, "utf8"), lib.text);
+      const install = rec.byName(`${c}-lib`);
+      assert.deepEqual(install.inputs.triggers, ["core@192.0.2.10:22", lib.sha256]);
+      const owner = new RegExp(`^: > ${lib.users}/([0-9a-f]{16})$`, "m").exec(
+        String(install.inputs.create),
+      )?.[1];
+      assert.ok(owner !== undefined, String(install.inputs.create));
+      assert.ok(String(install.inputs.delete).includes(`rm -f ${lib.users}/${owner}\n`));
+      owners.push(owner);
+      // Every other script of the component sources it; none carries the frame.
+      const sourcing = rec
+        .steps()
+        .filter(
+          (r) =>
+            r.name.startsWith(`${c}-`) &&
+            r.type === "command:remote:Command" &&
+            r.name !== `${c}-lib`,
+        );
+      assert.equal(sourcing.length, 5, sourcing.map((r) => r.name).join());
+      for (const step of sourcing) {
+        for (const k of ["create", "delete"]) {
+          const text = String(step.inputs[k]);
+          assert.ok(text.includes(`\n. ${lib.path}\n`), `${step.name} ${k}`);
+          assert.ok(text.includes(`\nfrr_nspawn_frame\n`), `${step.name} ${k}`);
+          assert.ok(!text.includes("frr_nspawn_on_exit() {"), `${step.name} ${k}`);
+        }
+      }
+    }
+    assert.notEqual(owners[0], owners[1]);
+    // The switch has no host library: its scripts carry their frame.
+    for (const name of ["lt-nclu", "lt-verify"]) {
+      assert.ok(String(rec.byName(name).inputs.create).includes("frr_nspawn_on_exit() {"), name);
+      assert.ok(!String(rec.byName(name).inputs.create).includes(lib.path), name);
+    }
+  });
+
   it("each step depends on the one before it; nothing is replaced delete-first (a new image goes beside)", async () => {
     const m = new NspawnMachine("d", {
       connection: coreos,
@@ -103,10 +168,14 @@ describe("components under the real SDK with mocks", () => {
         rec.byName(name).dependencies.some((urn) => urn.endsWith(`::${on}`)),
         `${name} should depend on ${on}; has ${rec.byName(name).dependencies.join(", ")}`,
       );
+    dependsOn("d-lib", "d-lib-copy");
     dependsOn("d-verify", "d-copy");
+    dependsOn("d-verify", "d-lib");
     dependsOn("d-import", "d-verify");
     dependsOn("d-settings", "d-import");
     dependsOn("d-start", "d-settings");
+    dependsOn("dh-lib", "dh-lib-copy");
+    dependsOn("dh-sysctl", "dh-lib");
     dependsOn("dh-sysctl", "d-start");
     dependsOn("dh-host-unit", "dh-sysctl");
     dependsOn("dh-daemons", "dh-host-unit");
@@ -129,7 +198,7 @@ describe("components under the real SDK with mocks", () => {
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["m2-fetch", "m2-verify", "m2-import", "m2-settings", "m2-start"],
+      ["m2-lib-copy", "m2-lib", "m2-fetch", "m2-verify", "m2-import", "m2-settings", "m2-start"],
     );
     assert.match(
       String(rec.byName("m2-fetch").inputs.create),
@@ -149,7 +218,15 @@ describe("components under the real SDK with mocks", () => {
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["h1-sysctl", "h1-host-unit", "h1-daemons", "h1-frr-conf", "h1-verify"],
+      [
+        "h1-lib-copy",
+        "h1-lib",
+        "h1-sysctl",
+        "h1-host-unit",
+        "h1-daemons",
+        "h1-frr-conf",
+        "h1-verify",
+      ],
     );
     const conf = String(rec.byName("h1-frr-conf").inputs.create);
     assert.ok(
@@ -157,7 +234,9 @@ describe("components under the real SDK with mocks", () => {
       "frr.conf travels verbatim in the script",
     );
     assert.match(conf, /in_frr vtysh --dryrun -f "\/etc\/frr\/\$\{staged##\*\/\}"/);
-    assert.match(conf, /frr-reload\.py --reload \/etc\/frr\/frr\.conf/);
+    // apply_conf (frr-reload.py --reload /etc/frr/frr.conf) is the host library's.
+    assert.match(conf, /^apply_conf "frr\.conf is in place but not fully applied" \|\| exit 1$/m);
+    assert.match(hostLibrary().text, /frr-reload\.py --reload \/etc\/frr\/frr\.conf/);
     assert.match(
       String(rec.byName("h1-sysctl").inputs.create),
       /^net\.ipv6\.conf\.ens3\.disable_ipv6 = 0$/m,
@@ -182,11 +261,15 @@ describe("components under the real SDK with mocks", () => {
     const names = rec.steps().map((r) => r.name);
     assert.deepEqual(names, [
       "img-build",
+      "m-lib-copy",
       "m-push",
+      "m-lib",
       "m-verify",
       "m-import",
       "m-settings",
       "m-start",
+      "h-lib-copy",
+      "h-lib",
       "h-sysctl",
       "h-host-unit",
       "h-daemons",
@@ -361,7 +444,7 @@ describe("components under the real SDK with mocks", () => {
       asn: 65001,
     });
     await rec.settle();
-    assert.equal(rec.steps().length, 5);
+    assert.equal(rec.steps().length, 7);
     for (const step of rec.steps()) {
       assert.deepEqual(step.secretInputs, ["connection"], step.name);
       assert.ok(!JSON.stringify([step.inputs.create, step.inputs.delete]).includes("KEY-MATERIAL"));
@@ -383,7 +466,7 @@ describe("preview", () => {
     });
     assert.equal(await valueOf(image.sha256), undefined);
     await rec.settle();
-    assert.equal(rec.steps().length, 13);
+    assert.equal(rec.steps().length, 17);
   });
 });
 
@@ -785,7 +868,7 @@ describe("verification and waves", () => {
     await rec.settle();
     assert.deepEqual(
       rec.steps().map((r) => r.name),
-      ["nv-sysctl", "nv-host-unit", "nv-daemons", "nv-frr-conf"],
+      ["nv-lib-copy", "nv-lib", "nv-sysctl", "nv-host-unit", "nv-daemons", "nv-frr-conf"],
     );
     assert.deepEqual(await valueOf(bgp.sessions), {});
   });
@@ -809,7 +892,9 @@ describe("verification and waves", () => {
         .dependencies.map((urn) => urn.split("::").pop())
         .sort();
     const stepsOf = (h: string) =>
-      ["sysctl", "host-unit", "daemons", "frr-conf", "verify"].map((s) => `w${h}-${s}`);
+      ["lib-copy", "lib", "sysctl", "host-unit", "daemons", "frr-conf", "verify"].map(
+        (s) => `w${h}-${s}`,
+      );
     assert.deepEqual(deps("wa"), []);
     assert.deepEqual(deps("wb"), []);
     assert.deepEqual(deps("wc"), [...stepsOf("a"), ...stepsOf("b")].sort());

@@ -19,6 +19,8 @@ export interface Registration {
   inputs: Record<string, unknown>;
   /** Top-level inputs that arrived marked secret. */
   secretInputs: string[];
+  /** The inputs as the engine gets them (serialized: an asset is its signature and path). */
+  wire: Record<string, unknown>;
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -62,6 +64,7 @@ interface RequestOptions {
   dependencies: string[];
   deleteBeforeReplace: boolean;
   additionalSecretOutputs: string[];
+  wire: Record<string, unknown>;
 }
 
 /** The URN the mock monitor gives a resource (same rule as the SDK's mocks). */
@@ -88,6 +91,7 @@ export class Recorder {
         dependencies: req.getDependenciesList(),
         deleteBeforeReplace: req.getDeletebeforereplace(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        wire: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
       });
       return register(req, callback);
     };
@@ -109,6 +113,7 @@ export class Recorder {
             dependencies: req?.dependencies ?? [],
             deleteBeforeReplace: req?.deleteBeforeReplace ?? false,
             additionalSecretOutputs: req?.additionalSecretOutputs ?? [],
+            wire: req?.wire ?? {},
             custom: args.custom ?? true,
             inputs: unsecret(args.inputs) as Record<string, unknown>,
             secretInputs: Object.entries(args.inputs as Record<string, unknown>)

@@ -122,7 +122,15 @@ describe("provider construct() with inputs as a Python program sends them", () =
         { machine: [m] },
       );
     });
-    const bgpSteps = ["bgp-sysctl", "bgp-host-unit", "bgp-daemons", "bgp-frr-conf", "bgp-verify"];
+    const bgpSteps = [
+      "bgp-lib-copy",
+      "bgp-lib",
+      "bgp-sysctl",
+      "bgp-host-unit",
+      "bgp-daemons",
+      "bgp-frr-conf",
+      "bgp-verify",
+    ];
     const others = typescript.map((r) => r.name).filter((n) => !n.startsWith("bgp"));
     assertSame(provider, typescript, ["bgp", ...bgpSteps, ...others], {
       [urnOf(MACHINE, "m")]: [urnOf(IMAGE, "img")],
@@ -143,6 +151,8 @@ describe("provider construct() with inputs as a Python program sends them", () =
     });
     assertSame(provider, typescript, [
       "bgp",
+      "bgp-lib-copy",
+      "bgp-lib",
       "bgp-sysctl",
       "bgp-host-unit",
       "bgp-daemons",

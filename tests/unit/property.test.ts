@@ -16,6 +16,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { BgpLoopback, FrrImage, InputError, NspawnMachine, TorCumulus } from "../../index";
 import { Recorder, valueOf } from "../mock/harness";
+import { hostLibrary, LIBRARY_DIR } from "../../components/render/scripts/library";
+import { HOST_LIBRARY_FILE } from "../../components/steps";
 
 const rec = new Recorder();
 const SHA = "c".repeat(64);
@@ -389,6 +391,8 @@ function traced(script: string): string {
     '    [ -d "$d" ] && mount -t tmpfs none "$d"',
     "done",
     "mkdir -p /var/tmp /var/lib /etc/frr",
+    // The host library, where a component's -lib step installs it.
+    `mkdir -p ${LIBRARY_DIR} && cp ${HOST_LIBRARY_FILE} ${hostLibrary().path}`,
     // fd 7: the scripts use 3, 8 and 9; sh (dash) opens single-digit fds only.
     `BASH_XTRACEFD=7 PATH=${STUBS}:/usr/sbin:/usr/bin:/sbin:/bin exec bash -x -c "$(cat "$1")" "step on host" 7>"$2"`,
   ].join("\n");

@@ -13,11 +13,27 @@ import {
   hostLock,
   quote,
   script,
+  ScriptOptions,
   warn,
   writeFile,
 } from "../../components/shell";
+import { renderHostLibrary } from "../../components/render/scripts/library";
+import { HOST_LIBRARY_FILE } from "../../components/steps";
 
 const SHELLS = ["/bin/sh", "/bin/bash"];
+
+/** The host library, where a script that sources it finds it. */
+const LIBRARY_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-lib-")), "lib.sh");
+fs.writeFileSync(LIBRARY_FILE, renderHostLibrary());
+
+/** The two ways a script gets its failure reporting and lock: each behaves the same. */
+const FRAMES: [string, Partial<ScriptOptions>][] = [
+  ["a script that carries its frame", {}],
+  [
+    "a script that sources the host library",
+    { library: { path: LIBRARY_FILE, installedBy: "h1-lib" } },
+  ],
+];
 
 /** Strings that stress a shell: quotes, expansions, newlines, UTF-8, leading dashes. */
 const nasty = fc.oneof(
@@ -258,117 +274,144 @@ describe("shell.script and forLoginShell", () => {
     };
   }
 
-  it("a failing command: the trap names its line; the last line names step, host and cause", () => {
-    const text = script({ step: "demo", description: "fails" }, ["true", "false", "echo never"]);
-    const r = fail(text);
-    assert.equal(r.status, 1);
-    assert.equal(r.stdout, "");
-    assert.deepEqual(r.stderr, [
-      `frr-nspawn: line ${lineOf(text, "false")}: false (exit 1)`,
-      `frr-nspawn: h1-bgp-frr-conf on 192.0.2.10: line ${lineOf(text, "false")}: false (exit 1)`,
-    ]);
-  });
+  for (const [how, frame] of FRAMES) {
+    describe(how, () => {
+      it("a failing command: the trap names its line; the last line names step, host and cause", () => {
+        const text = script({ step: "demo", description: "fails", ...frame }, [
+          "true",
+          "false",
+          "echo never",
+        ]);
+        const r = fail(text);
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, "");
+        assert.deepEqual(r.stderr, [
+          `frr-nspawn: line ${lineOf(text, "false")}: false (exit 1)`,
+          `frr-nspawn: h1-bgp-frr-conf on 192.0.2.10: line ${lineOf(text, "false")}: false (exit 1)`,
+        ]);
+      });
 
-  it("the cause is the failing command's own message (a real failure: mkdir under /proc)", () => {
-    const text = script({ step: "demo", description: "fails" }, ["mkdir /proc/frr-nspawn-x"]);
-    const r = fail(text);
-    assert.equal(r.status, 1);
-    assert.equal(r.stderr.length, 3);
-    assert.equal(
-      r.stderr[1],
-      `frr-nspawn: line ${lineOf(text, "mkdir /proc/frr-nspawn-x")}: mkdir /proc/frr-nspawn-x (exit 1)`,
-    );
-    assert.match(
-      r.stderr[2],
-      /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: mkdir: cannot create directory .\/proc\/frr-nspawn-x.: No such file or directory$/,
-    );
-  });
+      it("the cause is the failing command's own message (a real failure: mkdir under /proc)", () => {
+        const text = script({ step: "demo", description: "fails", ...frame }, [
+          "mkdir /proc/frr-nspawn-x",
+        ]);
+        const r = fail(text);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr.length, 3);
+        assert.equal(
+          r.stderr[1],
+          `frr-nspawn: line ${lineOf(text, "mkdir /proc/frr-nspawn-x")}: mkdir /proc/frr-nspawn-x (exit 1)`,
+        );
+        assert.match(
+          r.stderr[2],
+          /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: mkdir: cannot create directory .\/proc\/frr-nspawn-x.: No such file or directory$/,
+        );
+      });
 
-  it("a failing heredoc: the trap prints the command's first line only, never the body", () => {
-    const body = ["SECRET-BODY-LINE", "x".repeat(300)].join("\n");
-    const lines = writeFile("/proc/frr-nspawn-x/y", `${body}\n`);
-    const text = script({ step: "demo", description: "fails" }, lines);
-    const r = fail(text);
-    assert.equal(r.status, 1);
-    assert.ok(!r.stderr.join("\n").includes("SECRET-BODY-LINE"), r.stderr.join("\n"));
-    assert.equal(lineOf(text, lines[0]), 42);
-    assert.match(
-      r.stderr.at(-2)!,
-      /^frr-nspawn: line 42: cat > \/proc\/frr-nspawn-x\/y\.frr-nspawn-tmp <<'FRR_NSPAWN_EOF' \(exit 1\)$/,
-    );
-    assert.match(
-      r.stderr.at(-1)!,
-      /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: .*No such file or directory$/,
-    );
-  });
+      it("a failing heredoc: the trap prints the command's first line only, never the body", () => {
+        const body = ["SECRET-BODY-LINE", "x".repeat(300)].join("\n");
+        const lines = writeFile("/proc/frr-nspawn-x/y", `${body}\n`);
+        const text = script({ step: "demo", description: "fails", ...frame }, lines);
+        const r = fail(text);
+        assert.equal(r.status, 1);
+        assert.ok(!r.stderr.join("\n").includes("SECRET-BODY-LINE"), r.stderr.join("\n"));
+        assert.match(
+          r.stderr.at(-2)!,
+          new RegExp(
+            `^frr-nspawn: line ${lineOf(text, lines[0])}: ` +
+              /cat > \/proc\/frr-nspawn-x\/y\.frr-nspawn-tmp <<'FRR_NSPAWN_EOF' \(exit 1\)$/.source,
+          ),
+        );
+        assert.match(
+          r.stderr.at(-1)!,
+          /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: .*No such file or directory$/,
+        );
+      });
 
-  it("a long failing command is cut to 120 characters", () => {
-    const long = `test ${"a".repeat(300)} = b`;
-    const text = script({ step: "demo", description: "fails" }, [long]);
-    const r = fail(text);
-    const trap = r.stderr.at(-2)!;
-    assert.equal(trap, `frr-nspawn: line ${lineOf(text, long)}: ${long.slice(0, 117)}... (exit 1)`);
-  });
+      it("a long failing command is cut to 120 characters", () => {
+        const long = `test ${"a".repeat(300)} = b`;
+        const text = script({ step: "demo", description: "fails", ...frame }, [long]);
+        const r = fail(text);
+        const trap = r.stderr.at(-2)!;
+        assert.equal(
+          trap,
+          `frr-nspawn: line ${lineOf(text, long)}: ${long.slice(0, 117)}... (exit 1)`,
+        );
+      });
 
-  it("a script's own message before `exit 1` is the cause, said once", () => {
-    const r = fail(
-      script({ step: "demo", description: "fails" }, [warn("/etc/frr is read-only"), "exit 1"]),
-    );
-    assert.equal(r.status, 1);
-    assert.deepEqual(r.stderr, [
-      "frr-nspawn: /etc/frr is read-only",
-      "frr-nspawn: h1-bgp-frr-conf on 192.0.2.10: /etc/frr is read-only",
-    ]);
-  });
+      it("a script's own message before `exit 1` is the cause, said once", () => {
+        const r = fail(
+          script({ step: "demo", description: "fails", ...frame }, [
+            warn("/etc/frr is read-only"),
+            "exit 1",
+          ]),
+        );
+        assert.equal(r.status, 1);
+        assert.deepEqual(r.stderr, [
+          "frr-nspawn: /etc/frr is read-only",
+          "frr-nspawn: h1-bgp-frr-conf on 192.0.2.10: /etc/frr is read-only",
+        ]);
+      });
 
-  it("success prints nothing extra and leaves no log behind", () => {
-    const before = fs.readdirSync("/tmp").filter((f) => f.startsWith("frr-nspawn-stderr.")).length;
-    const r = fail(script({ step: "demo", description: "ok" }, ["echo fine >&2"]));
-    assert.equal(r.status, 0);
-    assert.deepEqual(r.stderr, ["fine"]);
-    const after = fs.readdirSync("/tmp").filter((f) => f.startsWith("frr-nspawn-stderr.")).length;
-    assert.equal(after, before);
-  });
+      it("success prints nothing extra and leaves no log behind", () => {
+        const before = fs
+          .readdirSync("/tmp")
+          .filter((f) => f.startsWith("frr-nspawn-stderr.")).length;
+        const r = fail(script({ step: "demo", description: "ok", ...frame }, ["echo fine >&2"]));
+        assert.equal(r.status, 0);
+        assert.deepEqual(r.stderr, ["fine"]);
+        const after = fs
+          .readdirSync("/tmp")
+          .filter((f) => f.startsWith("frr-nspawn-stderr.")).length;
+        assert.equal(after, before);
+      });
 
-  it("onFailure lines run only when the script fails", () => {
-    const onFailure = ["echo cleaned"];
-    assert.equal(fail(script({ step: "d", description: "ok", onFailure }, ["true"])).stdout, "");
-    assert.equal(
-      fail(script({ step: "d", description: "no", onFailure }, ["false"])).stdout,
-      "cleaned\n",
-    );
-  });
+      it("onFailure lines run only when the script fails", () => {
+        const onFailure = ["echo cleaned"];
+        assert.equal(
+          fail(script({ step: "d", description: "ok", onFailure, ...frame }, ["true"])).stdout,
+          "",
+        );
+        assert.equal(
+          fail(script({ step: "d", description: "no", onFailure, ...frame }, ["false"])).stdout,
+          "cleaned\n",
+        );
+      });
 
-  it("the host lock: a second run waits, then fails naming who holds it", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-lock-"));
-    const lock = { path: path.join(dir, "lock"), waitSeconds: 1 };
-    const holder = spawn("/bin/bash", [
-      "-c",
-      script({ step: "a", description: "holds" }, ["echo held", "sleep 5"]).replace(
-        "set -euo pipefail",
-        () => ["set -euo pipefail", ...hostLock(lock.path, 1)].join("\n"),
-      ),
-      "m1-start on 192.0.2.10",
-    ]);
-    return new Promise<void>((resolve, reject) => {
-      holder.stdout.once("data", () => {
-        try {
-          const r = fail(script({ step: "b", description: "waits", lock }, ["echo never"]));
-          assert.equal(r.status, 1);
-          assert.equal(r.stdout, "");
-          assert.match(
-            r.stderr.at(-1)!,
-            /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: waited 1s for \/tmp\/frr-nspawn-lock-\w+\/lock, held by m1-start on 192\.0\.2\.10 \(pid [0-9]+, since [0-9T:Z-]+\)$/,
-          );
-          holder.kill();
-          resolve();
-        } catch (e) {
-          holder.kill();
-          reject(e);
-        }
+      it("the host lock: a second run waits, then fails naming who holds it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-lock-"));
+        const lock = { path: path.join(dir, "lock"), waitSeconds: 1 };
+        const holder = spawn("/bin/bash", [
+          "-c",
+          script({ step: "a", description: "holds", ...frame }, ["echo held", "sleep 5"]).replace(
+            "set -euo pipefail",
+            () => ["set -euo pipefail", ...hostLock(lock.path, 1)].join("\n"),
+          ),
+          "m1-start on 192.0.2.10",
+        ]);
+        return new Promise<void>((resolve, reject) => {
+          holder.stdout.once("data", () => {
+            try {
+              const r = fail(
+                script({ step: "b", description: "waits", lock, ...frame }, ["echo never"]),
+              );
+              assert.equal(r.status, 1);
+              assert.equal(r.stdout, "");
+              assert.match(
+                r.stderr.at(-1)!,
+                /^frr-nspawn: h1-bgp-frr-conf on 192\.0\.2\.10: waited 1s for \/tmp\/frr-nspawn-lock-\w+\/lock, held by m1-start on 192\.0\.2\.10 \(pid [0-9]+, since [0-9T:Z-]+\)$/,
+              );
+              holder.kill();
+              resolve();
+            } catch (e) {
+              holder.kill();
+              reject(e);
+            }
+          });
+        });
       });
     });
-  });
+  }
 
   for (const shell of SHELLS) {
     it(`forLoginShell runs the script unchanged under ${shell} (300 generated scripts)`, () => {
@@ -389,6 +432,93 @@ describe("shell.script and forLoginShell", () => {
     const wrapped = forLoginShell('read -r line\necho "got:$line"\n');
     const result = spawnSync("/bin/sh", ["-c", wrapped], { input: "hello\n" });
     assert.equal(result.stdout.toString(), "got:hello\n");
+  });
+});
+
+describe("shell: the host library", () => {
+  it("components/host-library.sh is what the renderer makes (else: npm run host-library)", () => {
+    assert.equal(fs.readFileSync(HOST_LIBRARY_FILE, "utf8"), renderHostLibrary());
+  });
+
+  it("bash parses it, and it only defines functions (and the interface planner's source)", () => {
+    const r = spawnSync("bash", ["-n"], { input: renderHostLibrary(), encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const r2 = spawnSync(
+      "bash",
+      ["-c", `set -euo pipefail; . ${quote(LIBRARY_FILE)}; declare -F; trap -p; echo "[$-]"`],
+      { encoding: "utf8" },
+    );
+    assert.equal(r2.status, 0, r2.stderr);
+    assert.equal(
+      r2.stdout,
+      [
+        "declare -f apply_conf",
+        "declare -f carry_frr_config",
+        "declare -f frr_nspawn_frame",
+        "declare -f frr_nspawn_lock",
+        "declare -f frr_nspawn_on_err",
+        "declare -f frr_nspawn_on_exit",
+        "declare -f mgmtd_retry",
+        "declare -f wait_until",
+        "[ehuBc]",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("a script sourcing it: header, strict mode, the check, the source, the frame, the lock", () => {
+    const text = script(
+      {
+        step: "demo",
+        description: "locks",
+        lock: true,
+        onFailure: ["echo undo"],
+        library: {
+          path: "/var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh",
+          installedBy: "h1-lib",
+        },
+      },
+      ["echo hello"],
+    );
+    assert.equal(
+      text,
+      [
+        "# frr-nspawn: demo: locks",
+        "set -euo pipefail",
+        "if [ ! -r /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh ]; then",
+        `    echo "frr-nspawn: $0: "'the host library /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh is missing: the step h1-lib installs it (pulumi up --replace that step)' >&2`,
+        "    exit 1",
+        "fi",
+        ". /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh",
+        "frr_nspawn_on_failure() {",
+        "    echo undo",
+        "}",
+        "frr_nspawn_frame",
+        "frr_nspawn_lock /run/frr-nspawn.lock 600",
+        "echo hello",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("a missing library stops the script first, naming the step that installs it", () => {
+    const text = script(
+      {
+        step: "demo",
+        description: "needs it",
+        library: { path: "/nonexistent/frr-nspawn-lib.sh", installedBy: "h1-lib" },
+      },
+      ["echo never"],
+    );
+    const r = spawnSync("/bin/bash", ["-c", text, "h1-bgp-sysctl on 192.0.2.10"], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      "frr-nspawn: h1-bgp-sysctl on 192.0.2.10: the host library /nonexistent/frr-nspawn-lib.sh is missing: the step h1-lib installs it (pulumi up --replace that step)\n",
+    );
   });
 });
 

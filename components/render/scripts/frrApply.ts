@@ -12,6 +12,9 @@ import {
   quote,
   say,
   script,
+  StepId,
+  stepOf,
+  sourcesLibrary,
   warn,
   writeFile,
 } from "../../shell";
@@ -47,7 +50,7 @@ function label(target: FrrTarget): string {
  * only when a following `frr-reload.py --test` finds nothing left to do, and then with
  * a warning that quotes what FRR refused; otherwise it fails saying FAILURE.
  */
-function applyConfFunction(): string[] {
+export function applyConfFunction(): string[] {
   return [
     ...mgmtdRetryFunction(),
     `interface_plan_py=${quote(INTERFACE_PLAN_PY)}`,
@@ -162,7 +165,7 @@ function stopDropIn(target: FrrTarget, dropIn: string | undefined): string[] {
  * changed; and frr.service's stop drop-in, when the release line needs one.
  */
 export function renderDaemonsApply(
-  step: string,
+  step: StepId,
   target: FrrTarget,
   daemons: string,
   dropIn?: string,
@@ -171,10 +174,10 @@ export function renderDaemonsApply(
   const file = `${etc}/daemons`;
   const backup = `${file}.frr-nspawn-orig`;
   const description = `FRR daemons file on ${label(target)}`;
-  return script({ step, description, lock: true, onFailure: REMOVE_STAGED }, [
+  return script({ ...stepOf(step), description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
     ...inFrrFunctions(target),
-    ...waitUntilFunction(),
+    ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
     ...stopDropIn(target, dropIn),
     ...stage(etc, "daemons", daemons),
     `if [ -e ${quote(file)} ] && [ ! -e ${quote(backup)} ]; then`,
@@ -195,14 +198,14 @@ export function renderDaemonsApply(
 }
 
 /** Delete of the daemons step: put the original file back (restarting FRR if it runs). */
-export function renderDaemonsRemove(step: string, target: FrrTarget): string {
+export function renderDaemonsRemove(step: StepId, target: FrrTarget): string {
   const etc = frrEtc(target);
   const file = `${etc}/daemons`;
   const backup = `${file}.frr-nspawn-orig`;
   const description = `restore FRR's original daemons file on ${label(target)}`;
-  return script({ step, description, lock: true }, [
+  return script({ ...stepOf(step), description, lock: true }, [
     ...inFrrFunctions(target),
-    ...waitUntilFunction(),
+    ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
     ...stopDropIn(target, undefined),
     removeStaged(etc, "daemons"),
     `if [ ! -e ${quote(backup)} ]; then`,
@@ -220,15 +223,14 @@ export function renderDaemonsRemove(step: string, target: FrrTarget): string {
  * Create/update of the frr.conf step: stage, check with `vtysh --dryrun` where FRR runs,
  * then start FRR (first apply) or replace the file and apply it (`apply_conf`).
  */
-export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: string): string {
+export function renderFrrConfApply(step: StepId, target: FrrTarget, frrConf: string): string {
   const etc = frrEtc(target);
   const file = `${etc}/frr.conf`;
   const description = `frr.conf on ${label(target)}, checked, then applied`;
-  return script({ step, description, lock: true, onFailure: REMOVE_STAGED }, [
+  return script({ ...stepOf(step), description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
     ...inFrrFunctions(target),
-    ...waitUntilFunction(),
-    ...applyConfFunction(),
+    ...(sourcesLibrary(step) ? [] : [...waitUntilFunction(), ...applyConfFunction()]),
     "if ! machine_running; then",
     `    ${warn(`${label(target)} is not running; start it and run again`)}`,
     "    exit 1",
@@ -257,13 +259,13 @@ export function renderFrrConfApply(step: string, target: FrrTarget, frrConf: str
  * Delete of the frr.conf step: apply a header-only config (removing every interface, BGP
  * and policy line) while FRR runs, then remove the file.
  */
-export function renderFrrConfRemove(step: string, target: FrrTarget, emptyConf: string): string {
+export function renderFrrConfRemove(step: StepId, target: FrrTarget, emptyConf: string): string {
   const etc = frrEtc(target);
   const file = `${etc}/frr.conf`;
   const description = `remove this stack's frr.conf from ${label(target)}`;
-  return script({ step, description, lock: true }, [
+  return script({ ...stepOf(step), description, lock: true }, [
     ...inFrrFunctions(target),
-    ...applyConfFunction(),
+    ...(sourcesLibrary(step) ? [] : applyConfFunction()),
     removeStaged(etc, "frr.conf"),
     "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
     `    rm -f ${quote(file)}`,

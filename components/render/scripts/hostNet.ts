@@ -2,7 +2,7 @@
  * BgpLoopback's host-side scripts: the IPv6 sysctl file (with the values it replaced
  * saved for destroy) and the oneshot unit that puts the loopback on `lo`.
  */
-import { command, quote, say, script, warn, writeFile } from "../../shell";
+import { command, quote, say, script, StepId, stepOf, warn, writeFile } from "../../shell";
 import {
   HostNetworkConfig,
   hostUnitName,
@@ -54,32 +54,35 @@ function restoreFunction(): string[] {
  * skipped with a note (the file applies to it at the next boot; `default` covers it
  * until then).
  */
-export function renderSysctlApply(step: string, c: HostNetworkConfig): string {
+export function renderSysctlApply(step: StepId, c: HostNetworkConfig): string {
   const saved = savedSysctlPath(c.machine);
   const file = sysctlPath(c.machine);
   const paths = sysctlKeys(c).map(procSysPath).map(quote).join(" ");
-  return script({ step, lock: true, description: `IPv6 sysctls for BGP unnumbered in ${file}` }, [
-    command("mkdir", "-p", machineStateDir(c.machine)),
-    // A directory this step creates goes again on destroy (the marker says so).
-    `if [ ! -d ${quote(dirname(file))} ]; then`,
-    `    ${command("mkdir", "-p", dirname(file))}`,
-    `    : > ${quote(createdDirMarker(c.machine))}`,
-    "fi",
-    `if [ ! -e ${quote(saved)} ]; then`,
-    `    for p in ${paths}; do`,
-    '        if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi',
-    `    done > ${quote(`${saved}.tmp`)}`,
-    `    mv -f ${quote(`${saved}.tmp`)} ${quote(saved)}`,
-    "fi",
-    ...writeFile(file, renderSysctl(c), { mode: "0644" }),
-    `for p in ${paths}; do`,
-    '    if [ -e "$p" ]; then',
-    '        echo 0 > "$p"',
-    "    else",
-    '        echo "frr-nspawn: $p does not exist (yet); the file sets it at the next boot" >&2',
-    "    fi",
-    "done",
-  ]);
+  return script(
+    { ...stepOf(step), lock: true, description: `IPv6 sysctls for BGP unnumbered in ${file}` },
+    [
+      command("mkdir", "-p", machineStateDir(c.machine)),
+      // A directory this step creates goes again on destroy (the marker says so).
+      `if [ ! -d ${quote(dirname(file))} ]; then`,
+      `    ${command("mkdir", "-p", dirname(file))}`,
+      `    : > ${quote(createdDirMarker(c.machine))}`,
+      "fi",
+      `if [ ! -e ${quote(saved)} ]; then`,
+      `    for p in ${paths}; do`,
+      '        if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi',
+      `    done > ${quote(`${saved}.tmp`)}`,
+      `    mv -f ${quote(`${saved}.tmp`)} ${quote(saved)}`,
+      "fi",
+      ...writeFile(file, renderSysctl(c), { mode: "0644" }),
+      `for p in ${paths}; do`,
+      '    if [ -e "$p" ]; then',
+      '        echo 0 > "$p"',
+      "    else",
+      '        echo "frr-nspawn: $p does not exist (yet); the file sets it at the next boot" >&2',
+      "    fi",
+      "done",
+    ],
+  );
 }
 
 /** Marks that the sysctl step created /etc/sysctl.d (so destroy removes it if empty). */
@@ -92,11 +95,11 @@ function dirname(path: string): string {
 }
 
 /** Remove the file and put back the values saved before the first apply. */
-export function renderSysctlRemove(step: string, machine: string): string {
+export function renderSysctlRemove(step: StepId, machine: string): string {
   const saved = savedSysctlPath(machine);
   return script(
     {
-      step,
+      ...stepOf(step),
       lock: true,
       description: `remove ${sysctlPath(machine)} and restore the previous values`,
     },
@@ -120,13 +123,13 @@ export function renderSysctlRemove(step: string, machine: string): string {
  * Install and start the host unit. When its content changes, the old unit is stopped
  * first so that its own ExecStop removes the old loopback address.
  */
-export function renderHostUnitApply(step: string, c: HostNetworkConfig): string {
+export function renderHostUnitApply(step: StepId, c: HostNetworkConfig): string {
   const unit = quote(hostUnitName(c.machine));
   const path = hostUnitPath(c.machine);
   const staged = `${path}.frr-nspawn-new`;
   return script(
     {
-      step,
+      ...stepOf(step),
       lock: true,
       description: `host unit ${hostUnitName(c.machine)}: uplinks up, loopback ${c.loopback} on lo`,
     },
@@ -149,11 +152,15 @@ export function renderHostUnitApply(step: string, c: HostNetworkConfig): string 
 }
 
 /** Stop (removing the address), disable and delete the host unit. */
-export function renderHostUnitRemove(step: string, machine: string): string {
+export function renderHostUnitRemove(step: StepId, machine: string): string {
   const unit = quote(hostUnitName(machine));
   const path = hostUnitPath(machine);
   return script(
-    { step, lock: true, description: `remove host unit ${hostUnitName(machine)} and its loopback` },
+    {
+      ...stepOf(step),
+      lock: true,
+      description: `remove host unit ${hostUnitName(machine)} and its loopback`,
+    },
     [
       `if [ -e ${quote(path)} ]; then`,
       `    systemctl disable --now ${unit} || true`,

@@ -2,7 +2,17 @@
  * NspawnMachine's step scripts on the CoreOS host: fetch (URL images), verify, import,
  * settings, enable and start; each with its delete. All idempotent.
  */
-import { command, quote, say, script, warn, writeFile } from "../../shell";
+import {
+  command,
+  quote,
+  say,
+  script,
+  sourcesLibrary,
+  StepId,
+  stepOf,
+  warn,
+  writeFile,
+} from "../../shell";
 import {
   nspawnSettingsPath,
   renderNspawnSettings,
@@ -66,8 +76,8 @@ function adoptLegacyState(machine: string): string[] {
 }
 
 /** Download a URL image on the host (curl or wget), keeping a finished copy. */
-export function renderFetch(step: string, url: string, tar: string, sha256: string): string {
-  return script({ step, description: `download the FRR image to ${tar}` }, [
+export function renderFetch(step: StepId, url: string, tar: string, sha256: string): string {
+  return script({ ...stepOf(step), description: `download the FRR image to ${tar}` }, [
     `if [ -e ${quote(tar)} ] && echo ${quote(`${sha256}  ${tar}`)} | sha256sum --check --status -; then`,
     `    ${say(`image already downloaded`)}`,
     "    exit 0",
@@ -92,7 +102,7 @@ export function renderFetch(step: string, url: string, tar: string, sha256: stri
 export type ExpectedDigest = { sha256: string } | { sha256File: string };
 
 /** Check the tarball's SHA-256 on the host before anything imports it. */
-export function renderVerify(step: string, tar: string, expected: ExpectedDigest): string {
+export function renderVerify(step: StepId, tar: string, expected: ExpectedDigest): string {
   const retry = "Remove the file and run pulumi up again to copy it anew.";
   const digest =
     "sha256" in expected
@@ -107,7 +117,7 @@ export function renderVerify(step: string, tar: string, expected: ExpectedDigest
           "    exit 1",
           "fi",
         ];
-  return script({ step, description: `check the SHA-256 of ${tar}` }, [
+  return script({ ...stepOf(step), description: `check the SHA-256 of ${tar}` }, [
     ...digest,
     `if ! printf '%s  %s\\n' "$expected" ${quote(tar)} | sha256sum --check --status -; then`,
     `    echo ${quote(`frr-nspawn: ${tar} is missing or does not match sha256`)} "$expected;" ${quote(`nothing was imported. ${retry}`)} >&2`,
@@ -118,8 +128,8 @@ export function renderVerify(step: string, tar: string, expected: ExpectedDigest
 }
 
 /** Delete of the verify step: the tarball goes, with its checksum file (a copy has no delete of its own). */
-export function renderRemoveTar(step: string, tar: string): string {
-  return script({ step, description: `remove ${tar}` }, [
+export function renderRemoveTar(step: StepId, tar: string): string {
+  return script({ ...stepOf(step), description: `remove ${tar}` }, [
     command("rm", "-f", tar, `${tar}.part`, `${tar}.sha256`, `${tar}.sha256.part`),
   ]);
 }
@@ -128,10 +138,10 @@ export function renderRemoveTar(step: string, tar: string): string {
  * Lines defining `stop_machine`: power off and wait (polling 5 times a second, at most
  * 90 s), then terminate if it will not stop.
  */
-function stopMachineFunction(machine: string): string[] {
+function stopMachineFunction(machine: string, step: StepId): string[] {
   const m = quote(machine);
   return [
-    ...waitUntilFunction(),
+    ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
     "machine_gone() {",
     `    ! machinectl show ${m} >/dev/null 2>&1`,
     "}",
@@ -157,29 +167,32 @@ function stopMachineFunction(machine: string): string[] {
  * not touch; the start step switches the machine to it. Nothing to do when that image is
  * imported already (it runs, or was kept for a rollback).
  */
-export function renderImport(step: string, machine: string, imageId: string, tar: string): string {
+export function renderImport(step: StepId, machine: string, imageId: string, tar: string): string {
   const id = shortImageId(imageId);
   const image = sideImageName(machine, imageId);
   const s = imageState(machine);
-  return script({ step, lock: true, description: `import ${tar} as machine image ${image}` }, [
-    ...adoptLegacyState(machine),
-    `if [ "$(cat ${quote(s.active)} 2>/dev/null)" = ${quote(id)} ]; then`,
-    `    ${say(`image ${id} already runs machine ${machine}`)}`,
-    "    exit 0",
-    "fi",
-    `if [ -e ${quote(`/var/lib/machines/${image}`)} ]; then`,
-    `    if [ -e ${quote(`${s.images}/${id}`)} ]; then`,
-    `        ${say(`image ${image} is already imported`)}`,
-    "        exit 0",
-    "    fi",
-    `    ${warn(`an image named ${image} exists that frr-nspawn did not import; remove it (machinectl remove ${image}) and run again`)}`,
-    "    exit 1",
-    "fi",
-    command("mkdir", "-p", s.images),
-    ...importTarLines(tar, image),
-    `: > ${quote(`${s.images}/${id}`)}`,
-    `${say(`imported ${image}; the start step switches machine ${machine} to it`)}`,
-  ]);
+  return script(
+    { ...stepOf(step), lock: true, description: `import ${tar} as machine image ${image}` },
+    [
+      ...adoptLegacyState(machine),
+      `if [ "$(cat ${quote(s.active)} 2>/dev/null)" = ${quote(id)} ]; then`,
+      `    ${say(`image ${id} already runs machine ${machine}`)}`,
+      "    exit 0",
+      "fi",
+      `if [ -e ${quote(`/var/lib/machines/${image}`)} ]; then`,
+      `    if [ -e ${quote(`${s.images}/${id}`)} ]; then`,
+      `        ${say(`image ${image} is already imported`)}`,
+      "        exit 0",
+      "    fi",
+      `    ${warn(`an image named ${image} exists that frr-nspawn did not import; remove it (machinectl remove ${image}) and run again`)}`,
+      "    exit 1",
+      "fi",
+      command("mkdir", "-p", s.images),
+      ...importTarLines(tar, image),
+      `: > ${quote(`${s.images}/${id}`)}`,
+      `${say(`imported ${image}; the start step switches machine ${machine} to it`)}`,
+    ],
+  );
 }
 
 /**
@@ -201,12 +214,16 @@ export function importTarLines(tar: string, machine: string): string[] {
  * Delete of the import step (an image that was replaced, or destroy): remove that image
  * unless the machine runs it or keeps it for a rollback.
  */
-export function renderRemoveImage(step: string, machine: string, imageId: string): string {
+export function renderRemoveImage(step: StepId, machine: string, imageId: string): string {
   const id = shortImageId(imageId);
   const image = sideImageName(machine, imageId);
   const s = imageState(machine);
   return script(
-    { step, lock: true, description: `remove machine image ${image} unless it runs or is kept` },
+    {
+      ...stepOf(step),
+      lock: true,
+      description: `remove machine image ${image} unless it runs or is kept`,
+    },
     [
       ...adoptLegacyState(machine),
       `if [ ! -e ${quote(`${s.images}/${id}`)} ]; then`,
@@ -238,7 +255,7 @@ export type { SettingsMode };
  * reload systemd; a running machine is restarted when its settings changed.
  */
 export function renderSettings(
-  step: string,
+  step: StepId,
   machine: string,
   mode: SettingsMode,
   capabilities: readonly string[],
@@ -248,31 +265,37 @@ export function renderSettings(
   const other = mode === "nspawn-file" ? unitOverridePath(machine) : nspawnSettingsPath(machine);
   const content =
     mode === "nspawn-file" ? renderNspawnSettings(capabilities) : renderUnitOverride();
-  return script({ step, lock: true, description: `${mode} settings for machine ${machine}` }, [
-    command("mkdir", "-p", "/etc/systemd/nspawn", unitOverrideDir(machine)),
-    // Missing files read as empty: a first run is a change too.
-    `before=$(cat ${quote(file)} ${quote(other)} 2>/dev/null | sha256sum || true)`,
-    ...writeFile(file, content, { mode: "0644" }),
-    command("rm", "-f", other),
-    `rmdir --ignore-fail-on-non-empty ${quote(unitOverrideDir(machine))}`,
-    "systemctl daemon-reload",
-    `after=$(sha256sum < ${quote(file)})`,
-    `if [ "$before" != "$after" ] && [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]; then`,
-    `    ${say(`settings changed: restarting machine ${machine}`)}`,
-    `    systemctl restart ${quote(`systemd-nspawn@${machine}.service`)}`,
-    "fi",
-  ]);
+  return script(
+    { ...stepOf(step), lock: true, description: `${mode} settings for machine ${machine}` },
+    [
+      command("mkdir", "-p", "/etc/systemd/nspawn", unitOverrideDir(machine)),
+      // Missing files read as empty: a first run is a change too.
+      `before=$(cat ${quote(file)} ${quote(other)} 2>/dev/null | sha256sum || true)`,
+      ...writeFile(file, content, { mode: "0644" }),
+      command("rm", "-f", other),
+      `rmdir --ignore-fail-on-non-empty ${quote(unitOverrideDir(machine))}`,
+      "systemctl daemon-reload",
+      `after=$(sha256sum < ${quote(file)})`,
+      `if [ "$before" != "$after" ] && [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]; then`,
+      `    ${say(`settings changed: restarting machine ${machine}`)}`,
+      `    systemctl restart ${quote(`systemd-nspawn@${machine}.service`)}`,
+      "fi",
+    ],
+  );
 }
 
 /** Delete of the settings step. */
-export function renderRemoveSettings(step: string, machine: string): string {
-  return script({ step, lock: true, description: `remove the settings of machine ${machine}` }, [
-    command("rm", "-f", nspawnSettingsPath(machine), unitOverridePath(machine)),
-    `rmdir ${quote(unitOverrideDir(machine))} 2>/dev/null || true`,
-    // Created by the settings step; an empty one goes too.
-    "rmdir /etc/systemd/nspawn 2>/dev/null || true",
-    "systemctl daemon-reload",
-  ]);
+export function renderRemoveSettings(step: StepId, machine: string): string {
+  return script(
+    { ...stepOf(step), lock: true, description: `remove the settings of machine ${machine}` },
+    [
+      command("rm", "-f", nspawnSettingsPath(machine), unitOverridePath(machine)),
+      `rmdir ${quote(unitOverrideDir(machine))} 2>/dev/null || true`,
+      // Created by the settings step; an empty one goes too.
+      "rmdir /etc/systemd/nspawn 2>/dev/null || true",
+      "systemctl daemon-reload",
+    ],
+  );
 }
 
 /**
@@ -308,7 +331,7 @@ function waitBootedFunction(machine: string): string[] {
  * the running configuration; each file keeps the new image's owner and mode, and the
  * new image's own `daemons` is kept as the original to restore.
  */
-function carryConfigFunction(): string[] {
+export function carryConfigFunction(): string[] {
   return [
     "carry_frr_config() {",
     "    local from=$1/etc/frr to=$2/etc/frr file",
@@ -338,7 +361,7 @@ function carryConfigFunction(): string[] {
  * one's ran, the old image is put back and started, and the step fails.
  */
 export function renderStart(
-  step: string,
+  step: StepId,
   machine: string,
   imageId: string,
   timeoutSeconds: number,
@@ -349,113 +372,116 @@ export function renderStart(
   const root = quote(`/var/lib/machines/${machine}`);
   const side = quote(`/var/lib/machines/${sideImageName(machine, imageId)}`);
   const journal = `journalctl --no-pager -n 30 -u ${quote(`systemd-nspawn@${machine}.service`)} >&2 || true`;
-  return script({ step, lock: true, description: `run machine ${machine} on image ${id}` }, [
-    ...inFrrFunctions({ kind: "machine", machine }),
-    ...stopMachineFunction(machine),
-    ...waitBootedFunction(machine),
-    ...carryConfigFunction(),
-    "frr_active() {",
-    "    in_frr systemctl is-active --quiet frr 2>/dev/null",
-    "}",
-    // FRR first, as a restart stops it (its sessions are closed properly); then the rest of
-    // the old machine is ended at once instead of shut down unit by unit: nothing else in
-    // it matters, and every second here is a second without routing.
-    "switch_off() {",
-    "    local deadline=$((SECONDS + 30))",
-    "    if machine_gone; then return 0; fi",
-    "    if frr_active; then in_frr timeout 60 systemctl stop frr || true; fi",
-    `    machinectl terminate ${m} || true`,
-    "    until machine_gone; do",
-    '        if [ "$SECONDS" -ge "$deadline" ]; then',
-    `            ${warn(`machine ${machine} did not end within 30s of machinectl terminate`)}`,
-    "            return 1",
-    "        fi",
-    "        sleep 0.1",
-    "    done",
-    "}",
-    ...adoptLegacyState(machine),
-    `active=$(cat ${quote(s.active)} 2>/dev/null || true)`,
-    `if [ "$active" = ${quote(id)} ]; then`,
-    `    machinectl enable ${m} >/dev/null`,
-    "    if ! machine_running; then",
-    `        machinectl start ${m}`,
-    "    fi",
-    `    if ! wait_booted ${timeoutSeconds}; then`,
-    `        ${journal}`,
-    "        exit 1",
-    "    fi",
-    `    ${say(`machine ${machine} runs image ${id}`)}`,
-    "    exit 0",
-    "fi",
-    `if [ -z "$active" ] && [ -e ${root} ]; then`,
-    `    ${warn(`an image named ${machine} exists that frr-nspawn did not import; remove it (machinectl remove ${machine}) or choose another machineName`)}`,
-    "    exit 1",
-    "fi",
-    `if [ ! -e ${side} ] || [ ! -e ${quote(`${s.images}/${id}`)} ]; then`,
-    `    ${warn(`image ${sideImageName(machine, imageId)} is not imported (the import step does that); run pulumi up again`)}`,
-    "    exit 1",
-    "fi",
-    `if [ -n "$active" ] && [ -e ${quote(`/var/lib/machines/${machine}-`)}"$active" ]; then`,
-    `    echo ${quote(`frr-nspawn: /var/lib/machines/${machine}-`)}"$active" ${quote(`is in the way of keeping the running image; remove it and run again`)} >&2`,
-    "    exit 1",
-    "fi",
-    `${say(`preparing image ${id} beside the running machine`)}`,
-    `carry_frr_config ${root} ${side}`,
-    "frr_was_active=no",
-    "if machine_running && frr_active; then frr_was_active=yes; fi",
-    // From here on, any failure puts the previous image back and starts it.
-    "moved_new=no",
-    "put_back() {",
-    "    trap - ERR",
-    "    set +e",
-    `    ${journal}`,
-    "    stop_machine",
-    `    if [ "$moved_new" = yes ]; then mv -T ${root} ${side}; fi`,
-    '    if [ -n "$active" ]; then',
-    `        [ -e ${root} ] || mv -T ${quote(`/var/lib/machines/${machine}-`)}"$active" ${root}`,
-    `        printf '%s\\n' "$active" > ${quote(s.active)}`,
-    `        rm -f ${quote(s.previous)}`,
-    `        if machinectl start ${m} && wait_booted ${timeoutSeconds}; then`,
-    `            ${warn(`image ${id} did not come up: putting the previous image back; it runs again`)}`,
-    "        else",
-    `            ${warn(`image ${id} did not come up: putting the previous image back; it did not boot either`)}`,
-    "        fi",
-    "    else",
-    `        rm -f ${quote(s.active)}`,
-    `        ${warn(`image ${id} did not come up`)}`,
-    "    fi",
-    "    exit 1",
-    "}",
-    `echo ${quote(`frr-nspawn: switching machine ${machine} from image`)} "\${active:-none}" ${quote(`to ${id}`)}`,
-    "switch_off",
-    "saved_err_trap=$(trap -p ERR)",
-    "trap put_back ERR",
-    'if [ -n "$active" ]; then',
-    `    mv -T ${root} ${quote(`/var/lib/machines/${machine}-`)}"$active"`,
-    `    printf '%s\\n' "$active" > ${quote(s.previous)}`,
-    "fi",
-    `mv -T ${side} ${root}`,
-    "moved_new=yes",
-    `printf '%s\\n' ${quote(id)} > ${quote(s.active)}`,
-    `machinectl enable ${m} >/dev/null`,
-    `machinectl start ${m}`,
-    `wait_booted ${timeoutSeconds}`,
-    'if [ "$frr_was_active" = yes ]; then',
-    "    wait_until 60 'FRR in the new image to start' frr_active",
-    "fi",
-    'eval "$saved_err_trap"',
-    `${say(`machine ${machine} runs image ${id}; the previous image is kept for a rollback`)}`,
-    // Keep the running image and the one before it; older ones go.
-    `for kept in ${quote(s.images)}/*; do`,
-    '    [ -e "$kept" ] || continue',
-    "    kept=${kept##*/}",
-    `    if [ "$kept" = ${quote(id)} ] || [ "$kept" = "$active" ]; then continue; fi`,
-    `    if [ -e ${quote(`/var/lib/machines/${machine}-`)}"$kept" ]; then`,
-    `        machinectl remove ${quote(`${machine}-`)}"$kept" || { echo ${quote(`frr-nspawn: could not remove the old image ${machine}-`)}"$kept" >&2; continue; }`,
-    "    fi",
-    `    rm -f ${quote(s.images)}/"$kept"`,
-    "done",
-  ]);
+  return script(
+    { ...stepOf(step), lock: true, description: `run machine ${machine} on image ${id}` },
+    [
+      ...inFrrFunctions({ kind: "machine", machine }),
+      ...stopMachineFunction(machine, step),
+      ...waitBootedFunction(machine),
+      ...(sourcesLibrary(step) ? [] : carryConfigFunction()),
+      "frr_active() {",
+      "    in_frr systemctl is-active --quiet frr 2>/dev/null",
+      "}",
+      // FRR first, as a restart stops it (its sessions are closed properly); then the rest of
+      // the old machine is ended at once instead of shut down unit by unit: nothing else in
+      // it matters, and every second here is a second without routing.
+      "switch_off() {",
+      "    local deadline=$((SECONDS + 30))",
+      "    if machine_gone; then return 0; fi",
+      "    if frr_active; then in_frr timeout 60 systemctl stop frr || true; fi",
+      `    machinectl terminate ${m} || true`,
+      "    until machine_gone; do",
+      '        if [ "$SECONDS" -ge "$deadline" ]; then',
+      `            ${warn(`machine ${machine} did not end within 30s of machinectl terminate`)}`,
+      "            return 1",
+      "        fi",
+      "        sleep 0.1",
+      "    done",
+      "}",
+      ...adoptLegacyState(machine),
+      `active=$(cat ${quote(s.active)} 2>/dev/null || true)`,
+      `if [ "$active" = ${quote(id)} ]; then`,
+      `    machinectl enable ${m} >/dev/null`,
+      "    if ! machine_running; then",
+      `        machinectl start ${m}`,
+      "    fi",
+      `    if ! wait_booted ${timeoutSeconds}; then`,
+      `        ${journal}`,
+      "        exit 1",
+      "    fi",
+      `    ${say(`machine ${machine} runs image ${id}`)}`,
+      "    exit 0",
+      "fi",
+      `if [ -z "$active" ] && [ -e ${root} ]; then`,
+      `    ${warn(`an image named ${machine} exists that frr-nspawn did not import; remove it (machinectl remove ${machine}) or choose another machineName`)}`,
+      "    exit 1",
+      "fi",
+      `if [ ! -e ${side} ] || [ ! -e ${quote(`${s.images}/${id}`)} ]; then`,
+      `    ${warn(`image ${sideImageName(machine, imageId)} is not imported (the import step does that); run pulumi up again`)}`,
+      "    exit 1",
+      "fi",
+      `if [ -n "$active" ] && [ -e ${quote(`/var/lib/machines/${machine}-`)}"$active" ]; then`,
+      `    echo ${quote(`frr-nspawn: /var/lib/machines/${machine}-`)}"$active" ${quote(`is in the way of keeping the running image; remove it and run again`)} >&2`,
+      "    exit 1",
+      "fi",
+      `${say(`preparing image ${id} beside the running machine`)}`,
+      `carry_frr_config ${root} ${side}`,
+      "frr_was_active=no",
+      "if machine_running && frr_active; then frr_was_active=yes; fi",
+      // From here on, any failure puts the previous image back and starts it.
+      "moved_new=no",
+      "put_back() {",
+      "    trap - ERR",
+      "    set +e",
+      `    ${journal}`,
+      "    stop_machine",
+      `    if [ "$moved_new" = yes ]; then mv -T ${root} ${side}; fi`,
+      '    if [ -n "$active" ]; then',
+      `        [ -e ${root} ] || mv -T ${quote(`/var/lib/machines/${machine}-`)}"$active" ${root}`,
+      `        printf '%s\\n' "$active" > ${quote(s.active)}`,
+      `        rm -f ${quote(s.previous)}`,
+      `        if machinectl start ${m} && wait_booted ${timeoutSeconds}; then`,
+      `            ${warn(`image ${id} did not come up: putting the previous image back; it runs again`)}`,
+      "        else",
+      `            ${warn(`image ${id} did not come up: putting the previous image back; it did not boot either`)}`,
+      "        fi",
+      "    else",
+      `        rm -f ${quote(s.active)}`,
+      `        ${warn(`image ${id} did not come up`)}`,
+      "    fi",
+      "    exit 1",
+      "}",
+      `echo ${quote(`frr-nspawn: switching machine ${machine} from image`)} "\${active:-none}" ${quote(`to ${id}`)}`,
+      "switch_off",
+      "saved_err_trap=$(trap -p ERR)",
+      "trap put_back ERR",
+      'if [ -n "$active" ]; then',
+      `    mv -T ${root} ${quote(`/var/lib/machines/${machine}-`)}"$active"`,
+      `    printf '%s\\n' "$active" > ${quote(s.previous)}`,
+      "fi",
+      `mv -T ${side} ${root}`,
+      "moved_new=yes",
+      `printf '%s\\n' ${quote(id)} > ${quote(s.active)}`,
+      `machinectl enable ${m} >/dev/null`,
+      `machinectl start ${m}`,
+      `wait_booted ${timeoutSeconds}`,
+      'if [ "$frr_was_active" = yes ]; then',
+      "    wait_until 60 'FRR in the new image to start' frr_active",
+      "fi",
+      'eval "$saved_err_trap"',
+      `${say(`machine ${machine} runs image ${id}; the previous image is kept for a rollback`)}`,
+      // Keep the running image and the one before it; older ones go.
+      `for kept in ${quote(s.images)}/*; do`,
+      '    [ -e "$kept" ] || continue',
+      "    kept=${kept##*/}",
+      `    if [ "$kept" = ${quote(id)} ] || [ "$kept" = "$active" ]; then continue; fi`,
+      `    if [ -e ${quote(`/var/lib/machines/${machine}-`)}"$kept" ]; then`,
+      `        machinectl remove ${quote(`${machine}-`)}"$kept" || { echo ${quote(`frr-nspawn: could not remove the old image ${machine}-`)}"$kept" >&2; continue; }`,
+      "    fi",
+      `    rm -f ${quote(s.images)}/"$kept"`,
+      "done",
+    ],
+  );
 }
 
 /**
@@ -463,13 +489,13 @@ export function renderStart(
  * it hangs), then remove the images frr-nspawn imported for it (the running one, the one
  * kept for a rollback) and its records. An image it did not import is never touched.
  */
-export function renderStop(step: string, machine: string): string {
+export function renderStop(step: StepId, machine: string): string {
   const m = quote(machine);
   const s = imageState(machine);
   return script(
-    { step, lock: true, description: `stop machine ${machine} and remove its images` },
+    { ...stepOf(step), lock: true, description: `stop machine ${machine} and remove its images` },
     [
-      ...stopMachineFunction(machine),
+      ...stopMachineFunction(machine, step),
       ...adoptLegacyState(machine),
       `machinectl disable ${m} 2>/dev/null || true`,
       "stop_machine",

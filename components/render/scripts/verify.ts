@@ -13,7 +13,7 @@
  * from real FRR 8.4 daemons, and tests/frr/verify.test.ts runs it against 8.4's and 10.3's.
  */
 import { createHash } from "node:crypto";
-import { command, quote, script } from "../../shell";
+import { command, quote, script, StepId, stepOf } from "../../shell";
 import { FrrTarget, imageNote, inFrrFunctions } from "./lib";
 
 /** A verify step's own limit: above any `verifyTimeoutSeconds` allowed (5..1800). */
@@ -84,13 +84,13 @@ const CHECK_PY = [
 ].join("\n");
 
 /** Create/update of the verify step. */
-export function renderVerify(step: string, target: FrrTarget, c: VerifyConfig): string {
+export function renderVerify(step: StepId, target: FrrTarget, c: VerifyConfig): string {
   const confHash = createHash("sha256").update(c.frrConf).digest("hex").slice(0, 16);
   // "$check_py" is expanded by bash where the step runs; every other word is quoted.
   const check = `in_frr python3 -c "$check_py" ${command(c.advertise.join(" "), ...c.neighbors)}`;
   return script(
     {
-      step,
+      ...stepOf(step),
       description: `wait until every BGP session is Established and advertises its prefixes`,
     },
     [
@@ -122,8 +122,8 @@ export function renderVerify(step: string, target: FrrTarget, c: VerifyConfig): 
 }
 
 /** Delete of the verify step: it changed nothing, so there is nothing to undo. */
-export function renderVerifyRemove(step: string): string {
-  return script({ step, description: "nothing to undo (verification only)" }, [":"]);
+export function renderVerifyRemove(step: StepId): string {
+  return script({ ...stepOf(step), description: "nothing to undo (verification only)" }, [":"]);
 }
 
 /** The sessions' states from the verify step's stdout ({} when it has none). */

@@ -1,0 +1,205 @@
+# frr-nspawn host library: sourced by the steps of NspawnMachine and BgpLoopback, which
+# set strict mode first. Installed by each component's -lib step; generated from
+# components/render/scripts/library.ts (do not edit).
+frr_nspawn_on_err() {
+    local rc=$1 line=$2 cmd=${3%%$'\n'*}
+    if [ "${#cmd}" -gt 120 ]; then cmd="${cmd:0:117}..."; fi
+    frr_nspawn_err="line $line: $cmd (exit $rc)"
+    echo "frr-nspawn: $frr_nspawn_err" >&2
+}
+frr_nspawn_on_exit() {
+    local rc=$? cause=
+    trap - EXIT ERR TERM
+    set +eu
+    if [ "$rc" -ne 0 ]; then
+        if declare -F frr_nspawn_on_failure >/dev/null; then frr_nspawn_on_failure; fi
+        :
+    fi
+    if [ -n "$frr_nspawn_tee" ]; then
+        exec 2>&3
+        wait "$frr_nspawn_tee" 2>/dev/null
+    fi
+    if [ "$rc" -ne 0 ]; then
+        if [ -n "$frr_nspawn_log" ]; then
+            cause=$(grep -av -e '^frr-nspawn: line [0-9]*: ' -e '^[[:space:]]*$' -e '^+' "$frr_nspawn_log" | tail -n 1)
+        fi
+        cause=${cause#frr-nspawn: }
+        if [ -z "$cause" ]; then cause=${frr_nspawn_err:-failed (exit $rc)}; fi
+        echo "frr-nspawn: $0: ${cause:0:400}" >&2
+    fi
+    if [ -n "$frr_nspawn_log" ]; then rm -f "$frr_nspawn_log"; fi
+    exit "$rc"
+}
+frr_nspawn_frame() {
+    frr_nspawn_log=$(mktemp /tmp/frr-nspawn-stderr.XXXXXX 2>/dev/null) || frr_nspawn_log=
+    frr_nspawn_tee=
+    frr_nspawn_err=
+    exec 3>&2
+    if [ -n "$frr_nspawn_log" ]; then
+        exec 2> >(tee -a "$frr_nspawn_log" >&3)
+        frr_nspawn_tee=$!
+    fi
+    trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+    trap frr_nspawn_on_exit EXIT
+    trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM
+}
+frr_nspawn_lock() {
+    local path=$1 wait=$2
+    exec 8>>"$path"
+    if ! flock --wait "$wait" 8; then
+        echo "frr-nspawn: waited ${wait}s for ${path//[^A-Za-z0-9_.\/-]/_}, held by $(head -c 300 "$path" 2>/dev/null | tr -d '\n' || true)" >&2
+        exit 1
+    fi
+    printf '%s\n' "$0 (pid $$, since $(date -u +%Y-%m-%dT%H:%M:%SZ))" > "$path"
+}
+wait_until() {
+    local limit=$1 what=$2 deadline=$((SECONDS + $1))
+    shift 2
+    until "$@"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "frr-nspawn: timed out after ${limit}s waiting for ${what}" >&2
+            return 1
+        fi
+        sleep 1
+    done
+}
+mgmtd_retry() {
+    local out rc tries=0
+    while :; do
+        rc=0
+        out=$("$@" 2>&1) || rc=$?
+        if ! grep -q 'could not lock' <<<"$out" || [ "$tries" -ge 50 ]; then break; fi
+        tries=$((tries + 1))
+        sleep 0.2
+    done
+    printf '%s
+' "$out"
+    return "$rc"
+}
+interface_plan_py='
+import sys
+
+RA_I = "ipv6 nd ra-interval"
+RA_L = "ipv6 nd ra-lifetime"
+DEFAULT_INTERVAL_MS = 600000
+
+
+def stanzas(text):
+    """interface stanza line -> its one-space-indented lines (deeper blocks are left out)."""
+    found, current = {}, None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if current is None:
+            if line.startswith("interface "):
+                current = line
+                found.setdefault(current, [])
+            continue
+        if not line.startswith(" "):
+            current = None
+        elif not line.startswith("  "):
+            found[current].append(line.strip())
+    return found
+
+
+def key(line):
+    for k in (RA_I, RA_L):
+        if line.startswith(k + " "):
+            return k
+    return line
+
+
+def negate(line):
+    return line[3:] if line.startswith("no ") else "no " + line
+
+
+def interval_ms(line):
+    words = line[len(RA_I) + 1:].split()
+    return int(words[1]) if words[0] == "msec" else int(words[0]) * 1000
+
+
+def accepted(interval, lifetime):
+    return lifetime in (None, 0) or lifetime * 1000 >= (
+        DEFAULT_INTERVAL_MS if interval is None else interval
+    )
+
+
+def plan(running, wanted):
+    out = []
+    for name in list(running) + [n for n in wanted if n not in running]:
+        old = {key(l): l for l in running.get(name, [])}
+        new = {key(l): l for l in wanted.get(name, [])}
+        drops = [negate(l) for k, l in old.items() if k not in new and k not in (RA_I, RA_L)]
+        adds = [l for k, l in new.items() if old.get(k) != l and k not in (RA_I, RA_L)]
+        state = {
+            k: (interval_ms(old[k]) if k == RA_I else int(old[k].split()[-1])) if k in old else None
+            for k in (RA_I, RA_L)
+        }
+        timing = []
+        for k in (RA_I, RA_L):
+            if old.get(k) == new.get(k):
+                continue
+            if k in new:
+                value = interval_ms(new[k]) if k == RA_I else int(new[k].split()[-1])
+                timing.append((k, new[k], value))
+            else:
+                timing.append((k, negate(old[k]), None))
+        if len(timing) == 2:
+            first = dict(state)
+            first[timing[0][0]] = timing[0][2]
+            if not accepted(first[RA_I], first[RA_L]):
+                timing.reverse()
+        out += [(name, c) for c in drops + [t[1] for t in timing] + adds]
+    return out
+
+
+running = stanzas(sys.stdin.read())
+with open(sys.argv[1]) as f:
+    wanted = stanzas(f.read())
+for name, command in plan(running, wanted):
+    print(name + "\t" + command)
+'
+apply_conf() {
+    local failure=$1 plan iface cmd out check
+    plan=$(in_frr vtysh -c 'show running-config' | in_frr python3 -c "$interface_plan_py" /etc/frr/frr.conf)
+    while IFS=$'\t' read -r iface cmd; do
+        [ -n "$iface" ] || continue
+        echo "frr-nspawn: $iface: $cmd"
+        if ! out=$(mgmtd_retry in_frr vtysh -c 'configure terminal' -c "$iface" -c "$cmd") || grep -q '^%' <<<"$out"; then
+            echo "frr-nspawn: $failure: FRR refused "$cmd" on $iface:" >&2
+            echo "$out" >&2
+            return 1
+        fi
+    done <<<"$plan"
+    if out=$(in_frr /usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf 2>&1); then
+        return 0
+    fi
+    if ! check=$(in_frr /usr/lib/frr/frr-reload.py --test /etc/frr/frr.conf 2>/dev/null); then
+        check="(frr-reload.py --test failed too)"
+    fi
+    if [ -z "${check//[[:space:]]/}" ]; then
+        echo 'frr-nspawn: warning: frr-reload.py exited non-zero, but the running config matches frr.conf (frr-reload.py --test is empty). What FRR refused:' >&2
+        grep -Ev ' (INFO|DEBUG): ' <<<"$out" | grep -Ei '^%|error|fail|refused|not satisfied' >&2 || echo "$out" | tail -n 20 >&2
+        return 0
+    fi
+    echo "frr-nspawn: $failure. frr-reload.py said:" >&2
+    echo "$out" >&2
+    echo 'frr-nspawn: frr-reload.py --test still finds these differences:' >&2
+    echo "$check" >&2
+    return 1
+}
+carry_frr_config() {
+    local from=$1/etc/frr to=$2/etc/frr file
+    [ -d "$from" ] && [ -d "$to" ] || return 0
+    if [ -e "$from/daemons.frr-nspawn-orig" ] && [ -e "$to/daemons" ] && [ ! -e "$to/daemons.frr-nspawn-orig" ]; then
+        cp -p "$to/daemons" "$to/daemons.frr-nspawn-orig"
+    fi
+    for file in frr.conf daemons; do
+        [ -e "$from/$file" ] || continue
+        if [ "$file" = daemons ] && [ ! -e "$from/daemons.frr-nspawn-orig" ]; then continue; fi
+        if [ ! -e "$to/$file" ]; then
+            install -m 0640 /dev/null "$to/$file"
+            chown --reference="$to" "$to/$file"
+        fi
+        cat "$from/$file" > "$to/$file"
+    done
+}

@@ -1,0 +1,148 @@
+/**
+ * The host library: the bash functions every step of NspawnMachine and BgpLoopback would
+ * otherwise carry (the frame, and the helpers that do not depend on the machine), in one
+ * file on the host that those steps source; where it lives; and the scripts of a
+ * component's `-lib` step, which installs the copy that `-lib-copy` put in the SSH user's
+ * home and keeps one marker per component using it, so that the last component to go
+ * removes it.
+ */
+import { createHash } from "node:crypto";
+import { commentText, frameFunctions, hostLock, quote, type HostLibraryRef } from "../../shell";
+import { applyConfFunction } from "./frrApply";
+import { STATE_DIR, waitUntilFunction } from "./lib";
+import { carryConfigFunction } from "./machine";
+
+/**
+ * The library's text. A step that sources it (shell.ts `script` with `library`) leaves out
+ * what it defines: the frame, `wait_until`, `mgmtd_retry`, `interface_plan_py`,
+ * `apply_conf` and `carry_frr_config`. The same text on every host; a change to it is a
+ * new file (its name carries its digest), so a step always sources the version it was
+ * written for.
+ */
+export function renderHostLibrary(): string {
+  return [
+    "# frr-nspawn host library: sourced by the steps of NspawnMachine and BgpLoopback, which",
+    "# set strict mode first. Installed by each component's -lib step; generated from",
+    "# components/render/scripts/library.ts (do not edit).",
+    ...frameFunctions(),
+    ...waitUntilFunction(),
+    ...applyConfFunction(),
+    ...carryConfigFunction(),
+    "",
+  ].join("\n");
+}
+
+/** The folder of installed host libraries, one file per version. */
+export const LIBRARY_DIR = `${STATE_DIR}/lib`;
+
+/** One version of the host library: its text, its digest, and its names. */
+export interface HostLibrary {
+  text: string;
+  /** SHA-256 of `text`, hex. */
+  sha256: string;
+  /** Its path on the host once installed: the name carries the digest. */
+  path: string;
+  /** The folder of its users' markers (one empty file per component). */
+  users: string;
+  /** The name of the copy in the SSH user's home that `-lib-copy` writes. */
+  copyName: string;
+}
+
+/** The host library this package renders. */
+export function hostLibrary(): HostLibrary {
+  const text = renderHostLibrary();
+  const sha256 = createHash("sha256").update(text).digest("hex");
+  const base = `frr-nspawn-${sha256.slice(0, 16)}`;
+  return {
+    text,
+    sha256,
+    path: `${LIBRARY_DIR}/${base}.sh`,
+    users: `${LIBRARY_DIR}/${base}.users`,
+    copyName: `${base}.sh`,
+  };
+}
+
+/** What a script needs to source `lib`, naming the step that installs it. */
+export function libraryRef(lib: HostLibrary, installedBy: string): HostLibraryRef {
+  return { path: lib.path, installedBy };
+}
+
+/** Lines setting `copy` to the path of the copy in the SSH user's home (sudo or not). */
+function copyPathLines(lib: HostLibrary): string[] {
+  return [
+    'home=$(getent passwd "${SUDO_USER:-$(id -un)}" | cut -d: -f6) || home=',
+    `copy="$home"/${quote(lib.copyName)}`,
+  ];
+}
+
+/** `owner` is a marker name: hex only, so it is one path element. */
+function checkedOwner(owner: string): string {
+  if (!/^[0-9a-f]{8,64}$/.test(owner)) {
+    throw new Error(`a host library user must be 8 to 64 hex digits, not ${JSON.stringify(owner)}`);
+  }
+  return owner;
+}
+
+/**
+ * Create of the `-lib` step: under the host lock, checks the copy's SHA-256 and installs
+ * it (unless that version is installed already), removes the copy, and marks `owner` as
+ * a user. From the install on, failures are reported by the library itself.
+ */
+export function renderLibraryInstall(
+  step: string,
+  copyStep: string,
+  lib: HostLibrary,
+  owner: string,
+): string {
+  const p = quote(lib.path);
+  const digest = quote(`^${lib.sha256} `);
+  return [
+    `# frr-nspawn: ${commentText(step)}: install the host library ${lib.copyName} and mark this component as its user`,
+    "set -euo pipefail",
+    ...hostLock(),
+    ...copyPathLines(lib),
+    `if ! sha256sum ${p} 2>/dev/null | grep -q ${digest}; then`,
+    `    if ! sha256sum "$copy" 2>/dev/null | grep -q ${digest}; then`,
+    `        echo "frr-nspawn: $0: $copy "${quote(`is missing or is not the library this program was built with (SHA-256 ${lib.sha256.slice(0, 16)}…): the step ${copyStep} copies it (pulumi up --replace that step)`)} >&2`,
+    "        exit 1",
+    "    fi",
+    `    mkdir -p ${quote(LIBRARY_DIR)}`,
+    `    install -m 0644 "$copy" ${quote(`${lib.path}.frr-nspawn-tmp`)}`,
+    `    mv -f ${quote(`${lib.path}.frr-nspawn-tmp`)} ${p}`,
+    "fi",
+    'rm -f "$copy"',
+    `. ${p}`,
+    "frr_nspawn_frame",
+    `mkdir -p ${quote(lib.users)}`,
+    `: > ${quote(`${lib.users}/${checkedOwner(owner)}`)}`,
+    `echo ${quote(`frr-nspawn: host library ${lib.path} installed`)}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Delete of the `-lib` step (after every step that sources the library): under the host
+ * lock, removes `owner`'s marker, and the library once no marker is left.
+ */
+export function renderLibraryRemove(step: string, lib: HostLibrary, owner: string): string {
+  const p = quote(lib.path);
+  return [
+    `# frr-nspawn: ${commentText(step)}: stop using the host library ${lib.copyName}; the last user removes it`,
+    "set -euo pipefail",
+    ...hostLock(),
+    `if [ -r ${p} ]; then`,
+    `    . ${p}`,
+    "    frr_nspawn_frame",
+    "fi",
+    ...copyPathLines(lib),
+    'rm -f "$copy"',
+    `rm -f ${quote(`${lib.users}/${checkedOwner(owner)}`)}`,
+    `if rmdir ${quote(lib.users)} 2>/dev/null; then`,
+    `    rm -f ${p}`,
+    `    echo ${quote(`frr-nspawn: host library ${lib.path} removed (no component uses it)`)}`,
+    "fi",
+    `rmdir ${quote(LIBRARY_DIR)} 2>/dev/null || true`,
+    `rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
+    "",
+  ].join("\n");
+}
