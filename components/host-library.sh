@@ -63,6 +63,18 @@ wait_until() {
         sleep 1
     done
 }
+machine_running() {
+    [ "$(machinectl show "$frr_nspawn_machine" --property=State --value 2>/dev/null)" = running ]
+}
+in_frr() {
+    local leader
+    leader=$(machinectl show "$frr_nspawn_machine" --property=Leader --value 2>/dev/null || true)
+    if [ -z "$leader" ] || [ "$leader" = 0 ]; then
+        echo "frr-nspawn: machine $frr_nspawn_machine is not running; start it (machinectl start $frr_nspawn_machine) and run again" >&2
+        return 1
+    fi
+    nsenter --target "$leader" --mount --uts --ipc --net --pid -- "$@"
+}
 mgmtd_retry() {
     local out rc tries=0
     while :; do
@@ -187,6 +199,40 @@ apply_conf() {
     echo "$check" >&2
     return 1
 }
+machine_gone() {
+    ! machinectl show "$frr_nspawn_machine" >/dev/null 2>&1
+}
+stop_machine() {
+    local deadline=$((SECONDS + 90))
+    if machine_gone; then return 0; fi
+    machinectl poweroff "$frr_nspawn_machine" || true
+    until machine_gone; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "frr-nspawn: timed out after 90s waiting for machine $frr_nspawn_machine to power off: terminating it" >&2
+            machinectl terminate "$frr_nspawn_machine" || true
+            wait_until 30 "machine $frr_nspawn_machine to terminate" machine_gone
+            return
+        fi
+        sleep 0.2
+    done
+}
+wait_booted() {
+    local deadline=$((SECONDS + $1)) state unit
+    while :; do
+        state=$(in_frr systemctl is-system-running 2>/dev/null || true)
+        if [ "$state" = running ] || [ "$state" = degraded ]; then return 0; fi
+        unit=$(systemctl show --property=ActiveState --value "systemd-nspawn@$frr_nspawn_machine.service" 2>/dev/null || true)
+        if [ "$unit" = failed ] || [ "$unit" = inactive ]; then
+            echo "frr-nspawn: machine $frr_nspawn_machine stopped while booting (unit $unit)" >&2
+            return 1
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "frr-nspawn: timed out after $1s waiting for machine $frr_nspawn_machine to boot" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
 carry_frr_config() {
     local from=$1/etc/frr to=$2/etc/frr file
     [ -d "$from" ] && [ -d "$to" ] || return 0
@@ -201,5 +247,21 @@ carry_frr_config() {
             chown --reference="$to" "$to/$file"
         fi
         cat "$from/$file" > "$to/$file"
+    done
+}
+frr_active() {
+    in_frr systemctl is-active --quiet frr 2>/dev/null
+}
+switch_off() {
+    local deadline=$((SECONDS + 30))
+    if machine_gone; then return 0; fi
+    if frr_active; then in_frr timeout 60 systemctl stop frr || true; fi
+    machinectl terminate "$frr_nspawn_machine" || true
+    until machine_gone; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "frr-nspawn: machine $frr_nspawn_machine did not end within 30s of machinectl terminate" >&2
+            return 1
+        fi
+        sleep 0.1
     done
 }

@@ -93,7 +93,10 @@ describe("components under the real SDK with mocks", () => {
       String(rec.byName("m1-start").inputs.create),
       /^sudo -n timeout --kill-after=30 900 bash -c/,
     );
-    assert.match(String(rec.byName("m1-start").inputs.delete), /machinectl poweroff frr/);
+    // stop_machine (machinectl poweroff "$frr_nspawn_machine") is the host library's.
+    assert.match(String(rec.byName("m1-start").inputs.delete), /^frr_nspawn_machine=frr\n/m);
+    assert.match(String(rec.byName("m1-start").inputs.delete), /^stop_machine$/m);
+    assert.match(hostLibrary().text, /machinectl poweroff "\$frr_nspawn_machine"/);
   });
 
   it("the host library: each host component copies it, installs it, and every later script sources it", async () => {

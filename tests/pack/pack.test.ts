@@ -84,9 +84,15 @@ describe("the packed package", function () {
   it("holds the built JS and .d.ts of index, components and the provider, LICENSE and README only", () => {
     const unexpected = files.filter(
       (f) =>
-        !["LICENSE", "README.md", "package.json", "PulumiPlugin.yaml", "bin/schema.json"].includes(
-          f,
-        ) && !/^bin\/(index|(components|provider)\/.+)\.(js|d\.ts)$/.test(f),
+        ![
+          "LICENSE",
+          "README.md",
+          "package.json",
+          "PulumiPlugin.yaml",
+          "bin/schema.json",
+          // The host library, beside steps.js, which gives CopyToRemote its path.
+          "bin/components/host-library.sh",
+        ].includes(f) && !/^bin\/(index|(components|provider)\/.+)\.(js|d\.ts)$/.test(f),
     );
     assert.deepEqual(unexpected, []);
     for (const f of [
@@ -97,6 +103,7 @@ describe("the packed package", function () {
       "bin/index.d.ts",
       "bin/provider/main.js",
       "bin/schema.json",
+      "bin/components/host-library.sh",
     ]) {
       assert.ok(files.includes(f), `${f} is missing from ${files.join(", ")}`);
     }
@@ -135,6 +142,14 @@ describe("the packed package", function () {
     });
     // One SDK in the project: the package brings no copy of its own.
     assert.ok(!fs.existsSync(path.join(project, "node_modules", "frr-nspawn", "node_modules")));
+    // The host library that -lib-copy copies, where the installed steps.js points, unchanged.
+    assert.equal(
+      fs.readFileSync(
+        path.join(project, "node_modules", "frr-nspawn", "bin", "components", "host-library.sh"),
+        "utf8",
+      ),
+      fs.readFileSync(path.join(ROOT, "components", "host-library.sh"), "utf8"),
+    );
 
     // The example, unchanged, against the installed declarations.
     fs.copyFileSync(SEED, path.join(project, "index.ts"));

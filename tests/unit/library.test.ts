@@ -298,16 +298,23 @@ describe("host library: a step that sources it leaves out what it defines, and n
   }
   const inLibrary = defined(lib.text);
 
-  it("the library defines the frame and the machine-independent helpers", () => {
+  it("the library defines the frame and every helper the steps share", () => {
     assert.deepEqual([...inLibrary].sort(), [
       "apply_conf",
       "carry_frr_config",
+      "frr_active",
       "frr_nspawn_frame",
       "frr_nspawn_lock",
       "frr_nspawn_on_err",
       "frr_nspawn_on_exit",
+      "in_frr",
       "interface_plan_py",
+      "machine_gone",
+      "machine_running",
       "mgmtd_retry",
+      "stop_machine",
+      "switch_off",
+      "wait_booted",
       "wait_until",
     ]);
   });

@@ -176,7 +176,7 @@ export function renderDaemonsApply(
   const description = `FRR daemons file on ${label(target)}`;
   return script({ ...stepOf(step), description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
-    ...inFrrFunctions(target),
+    ...inFrrFunctions(target, step),
     ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
     ...stopDropIn(target, dropIn),
     ...stage(etc, "daemons", daemons),
@@ -204,7 +204,7 @@ export function renderDaemonsRemove(step: StepId, target: FrrTarget): string {
   const backup = `${file}.frr-nspawn-orig`;
   const description = `restore FRR's original daemons file on ${label(target)}`;
   return script({ ...stepOf(step), description, lock: true }, [
-    ...inFrrFunctions(target),
+    ...inFrrFunctions(target, step),
     ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
     ...stopDropIn(target, undefined),
     removeStaged(etc, "daemons"),
@@ -229,7 +229,7 @@ export function renderFrrConfApply(step: StepId, target: FrrTarget, frrConf: str
   const description = `frr.conf on ${label(target)}, checked, then applied`;
   return script({ ...stepOf(step), description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
-    ...inFrrFunctions(target),
+    ...inFrrFunctions(target, step),
     ...(sourcesLibrary(step) ? [] : [...waitUntilFunction(), ...applyConfFunction()]),
     "if ! machine_running; then",
     `    ${warn(`${label(target)} is not running; start it and run again`)}`,
@@ -264,7 +264,7 @@ export function renderFrrConfRemove(step: StepId, target: FrrTarget, emptyConf: 
   const file = `${etc}/frr.conf`;
   const description = `remove this stack's frr.conf from ${label(target)}`;
   return script({ ...stepOf(step), description, lock: true }, [
-    ...inFrrFunctions(target),
+    ...inFrrFunctions(target, step),
     ...(sourcesLibrary(step) ? [] : applyConfFunction()),
     removeStaged(etc, "frr.conf"),
     "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",

@@ -2,7 +2,7 @@
  * Bash functions shared by the step scripts. Each returns lines to put at the top of a
  * script; every value in them is quoted by the one quoting helper.
  */
-import { quote, warn } from "../../shell";
+import { quote, sourcesLibrary, StepId } from "../../shell";
 
 /** Where frr-nspawn keeps its markers on a host (which image it imported, saved sysctls). */
 export const STATE_DIR = "/var/lib/frr-nspawn";
@@ -57,30 +57,49 @@ export function frrRootPath(target: FrrTarget, path: string): string {
   return target.kind === "machine" ? `/var/lib/machines/${target.machine}${path}` : path;
 }
 
+/** The shell variable naming the machine, which the machine helpers read. */
+export const MACHINE_VARIABLE = "frr_nspawn_machine";
+
 /**
- * `in_frr CMD…` runs a command where FRR runs: inside the machine's namespaces (entered
- * through its leader PID, so no D-Bus is needed in the machine) or on the host;
- * `machine_running` tells whether the machine is up.
+ * `machine_running` tells whether the machine named by {@link MACHINE_VARIABLE} is up;
+ * `in_frr CMD…` runs a command inside its namespaces (entered through its leader PID, so
+ * no D-Bus is needed in the machine). The same text inline and in the host library.
  */
-export function inFrrFunctions(target: FrrTarget): string[] {
+export function machineFrrFunctions(): string[] {
+  return [
+    "machine_running() {",
+    `    [ "$(machinectl show "$${MACHINE_VARIABLE}" --property=State --value 2>/dev/null)" = running ]`,
+    "}",
+    "in_frr() {",
+    "    local leader",
+    `    leader=$(machinectl show "$${MACHINE_VARIABLE}" --property=Leader --value 2>/dev/null || true)`,
+    '    if [ -z "$leader" ] || [ "$leader" = 0 ]; then',
+    `        echo "frr-nspawn: machine $${MACHINE_VARIABLE} is not running; start it (machinectl start $${MACHINE_VARIABLE}) and run again" >&2`,
+    "        return 1",
+    "    fi",
+    '    nsenter --target "$leader" --mount --uts --ipc --net --pid -- "$@"',
+    "}",
+  ];
+}
+
+/** The line that names the machine for the machine helpers (see {@link MACHINE_VARIABLE}). */
+export function machineVariable(machine: string): string {
+  return `${MACHINE_VARIABLE}=${quote(machine)}`;
+}
+
+/**
+ * `in_frr CMD…` runs a command where FRR runs: inside the machine's namespaces or on the
+ * host; `machine_running` tells whether the machine is up. For a machine, the variable
+ * naming it, then (unless `step` sources the host library, which defines them) the two
+ * functions of {@link machineFrrFunctions}.
+ */
+export function inFrrFunctions(target: FrrTarget, step: StepId = ""): string[] {
   switch (target.kind) {
-    case "machine": {
-      const m = quote(target.machine);
+    case "machine":
       return [
-        "machine_running() {",
-        `    [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]`,
-        "}",
-        "in_frr() {",
-        "    local leader",
-        `    leader=$(machinectl show ${m} --property=Leader --value 2>/dev/null || true)`,
-        '    if [ -z "$leader" ] || [ "$leader" = 0 ]; then',
-        `        ${warn(`machine ${target.machine} is not running; start it (machinectl start ${target.machine}) and run again`)}`,
-        "        return 1",
-        "    fi",
-        '    nsenter --target "$leader" --mount --uts --ipc --net --pid -- "$@"',
-        "}",
+        machineVariable(target.machine),
+        ...(sourcesLibrary(step) ? [] : machineFrrFunctions()),
       ];
-    }
     case "host":
       return ["machine_running() {", "    true", "}", "in_frr() {", '    "$@"', "}"];
     default: {

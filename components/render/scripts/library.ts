@@ -1,6 +1,7 @@
 /**
  * The host library: the bash functions every step of NspawnMachine and BgpLoopback would
- * otherwise carry (the frame, and the helpers that do not depend on the machine), in one
+ * otherwise carry (the frame and the helpers, which read the machine's name from a
+ * variable the step sets), in one
  * file on the host that those steps source; where it lives; and the scripts of a
  * component's `-lib` step, which installs the copy that `-lib-copy` put in the SSH user's
  * home and keeps one marker per component using it, so that the last component to go
@@ -9,13 +10,19 @@
 import { createHash } from "node:crypto";
 import { commentText, frameFunctions, hostLock, quote, type HostLibraryRef } from "../../shell";
 import { applyConfFunction } from "./frrApply";
-import { STATE_DIR, waitUntilFunction } from "./lib";
-import { carryConfigFunction } from "./machine";
+import { machineFrrFunctions, STATE_DIR, waitUntilFunction } from "./lib";
+import {
+  carryConfigFunction,
+  stopMachineFunctions,
+  switchOffFunctions,
+  waitBootedFunction,
+} from "./machine";
 
 /**
  * The library's text. A step that sources it (shell.ts `script` with `library`) leaves out
- * what it defines: the frame, `wait_until`, `mgmtd_retry`, `interface_plan_py`,
- * `apply_conf` and `carry_frr_config`. The same text on every host; a change to it is a
+ * what it defines: the frame, `wait_until`, `machine_running`, `in_frr`, `mgmtd_retry`,
+ * `interface_plan_py`, `apply_conf`, `machine_gone`, `stop_machine`, `wait_booted`,
+ * `carry_frr_config`, `frr_active` and `switch_off`. The same text on every host; a change to it is a
  * new file (its name carries its digest), so a step always sources the version it was
  * written for.
  */
@@ -26,8 +33,13 @@ export function renderHostLibrary(): string {
     "# components/render/scripts/library.ts (do not edit).",
     ...frameFunctions(),
     ...waitUntilFunction(),
+    // The machine helpers read the machine's name from $frr_nspawn_machine.
+    ...machineFrrFunctions(),
     ...applyConfFunction(),
+    ...stopMachineFunctions(),
+    ...waitBootedFunction(),
     ...carryConfigFunction(),
+    ...switchOffFunctions(),
     "",
   ].join("\n");
 }

@@ -20,7 +20,14 @@ import {
   unitOverrideDir,
   unitOverridePath,
 } from "../nspawn";
-import { inFrrFunctions, machineStateDir, removeStateDirs, waitUntilFunction } from "./lib";
+import {
+  inFrrFunctions,
+  MACHINE_VARIABLE,
+  machineStateDir,
+  machineVariable,
+  removeStateDirs,
+  waitUntilFunction,
+} from "./lib";
 
 /** The short id of an image in names on the host: the first 16 hex digits of its id. */
 export function shortImageId(imageId: string): string {
@@ -135,13 +142,13 @@ export function renderRemoveTar(step: StepId, tar: string): string {
 }
 
 /**
- * Lines defining `stop_machine`: power off and wait (polling 5 times a second, at most
- * 90 s), then terminate if it will not stop.
+ * Lines defining `machine_gone` and `stop_machine` (for the machine named by
+ * MACHINE_VARIABLE): power off and wait (polling 5 times a second, at most 90 s), then
+ * terminate if it will not stop. The same text inline and in the host library.
  */
-function stopMachineFunction(machine: string, step: StepId): string[] {
-  const m = quote(machine);
+export function stopMachineFunctions(): string[] {
+  const m = `"$${MACHINE_VARIABLE}"`;
   return [
-    ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
     "machine_gone() {",
     `    ! machinectl show ${m} >/dev/null 2>&1`,
     "}",
@@ -151,9 +158,9 @@ function stopMachineFunction(machine: string, step: StepId): string[] {
     `    machinectl poweroff ${m} || true`,
     "    until machine_gone; do",
     '        if [ "$SECONDS" -ge "$deadline" ]; then',
-    `            ${warn(`timed out after 90s waiting for machine ${machine} to power off: terminating it`)}`,
+    `            echo "frr-nspawn: timed out after 90s waiting for machine $${MACHINE_VARIABLE} to power off: terminating it" >&2`,
     `            machinectl terminate ${m} || true`,
-    `            wait_until 30 ${quote(`machine ${machine} to terminate`)} machine_gone`,
+    `            wait_until 30 "machine $${MACHINE_VARIABLE} to terminate" machine_gone`,
     "            return",
     "        fi",
     "        sleep 0.2",
@@ -299,27 +306,55 @@ export function renderRemoveSettings(step: StepId, machine: string): string {
 }
 
 /**
- * Lines defining `wait_booted SECONDS`: polls (5 times a second) until the machine's own
- * systemd has finished booting; fails at once if the machine's unit stops.
+ * Lines defining `wait_booted SECONDS` (for the machine named by MACHINE_VARIABLE): polls
+ * (5 times a second) until the machine's own systemd has finished booting; fails at once
+ * if the machine's unit stops. The same text inline and in the host library.
  */
-function waitBootedFunction(machine: string): string[] {
-  const unit = quote(`systemd-nspawn@${machine}.service`);
+export function waitBootedFunction(): string[] {
   return [
     "wait_booted() {",
     "    local deadline=$((SECONDS + $1)) state unit",
     "    while :; do",
     "        state=$(in_frr systemctl is-system-running 2>/dev/null || true)",
     '        if [ "$state" = running ] || [ "$state" = degraded ]; then return 0; fi',
-    `        unit=$(systemctl show --property=ActiveState --value ${unit} 2>/dev/null || true)`,
+    `        unit=$(systemctl show --property=ActiveState --value "systemd-nspawn@$${MACHINE_VARIABLE}.service" 2>/dev/null || true)`,
     '        if [ "$unit" = failed ] || [ "$unit" = inactive ]; then',
-    `            echo ${quote(`frr-nspawn: machine ${machine} stopped while booting (unit`)} "$unit)" >&2`,
+    `            echo "frr-nspawn: machine $${MACHINE_VARIABLE} stopped while booting (unit $unit)" >&2`,
     "            return 1",
     "        fi",
     '        if [ "$SECONDS" -ge "$deadline" ]; then',
-    `            echo ${quote(`frr-nspawn: timed out after`)} "$1s" ${quote(`waiting for machine ${machine} to boot`)} >&2`,
+    `            echo "frr-nspawn: timed out after $1s waiting for machine $${MACHINE_VARIABLE} to boot" >&2`,
     "            return 1",
     "        fi",
     "        sleep 0.2",
+    "    done",
+    "}",
+  ];
+}
+
+/**
+ * Lines defining `frr_active` and `switch_off` (for the machine named by
+ * MACHINE_VARIABLE). FRR first, as a restart stops it (its sessions are closed properly);
+ * then the rest of the old machine is ended at once instead of shut down unit by unit:
+ * nothing else in it matters, and every second here is a second without routing. The
+ * same text inline and in the host library.
+ */
+export function switchOffFunctions(): string[] {
+  return [
+    "frr_active() {",
+    "    in_frr systemctl is-active --quiet frr 2>/dev/null",
+    "}",
+    "switch_off() {",
+    "    local deadline=$((SECONDS + 30))",
+    "    if machine_gone; then return 0; fi",
+    "    if frr_active; then in_frr timeout 60 systemctl stop frr || true; fi",
+    `    machinectl terminate "$${MACHINE_VARIABLE}" || true`,
+    "    until machine_gone; do",
+    '        if [ "$SECONDS" -ge "$deadline" ]; then',
+    `            echo "frr-nspawn: machine $${MACHINE_VARIABLE} did not end within 30s of machinectl terminate" >&2`,
+    "            return 1",
+    "        fi",
+    "        sleep 0.1",
     "    done",
     "}",
   ];
@@ -375,29 +410,16 @@ export function renderStart(
   return script(
     { ...stepOf(step), lock: true, description: `run machine ${machine} on image ${id}` },
     [
-      ...inFrrFunctions({ kind: "machine", machine }),
-      ...stopMachineFunction(machine, step),
-      ...waitBootedFunction(machine),
-      ...(sourcesLibrary(step) ? [] : carryConfigFunction()),
-      "frr_active() {",
-      "    in_frr systemctl is-active --quiet frr 2>/dev/null",
-      "}",
-      // FRR first, as a restart stops it (its sessions are closed properly); then the rest of
-      // the old machine is ended at once instead of shut down unit by unit: nothing else in
-      // it matters, and every second here is a second without routing.
-      "switch_off() {",
-      "    local deadline=$((SECONDS + 30))",
-      "    if machine_gone; then return 0; fi",
-      "    if frr_active; then in_frr timeout 60 systemctl stop frr || true; fi",
-      `    machinectl terminate ${m} || true`,
-      "    until machine_gone; do",
-      '        if [ "$SECONDS" -ge "$deadline" ]; then',
-      `            ${warn(`machine ${machine} did not end within 30s of machinectl terminate`)}`,
-      "            return 1",
-      "        fi",
-      "        sleep 0.1",
-      "    done",
-      "}",
+      ...inFrrFunctions({ kind: "machine", machine }, step),
+      ...(sourcesLibrary(step)
+        ? []
+        : [
+            ...waitUntilFunction(),
+            ...stopMachineFunctions(),
+            ...waitBootedFunction(),
+            ...carryConfigFunction(),
+            ...switchOffFunctions(),
+          ]),
       ...adoptLegacyState(machine),
       `active=$(cat ${quote(s.active)} 2>/dev/null || true)`,
       `if [ "$active" = ${quote(id)} ]; then`,
@@ -495,7 +517,8 @@ export function renderStop(step: StepId, machine: string): string {
   return script(
     { ...stepOf(step), lock: true, description: `stop machine ${machine} and remove its images` },
     [
-      ...stopMachineFunction(machine, step),
+      machineVariable(machine),
+      ...(sourcesLibrary(step) ? [] : [...waitUntilFunction(), ...stopMachineFunctions()]),
       ...adoptLegacyState(machine),
       `machinectl disable ${m} 2>/dev/null || true`,
       "stop_machine",

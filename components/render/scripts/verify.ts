@@ -96,7 +96,7 @@ export function renderVerify(step: StepId, target: FrrTarget, c: VerifyConfig): 
     [
       `# Verifies the sessions of frr.conf ${confHash}; a changed frr.conf verifies again.`,
       ...imageNote(target),
-      ...inFrrFunctions(target),
+      ...inFrrFunctions(target, step),
       `readonly check_py=${quote(CHECK_PY)}`,
       `deadline=$((SECONDS + ${Math.floor(c.timeoutSeconds)}))`,
       "while :; do",
