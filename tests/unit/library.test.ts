@@ -4,6 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -224,6 +225,60 @@ describe("host library: the -lib step on a host", function () {
         `install-b: frr-nspawn: host library ${lib.path} installed`,
         "still there",
         `remove-b: frr-nspawn: host library ${lib.path} removed (no component uses it)`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("an upgrade: the new version goes in beside the old one, which goes with its last user", () => {
+    // What replacing both components' -lib steps does: create the new ones, then delete the
+    // old ones (Pulumi's default order), while the other steps move to the new file.
+    const text2 = `${lib.text}# another version\n`;
+    const sha2 = createHash("sha256").update(text2).digest("hex");
+    const base2 = `frr-nspawn-${sha2.slice(0, 16)}`;
+    const lib2: HostLibrary = {
+      text: text2,
+      sha256: sha2,
+      path: `${LIBRARY_DIR}/${base2}.sh`,
+      users: `${LIBRARY_DIR}/${base2}.users`,
+      copyName: `${base2}.sh`,
+    };
+    fs.writeFileSync(path.join(dir, "library2.sh"), text2);
+    const r = host(
+      {
+        ...scripts,
+        "install2-a": renderLibraryInstall("a-lib", "a-lib-copy", lib2, a),
+        "install2-b": renderLibraryInstall("b-lib", "b-lib-copy", lib2, b),
+      },
+      [
+        copy,
+        "run install-a >/dev/null",
+        "run install-b >/dev/null",
+        `cp library2.sh /root/${lib2.copyName}`,
+        "run install2-a >/dev/null",
+        "run install2-b >/dev/null",
+        "run remove-a",
+        `ls ${LIBRARY_DIR} | sed 's/^/after the first: /'`,
+        "run remove-b",
+      ],
+    );
+    assert.equal(r.err, "");
+    assert.equal(
+      r.out,
+      [
+        ...[
+          lib.copyName,
+          `${lib.copyName.replace(/\.sh$/, "")}.users`,
+          lib2.copyName,
+          `${base2}.users`,
+        ]
+          .sort()
+          .map((f) => `after the first: ${f}`),
+        `remove-b: frr-nspawn: host library ${lib.path} removed (no component uses it)`,
+        `left: ${LIBRARY_DIR}`,
+        ...[lib2.path, lib2.users, `${lib2.users}/${a}`, `${lib2.users}/${b}`].map(
+          (f) => `left: ${f}`,
+        ),
         "",
       ].join("\n"),
     );
