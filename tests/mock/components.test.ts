@@ -32,6 +32,13 @@ const cumulus = {
   sudo: true,
 };
 const SHA = "c".repeat(64);
+/** A switch with one downlink, swp1. */
+const ONE_DOWNLINK_TOR = {
+  connection: cumulus,
+  asn: 65000,
+  loopback: "1.1.1.1",
+  downlinks: [{ port: "swp1" }],
+};
 
 function steps(): [string, string, string][] {
   return rec.steps().map((r) => [r.type, r.name, r.parentType]);
@@ -105,12 +112,7 @@ describe("components under the real SDK with mocks", () => {
       image: { url: "https://images.example/frr.tar.xz", sha256: SHA },
     });
     new BgpLoopback("lb", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
-    new TorCumulus("lt", {
-      connection: cumulus,
-      asn: 65000,
-      loopback: "1.1.1.1",
-      downlinks: [{ port: "swp1" }],
-    });
+    new TorCumulus("lt", ONE_DOWNLINK_TOR);
     await rec.settle();
     const lib = hostLibrary();
     const h16 = lib.sha256.slice(0, 16);
@@ -461,12 +463,7 @@ describe("preview", () => {
     const image = new FrrImage("img", { localSudo: false });
     const m = new NspawnMachine("m", { connection: coreos, image: { frrImage: image } });
     new BgpLoopback("h", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
-    new TorCumulus("t", {
-      connection: cumulus,
-      asn: 65000,
-      loopback: "1.1.1.1",
-      downlinks: [{ port: "swp1" }],
-    });
+    new TorCumulus("t", ONE_DOWNLINK_TOR);
     assert.equal(await valueOf(image.sha256), undefined);
     await rec.settle();
     assert.equal(rec.steps().length, 17);

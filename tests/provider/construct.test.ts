@@ -21,6 +21,15 @@ const TOR = "frr-nspawn:index:TorCumulus";
 const hostTs = { host: "192.0.2.10", user: "core", privateKey: pulumi.secret("KEY"), sudo: true };
 const hostWire = { host: "192.0.2.10", user: "core", privateKey: secret("KEY"), sudo: true };
 
+/** BgpLoopback "bgp"'s steps before its verify step, in order. */
+const BGP_STEPS = [
+  "bgp-lib-copy",
+  "bgp-lib",
+  "bgp-sysctl",
+  "bgp-host-unit",
+  "bgp-daemons",
+  "bgp-frr-conf",
+];
 describe("provider construct() with inputs as a Python program sends them", () => {
   it("FrrImage: plain enums and a plain object with Input fields", async () => {
     const args = {
@@ -122,15 +131,7 @@ describe("provider construct() with inputs as a Python program sends them", () =
         { machine: [m] },
       );
     });
-    const bgpSteps = [
-      "bgp-lib-copy",
-      "bgp-lib",
-      "bgp-sysctl",
-      "bgp-host-unit",
-      "bgp-daemons",
-      "bgp-frr-conf",
-      "bgp-verify",
-    ];
+    const bgpSteps = [...BGP_STEPS, "bgp-verify"];
     const others = typescript.map((r) => r.name).filter((n) => !n.startsWith("bgp"));
     assertSame(provider, typescript, ["bgp", ...bgpSteps, ...others], {
       [urnOf(MACHINE, "m")]: [urnOf(IMAGE, "img")],
@@ -149,15 +150,7 @@ describe("provider construct() with inputs as a Python program sends them", () =
     const provider = await viaProvider(async () => {
       await construct(BGP, "bgp", { connection: secret(hostWire), ...args });
     });
-    assertSame(provider, typescript, [
-      "bgp",
-      "bgp-lib-copy",
-      "bgp-lib",
-      "bgp-sysctl",
-      "bgp-host-unit",
-      "bgp-daemons",
-      "bgp-frr-conf",
-    ]);
+    assertSame(provider, typescript, ["bgp", ...BGP_STEPS]);
   });
 
   for (const cli of ["nclu", "nvue", "vtysh"] as const) {
