@@ -80,7 +80,7 @@ mgmtd_retry() {
     while :; do
         rc=0
         out=$("$@" 2>&1) || rc=$?
-        if ! grep -q 'could not lock' <<<"$out" || [ "$tries" -ge 50 ]; then break; fi
+        if ! grep -Eq 'could not lock|Must condition' <<<"$out" || [ "$tries" -ge 50 ]; then break; fi
         tries=$((tries + 1))
         sleep 0.2
     done

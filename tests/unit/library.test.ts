@@ -35,7 +35,7 @@ import {
   renderSysctlApply,
   renderSysctlRemove,
 } from "../../components/render/scripts/hostNet";
-import { FrrTarget } from "../../components/render/scripts/lib";
+import { FrrTarget, mgmtdRetryFunction } from "../../components/render/scripts/lib";
 import {
   remoteTarPath,
   renderFetch,
@@ -52,7 +52,7 @@ import {
   renderVerify as renderSessionsVerify,
   renderVerifyRemove,
 } from "../../components/render/scripts/verify";
-import { StepId } from "../../components/shell";
+import { quote, StepId } from "../../components/shell";
 import { SEED_HOST } from "../fixtures";
 
 const FAKE: HostLibrary = {
@@ -392,4 +392,42 @@ describe("host library: a step that sources it leaves out what it defines, and n
       assert.equal(parsed.status, 0, parsed.stderr);
     });
   }
+});
+
+describe("mgmtd_retry: a vtysh call FRR 10's mgmtd refuses for a moment", () => {
+  /**
+   * Runs `fake` through mgmtd_retry; `called` is a function counting the calls in a file
+   * (each call runs in a subshell). Returns status, calls and output.
+   */
+  function retried(fake: string): string {
+    const text = [
+      ...mgmtdRetryFunction(),
+      "calls=$(mktemp); trap 'rm -f \"$calls\"' EXIT",
+      'called() { echo x >> "$calls"; wc -l < "$calls"; }',
+      fake,
+      "out=$(mgmtd_retry fake) && rc=0 || rc=$?",
+      'printf \'%s|%s|%s\' "$rc" "$(wc -l < "$calls")" "$out"',
+    ].join("\n");
+    return spawnSync("bash", ["-c", text], { encoding: "utf8" }).stdout;
+  }
+
+  for (const [what, message] of [
+    ["the running datastore still locked", "% command failed, could not lock running DS"],
+    [
+      "a must-condition the previous commit satisfies once it has landed",
+      ' Error: Must condition ". = 0 or . * 1000 >= ../max-rtr-adv-interval" not satisfied.',
+    ],
+  ]) {
+    it(`${what}: run again until it passes`, () => {
+      const fake = `fake() { if [ "$(called)" -lt 3 ]; then echo ${quote(message)}; return 1; fi; echo done; }`;
+      assert.equal(retried(fake), "0|3|done");
+    });
+  }
+
+  it("any other refusal: returned at once, with its output and status", () => {
+    assert.equal(
+      retried("fake() { called >/dev/null; echo '% Unknown command'; return 2; }"),
+      "2|1|% Unknown command",
+    );
+  });
 });
