@@ -19,7 +19,6 @@ import {
 import { FrrTarget } from "./render/scripts/lib";
 import { SessionState } from "./render/scripts/verify";
 import { checkConstruction, resolveValidated } from "./resolve";
-import { StepId } from "./shell";
 import { hostLibrarySteps, RemoteTarget, remoteStep, verifyStep } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
 import { InputError, Problem } from "./validate/problems";
@@ -235,14 +234,13 @@ export class BgpLoopback extends pulumi.ComponentResource {
     const connection = checkedConnection(subject, args.connection);
     const target: RemoteTarget = gatedTarget(connection, config);
     // Every remote script of this component sources the host library: installed first.
-    const { library, installed } = hostLibrarySteps(
+    const { installed, step } = hostLibrarySteps(
       this,
       name,
       "frr-nspawn:index:BgpLoopback",
       target,
       endpointOf(connection),
     );
-    const step = (part: string): StepId => ({ name: `${name}-${part}`, library });
     const net = config.apply((c): HostNetworkConfig => ({
       machine: c.machine,
       loopback: c.frr.loopback,
@@ -312,7 +310,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
         ? pulumi.output<Record<string, SessionState>>({})
         : verifyStep(
             this,
-            `${name}-verify`,
+            step("verify"),
             target,
             pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
               frr: t,
@@ -324,7 +322,6 @@ export class BgpLoopback extends pulumi.ComponentResource {
               },
             })),
             frrConfStep,
-            library,
           );
     this.routerId = config.apply((c) => c.frr.routerId);
     this.asn = config.apply((c) => c.frr.asn);

@@ -301,14 +301,13 @@ export class NspawnMachine extends pulumi.ComponentResource {
       checkPushConnection(name, args.connection);
     }
     // Every remote script of this component sources the host library: installed first.
-    const { library, installed } = hostLibrarySteps(
+    const { installed, step } = hostLibrarySteps(
       this,
       name,
       "frr-nspawn:index:NspawnMachine",
       target,
       endpointOf(connection),
     );
-    const step = (part: string): StepId => ({ name: `${name}-${part}`, library });
     const delivered = this.deliver(
       name,
       plan.kind,

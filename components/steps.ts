@@ -22,7 +22,7 @@ import {
   VERIFY_STEP_LIMIT_SECONDS,
   VerifyConfig,
 } from "./render/scripts/verify";
-import { forLoginShell, HostLibraryRef, StepId } from "./shell";
+import { forLoginShell, StepId, stepOf } from "./shell";
 
 /** A step's scripts: `create` also runs on update; `delete` runs with the stored inputs. */
 export interface StepScripts {
@@ -131,22 +131,20 @@ export function localStep(
 
 /**
  * The `<name>-verify` step of BgpLoopback and TorCumulus: waits where FRR runs until every
- * session in `spec` is up (render/scripts/verify.ts), after `after` (sourcing `library`, on a
- * host where the component installed it); returns the sessions'
+ * session in `spec` is up (render/scripts/verify.ts), after `after` (sourcing the host
+ * library when `id` names it); returns the sessions'
  * states from its output.
  */
 export function verifyStep(
   parent: pulumi.Resource,
-  name: string,
+  id: StepId,
   target: RemoteTarget,
   spec: pulumi.Output<{ frr: FrrTarget; verify: VerifyConfig }>,
   after: pulumi.Resource,
-  library?: HostLibraryRef,
 ): pulumi.Output<Record<string, SessionState>> {
-  const id: StepId = library === undefined ? name : { name, library };
   const step = remoteStep(
     parent,
-    name,
+    stepOf(id).step,
     target,
     spec.apply(({ frr, verify }) => ({
       create: renderVerify(id, frr, verify),
@@ -165,7 +163,8 @@ export const HOST_LIBRARY_FILE = path.join(__dirname, "host-library.sh");
  * library from this package into the SSH user's home (CopyToRemote: the library's text is
  * not in any step's inputs, only its path and digest); the second installs it for every
  * later step of the component to source, and removes it on destroy once no component on
- * the host uses it. Returns what those steps' scripts are told, and the step to follow.
+ * the host uses it. Returns the step to follow, and `step(part)`: the id of the component's
+ * step `<name>-<part>`, which sources the library.
  */
 export function hostLibrarySteps(
   parent: pulumi.Resource,
@@ -173,7 +172,7 @@ export function hostLibrarySteps(
   type: string,
   target: RemoteTarget,
   endpoint: pulumi.Output<string>,
-): { library: HostLibraryRef; installed: command.remote.Command } {
+): { installed: command.remote.Command; step: (part: string) => StepId } {
   const lib = hostLibrary();
   // One marker per component instance on the host: its project, stack, type and name.
   const owner = createHash("sha256")
@@ -203,5 +202,6 @@ export function hostLibrarySteps(
     // removes the old one (if no other component uses it) after the steps moved on.
     { dependsOn: [copy], triggers: [endpoint, lib.sha256] },
   );
-  return { library: libraryRef(lib, `${name}-lib`), installed };
+  const library = libraryRef(lib, `${name}-lib`);
+  return { installed, step: (part) => ({ name: `${name}-${part}`, library }) };
 }

@@ -4,7 +4,6 @@
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,6 +12,7 @@ import {
   hostLibrary,
   HostLibrary,
   LIBRARY_DIR,
+  describeLibrary,
   renderHostLibrary,
   renderLibraryInstall,
   renderLibraryRemove,
@@ -234,15 +234,8 @@ describe("host library: the -lib step on a host", function () {
     // What replacing both components' -lib steps does: create the new ones, then delete the
     // old ones (Pulumi's default order), while the other steps move to the new file.
     const text2 = `${lib.text}# another version\n`;
-    const sha2 = createHash("sha256").update(text2).digest("hex");
-    const base2 = `frr-nspawn-${sha2.slice(0, 16)}`;
-    const lib2: HostLibrary = {
-      text: text2,
-      sha256: sha2,
-      path: `${LIBRARY_DIR}/${base2}.sh`,
-      users: `${LIBRARY_DIR}/${base2}.users`,
-      copyName: `${base2}.sh`,
-    };
+    const lib2 = describeLibrary(text2);
+    const base2 = lib2.copyName.replace(/\.sh$/, "");
     fs.writeFileSync(path.join(dir, "library2.sh"), text2);
     const r = host(
       {

@@ -93,12 +93,12 @@ export function machineVariable(machine: string): string {
  * naming it, then (unless `step` sources the host library, which defines them) the two
  * functions of {@link machineFrrFunctions}.
  */
-export function inFrrFunctions(target: FrrTarget, step: StepId = ""): string[] {
+export function inFrrFunctions(target: FrrTarget, step?: StepId): string[] {
   switch (target.kind) {
     case "machine":
       return [
         machineVariable(target.machine),
-        ...(sourcesLibrary(step) ? [] : machineFrrFunctions()),
+        ...(step !== undefined && sourcesLibrary(step) ? [] : machineFrrFunctions()),
       ];
     case "host":
       return ["machine_running() {", "    true", "}", "in_frr() {", '    "$@"', "}"];

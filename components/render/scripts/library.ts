@@ -1,11 +1,10 @@
 /**
  * The host library: the bash functions every step of NspawnMachine and BgpLoopback would
- * otherwise carry (the frame and the helpers, which read the machine's name from a
- * variable the step sets), in one
- * file on the host that those steps source; where it lives; and the scripts of a
- * component's `-lib` step, which installs the copy that `-lib-copy` put in the SSH user's
- * home and keeps one marker per component using it, so that the last component to go
- * removes it.
+ * otherwise carry (the frame, and the helpers, which read the machine's name from a
+ * variable the step sets), in one file on the host that those steps source; where it
+ * lives; and the scripts of a component's `-lib` step, which installs the copy that
+ * `-lib-copy` put in the SSH user's home and keeps one marker per component using it, so
+ * that the last component to go removes it.
  */
 import { createHash } from "node:crypto";
 import { commentText, frameFunctions, hostLock, quote, type HostLibraryRef } from "../../shell";
@@ -60,9 +59,16 @@ export interface HostLibrary {
   copyName: string;
 }
 
-/** The host library this package renders. */
+let rendered: HostLibrary | undefined;
+
+/** The host library this package renders (rendered and hashed once per process). */
 export function hostLibrary(): HostLibrary {
-  const text = renderHostLibrary();
+  rendered ??= describeLibrary(renderHostLibrary());
+  return rendered;
+}
+
+/** A library version's digest and names, from its text. */
+export function describeLibrary(text: string): HostLibrary {
   const sha256 = createHash("sha256").update(text).digest("hex");
   const base = `frr-nspawn-${sha256.slice(0, 16)}`;
   return {
