@@ -314,13 +314,10 @@ export function script(options: ScriptOptions, lines: readonly string[]): string
   }
   const lib = quote(options.library.path);
   const onFailure = options.onFailure ?? [];
+  // One line: a missing file fails `.` (bash reports it; that report is dropped for ours).
   return [
     ...header,
-    `if [ ! -r ${lib} ]; then`,
-    `    echo "frr-nspawn: $0: "${quote(`the host library ${options.library.path} is missing: the step ${options.library.installedBy} installs it (pulumi up --replace that step)`)} >&2`,
-    "    exit 1",
-    "fi",
-    `. ${lib}`,
+    `. ${lib} 2>/dev/null || { echo "frr-nspawn: $0: "${quote(`the host library ${options.library.path} is missing: replace the step ${options.library.installedBy} to install it`)} >&2; exit 1; }`,
     ...(onFailure.length === 0
       ? []
       : [`${ON_FAILURE_HOOK}() {`, ...onFailure.map((line) => `    ${line}`), "}"]),

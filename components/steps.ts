@@ -17,17 +17,19 @@ import { FrrTarget } from "./render/scripts/lib";
 import {
   parseSessions,
   renderVerify,
-  renderVerifyRemove,
   SessionState,
   VERIFY_STEP_LIMIT_SECONDS,
   VerifyConfig,
 } from "./render/scripts/verify";
 import { forLoginShell, StepId, stepOf } from "./shell";
 
-/** A step's scripts: `create` also runs on update; `delete` runs with the stored inputs. */
+/**
+ * A step's scripts: `create` also runs on update; `delete` runs with the stored inputs.
+ * Only a step with {@link StepOptions.checkOnly} has no `delete`.
+ */
 export interface StepScripts {
   create: string;
-  delete: string;
+  delete?: string;
 }
 
 /** What every remote step of a component shares (see `gatedTarget`). */
@@ -53,6 +55,12 @@ export interface StepOptions {
    * server's AcceptEnv). Secret values go here, not into the script.
    */
   environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * The step only checks (it changes nothing on the host), so there is nothing to undo:
+   * it has no `delete`, and the provider runs nothing when it goes (pulumi-command v1.2.1
+   * provider/pkg/provider/remote/commandController.go `Delete`: "if props.Delete == nil").
+   */
+  checkOnly?: boolean;
 }
 
 /** How long a step may run unless it says otherwise: every wait inside is shorter. */
@@ -72,9 +80,14 @@ function wrapped(
     create: all.apply(([s, su, h]) =>
       forLoginShell(s.create, { sudo: su, name, host: h, timeoutSeconds }),
     ),
-    delete: all.apply(([s, su, h]) =>
-      forLoginShell(s.delete, { sudo: su, name, host: h, timeoutSeconds }),
-    ),
+    delete: options.checkOnly
+      ? undefined
+      : all.apply(([s, su, h]) => {
+          if (s.delete === undefined) {
+            throw new Error(`step ${name} has no delete script`);
+          }
+          return forLoginShell(s.delete, { sudo: su, name, host: h, timeoutSeconds });
+        }),
   };
 }
 
@@ -146,11 +159,8 @@ export function verifyStep(
     parent,
     stepOf(id).step,
     target,
-    spec.apply(({ frr, verify }) => ({
-      create: renderVerify(id, frr, verify),
-      delete: renderVerifyRemove(id),
-    })),
-    { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS },
+    spec.apply(({ frr, verify }) => ({ create: renderVerify(id, frr, verify) })),
+    { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS, checkOnly: true },
   );
   return step.stdout.apply(parseSessions);
 }

@@ -50,7 +50,6 @@ import {
 } from "../../components/render/scripts/machine";
 import {
   renderVerify as renderSessionsVerify,
-  renderVerifyRemove,
 } from "../../components/render/scripts/verify";
 import { quote, StepId } from "../../components/shell";
 import { SEED_HOST } from "../fixtures";
@@ -337,7 +336,6 @@ describe("host library: a step that sources it leaves out what it defines, and n
           frrConf: "",
         }),
     ],
-    ["remove bgp verify", (s) => renderVerifyRemove(s)],
   ];
 
   /** Names a script defines: functions, and variables assigned a quoted block. */

@@ -4,7 +4,6 @@ import { spawnSync } from "node:child_process";
 import {
   parseSessions,
   renderVerify,
-  renderVerifyRemove,
 } from "../../components/render/scripts/verify";
 import { waves } from "../../components/waves";
 
@@ -85,9 +84,6 @@ describe("verify step script", () => {
     assert.doesNotMatch(program, /subprocess\.run|capture_output|text=True|\bf"/);
   });
 
-  it("delete undoes nothing", () => {
-    assert.match(renderVerifyRemove("s"), /^:$/m);
-  });
 
   const parses: [string, string, Record<string, unknown>][] = [
     ["no sessions line", "ok\n", {}],

@@ -121,11 +121,6 @@ export function renderVerify(step: StepId, target: FrrTarget, c: VerifyConfig): 
   );
 }
 
-/** Delete of the verify step: it changed nothing, so there is nothing to undo. */
-export function renderVerifyRemove(step: StepId): string {
-  return script({ ...stepOf(step), description: "nothing to undo (verification only)" }, [":"]);
-}
-
 /** The sessions' states from the verify step's stdout ({} when it has none). */
 export function parseSessions(stdout: string): Record<string, SessionState> {
   const line = stdout.split("\n").find((l) => l.startsWith(SESSIONS_PREFIX));

@@ -1,0 +1,13 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+const seen: any[] = [];
+const FAKE_BUILD = `FRR_NSPAWN_IMAGE ${JSON.stringify({imagePath: "/var/lib/frr-nspawn/images/0123456789abcdef/frr-image.tar.gz",sha256: "a".repeat(64),sizeBytes: 50_000_000,frrVersion: "8.4.4",recipeHash: "b".repeat(64)})}`;
+void pulumi.runtime.setMocks({ newResource: async (args) => { seen.push({type: args.type, name: args.name, inputs: args.inputs}); const state: any = {...args.inputs}; if (args.type.startsWith("command:")) { state.stdout = args.name.endsWith("-build") ? FAKE_BUILD : "ok"; state.stderr = ""; } return {id: args.name+"-id", state}; }, call: () => ({}) }, "bench", "fleet", false);
+const { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } = require("/work/main/index");
+const KEY = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n");
+const image = new FrrImage("image", { localSudo: false });
+const connection = { host: "10.0.0.10", user: "core", privateKey: KEY, sudo: true };
+const machine = new NspawnMachine(`h0000-frr`, { connection, image: { frrImage: image } });
+new BgpLoopback(`h0000-bgp`, { connection, machine, loopback: `10.255.0.1`, asn: 4200000000, interfaces: ["ens3", "ens4"] });
+new TorCumulus("tor00", { connection: {host: "10.9.0.1", user: "cumulus", privateKey: KEY, sudo: true}, asn: 65000, loopback: "10.254.255.1", downlinks: [{port: "swp1"},{port: "swp2"}] });
+setTimeout(() => { for (const s of seen) { if (!s.type.startsWith("command:")) continue; const d = `/tmp/dump/out/${s.name}`; fs.mkdirSync(d, {recursive: true}); for (const k of ["create","delete","update"]) if (typeof s.inputs[k] === "string") fs.writeFileSync(`${d}/${k}`, s.inputs[k]); fs.writeFileSync(`${d}/inputs.json`, JSON.stringify(s.inputs)); console.log(s.name, Buffer.byteLength(JSON.stringify(s.inputs))); } process.exit(0); }, 4000);
