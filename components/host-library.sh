@@ -265,3 +265,161 @@ switch_off() {
         sleep 0.1
     done
 }
+adopt_legacy_state() {
+    local s=/var/lib/frr-nspawn/$frr_nspawn_machine legacy
+    if [ -e "$s/image.sha256" ] && [ ! -e "$s/active" ]; then
+        legacy=$(cut -c1-16 "$s/image.sha256")
+        mkdir -p "$s/images"
+        : > "$s/images/$legacy"
+        printf '%s\n' "$legacy" > "$s/active"
+        rm -f "$s/image.sha256"
+    fi
+}
+import_image() {
+    local id=$1 tar=$2 m=$frr_nspawn_machine s=/var/lib/frr-nspawn/$frr_nspawn_machine
+    local image=$m-$id
+    adopt_legacy_state
+    if [ "$(cat "$s/active" 2>/dev/null)" = "$id" ]; then
+        echo "frr-nspawn: image $id already runs machine $m"
+        exit 0
+    fi
+    if [ -e "/var/lib/machines/$image" ]; then
+        if [ -e "$s/images/$id" ]; then
+            echo "frr-nspawn: image $image is already imported"
+            exit 0
+        fi
+        echo "frr-nspawn: an image named $image exists that frr-nspawn did not import; remove it (machinectl remove $image) and run again" >&2
+        exit 1
+    fi
+    mkdir -p "$s/images"
+    if command -v importctl >/dev/null 2>&1; then
+        importctl -m import-tar "$tar" "$image"
+    else
+        machinectl import-tar "$tar" "$image"
+    fi
+    : > "$s/images/$id"
+    echo "frr-nspawn: imported $image; the start step switches machine $m to it"
+}
+remove_image() {
+    local id=$1 m=$frr_nspawn_machine s=/var/lib/frr-nspawn/$frr_nspawn_machine
+    adopt_legacy_state
+    if [ ! -e "$s/images/$id" ]; then
+        echo "frr-nspawn: frr-nspawn has no image $id of machine $m; nothing to remove"
+        exit 0
+    fi
+    if [ "$(cat "$s/active" 2>/dev/null)" = "$id" ]; then
+        echo "frr-nspawn: image $id runs machine $m: the start step's delete removes it"
+        exit 0
+    fi
+    if [ "$(cat "$s/previous" 2>/dev/null)" = "$id" ]; then
+        echo "frr-nspawn: image $m-$id is kept for a rollback"
+        exit 0
+    fi
+    if [ -e "/var/lib/machines/$m-$id" ]; then
+        machinectl remove "$m-$id"
+    fi
+    rm -f "$s/images/$id"
+}
+start_image() {
+    local id=$1 boot=$2 m=$frr_nspawn_machine s=/var/lib/frr-nspawn/$frr_nspawn_machine root=/var/lib/machines/$frr_nspawn_machine
+    local side=/var/lib/machines/$frr_nspawn_machine-$1 active kept frr_was_active=no moved_new=no saved_err_trap
+    adopt_legacy_state
+    active=$(cat "$s/active" 2>/dev/null || true)
+    if [ "$active" = "$id" ]; then
+        machinectl enable "$m" >/dev/null
+        if ! machine_running; then
+            machinectl start "$m"
+        fi
+        if ! wait_booted "$boot"; then
+            journalctl --no-pager -n 30 -u "systemd-nspawn@$m.service" >&2 || true
+            exit 1
+        fi
+        echo "frr-nspawn: machine $m runs image $id"
+        exit 0
+    fi
+    if [ -z "$active" ] && [ -e "$root" ]; then
+        echo "frr-nspawn: an image named $m exists that frr-nspawn did not import; remove it (machinectl remove $m) or choose another machineName" >&2
+        exit 1
+    fi
+    if [ ! -e "$side" ] || [ ! -e "$s/images/$id" ]; then
+        echo "frr-nspawn: image $m-$id is not imported (the import step does that); run pulumi up again" >&2
+        exit 1
+    fi
+    if [ -n "$active" ] && [ -e "$root-$active" ]; then
+        echo "frr-nspawn: $root-$active is in the way of keeping the running image; remove it and run again" >&2
+        exit 1
+    fi
+    echo "frr-nspawn: preparing image $id beside the running machine"
+    carry_frr_config "$root" "$side"
+    if machine_running && frr_active; then frr_was_active=yes; fi
+    put_back() {
+        trap - ERR
+        set +e
+        journalctl --no-pager -n 30 -u "systemd-nspawn@$m.service" >&2 || true
+        stop_machine
+        if [ "$moved_new" = yes ]; then mv -T "$root" "$side"; fi
+        if [ -n "$active" ]; then
+            [ -e "$root" ] || mv -T "$root-$active" "$root"
+            printf '%s\n' "$active" > "$s/active"
+            rm -f "$s/previous"
+            if machinectl start "$m" && wait_booted "$boot"; then
+                echo "frr-nspawn: image $id did not come up: putting the previous image back; it runs again" >&2
+            else
+                echo "frr-nspawn: image $id did not come up: putting the previous image back; it did not boot either" >&2
+            fi
+        else
+            rm -f "$s/active"
+            echo "frr-nspawn: image $id did not come up" >&2
+        fi
+        exit 1
+    }
+    echo "frr-nspawn: switching machine $m from image ${active:-none} to $id"
+    switch_off
+    saved_err_trap=$(trap -p ERR)
+    trap put_back ERR
+    if [ -n "$active" ]; then
+        mv -T "$root" "$root-$active"
+        printf '%s\n' "$active" > "$s/previous"
+    fi
+    mv -T "$side" "$root"
+    moved_new=yes
+    printf '%s\n' "$id" > "$s/active"
+    machinectl enable "$m" >/dev/null
+    machinectl start "$m"
+    wait_booted "$boot"
+    if [ "$frr_was_active" = yes ]; then
+        wait_until 60 'FRR in the new image to start' frr_active
+    fi
+    eval "$saved_err_trap"
+    echo "frr-nspawn: machine $m runs image $id; the previous image is kept for a rollback"
+    for kept in "$s/images"/*; do
+        [ -e "$kept" ] || continue
+        kept=${kept##*/}
+        if [ "$kept" = "$id" ] || [ "$kept" = "$active" ]; then continue; fi
+        if [ -e "$root-$kept" ]; then
+            machinectl remove "$m-$kept" || { echo "frr-nspawn: could not remove the old image $m-$kept" >&2; continue; }
+        fi
+        rm -f "$s/images/$kept"
+    done
+}
+remove_machine() {
+    local m=$frr_nspawn_machine s=/var/lib/frr-nspawn/$frr_nspawn_machine kept
+    adopt_legacy_state
+    machinectl disable "$m" 2>/dev/null || true
+    stop_machine
+    if [ -e "$s/active" ] && machinectl image-status "$m" >/dev/null 2>&1; then
+        machinectl remove "$m"
+    fi
+    for kept in "$s/images"/*; do
+        [ -e "$kept" ] || continue
+        kept=${kept##*/}
+        if [ -e "/var/lib/machines/$m-$kept" ]; then
+            machinectl remove "$m-$kept"
+        fi
+        rm -f "$s/images/$kept"
+    done
+    rmdir "$s/images" 2>/dev/null || true
+    rm -f "$s/active" "$s/previous"
+    rmdir "$s" 2>/dev/null || true
+    rmdir /var/lib/frr-nspawn 2>/dev/null || true
+}

@@ -89,20 +89,28 @@ describe("components under the real SDK with mocks", () => {
         `expected=${SHA}\nif ! printf '%s  %s\\n' "$expected" ${tar} | sha256sum --check --status -`,
       ),
     );
-    // Beside the running machine, named by the image's id.
+    // Beside the running machine, named by the image's id: the host library's import_image.
     assert.match(
       String(rec.byName("m1-import").inputs.create),
-      new RegExp(`^    machinectl import-tar ${tar} frr-${SHA.slice(0, 16)}$`, "m"),
+      new RegExp(`^frr_nspawn_machine=frr\nimport_image ${SHA.slice(0, 16)} ${tar}$`, "m"),
     );
+    assert.match(hostLibrary().text, /^ {8}machinectl import-tar "\$tar" "\$image"$/m);
     assert.deepEqual(rec.byName("m1-import").inputs.triggers, [SHA]);
     assert.match(String(rec.byName("m1-settings").inputs.create), /^VirtualEthernet=no$/m);
     assert.match(
       String(rec.byName("m1-start").inputs.create),
       /^sudo -n timeout --kill-after=30 900 bash -c/,
     );
-    // stop_machine (machinectl poweroff "$frr_nspawn_machine") is the host library's.
-    assert.match(String(rec.byName("m1-start").inputs.delete), /^frr_nspawn_machine=frr\n/m);
-    assert.match(String(rec.byName("m1-start").inputs.delete), /^stop_machine$/m);
+    assert.match(
+      String(rec.byName("m1-start").inputs.create),
+      new RegExp(`^frr_nspawn_machine=frr\nstart_image ${SHA.slice(0, 16)} 120$`, "m"),
+    );
+    // remove_machine and its stop_machine (machinectl poweroff "$frr_nspawn_machine") are
+    // the host library's.
+    assert.match(
+      String(rec.byName("m1-start").inputs.delete),
+      /^frr_nspawn_machine=frr\nremove_machine$/m,
+    );
     assert.match(hostLibrary().text, /machinectl poweroff "\$frr_nspawn_machine"/);
   });
 

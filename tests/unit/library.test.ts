@@ -48,9 +48,7 @@ import {
   renderStop,
   renderVerify,
 } from "../../components/render/scripts/machine";
-import {
-  renderVerify as renderSessionsVerify,
-} from "../../components/render/scripts/verify";
+import { renderVerify as renderSessionsVerify } from "../../components/render/scripts/verify";
 import { quote, StepId } from "../../components/shell";
 import { SEED_HOST } from "../fixtures";
 
@@ -344,8 +342,9 @@ describe("host library: a step that sources it leaves out what it defines, and n
   }
   const inLibrary = defined(lib.text);
 
-  it("the library defines the frame and every helper the steps share", () => {
+  it("the library defines the frame, every helper the steps share, and the machine steps' bodies", () => {
     assert.deepEqual([...inLibrary].sort(), [
+      "adopt_legacy_state",
       "apply_conf",
       "carry_frr_config",
       "frr_active",
@@ -353,11 +352,15 @@ describe("host library: a step that sources it leaves out what it defines, and n
       "frr_nspawn_lock",
       "frr_nspawn_on_err",
       "frr_nspawn_on_exit",
+      "import_image",
       "in_frr",
       "interface_plan_py",
       "machine_gone",
       "machine_running",
       "mgmtd_retry",
+      "remove_image",
+      "remove_machine",
+      "start_image",
       "stop_machine",
       "switch_off",
       "wait_booted",

@@ -135,31 +135,40 @@ describe("step scripts", () => {
 
   it("import goes beside the running machine, and never over an image frr-nspawn did not import", () => {
     const text = renderImport("s", "frr", SHA, TAR);
+    assert.ok(text.endsWith(`\nimport_image ${"d".repeat(16)} ${TAR}\n`));
+    assert.ok(text.includes(`\nfrr_nspawn_machine=frr\n`));
+    assert.ok(text.includes("    local image=$m-$id\n"));
     assert.ok(
-      text.includes(`an image named frr-${"d".repeat(16)} exists that frr-nspawn did not import`),
+      text.includes(
+        'echo "frr-nspawn: an image named $image exists that frr-nspawn did not import; remove it (machinectl remove $image) and run again" >&2',
+      ),
     );
-    assert.ok(text.includes(`machinectl import-tar ${TAR} frr-${"d".repeat(16)}`));
     assert.ok(!text.includes("poweroff"), "import stops nothing");
   });
 
   it("start switches images only after the old machine stopped, and puts the old one back on failure", () => {
     const text = renderStart("s", "frr", SHA, 120);
-    const putBack = text.slice(
-      text.indexOf("put_back() {"),
-      text.indexOf("\n}\n", text.indexOf("put_back() {")),
-    );
+    assert.ok(text.endsWith(`\nstart_image ${"d".repeat(16)} 120\n`));
     assert.ok(
-      putBack.includes("mv -T /var/lib/machines/frr /var/lib/machines/frr-dddddddddddddddd"),
+      text.includes(
+        "    local id=$1 boot=$2 m=$frr_nspawn_machine s=/var/lib/frr-nspawn/$frr_nspawn_machine root=/var/lib/machines/$frr_nspawn_machine\n" +
+          "    local side=/var/lib/machines/$frr_nspawn_machine-$1 ",
+      ),
     );
-    assert.ok(putBack.includes('mv -T /var/lib/machines/frr-"$active" /var/lib/machines/frr'));
-    assert.ok(putBack.includes("machinectl start frr"));
+    const putBack = text.slice(
+      text.indexOf("    put_back() {"),
+      text.indexOf("\n    }\n", text.indexOf("    put_back() {")),
+    );
+    assert.ok(putBack.includes('if [ "$moved_new" = yes ]; then mv -T "$root" "$side"; fi'));
+    assert.ok(putBack.includes('[ -e "$root" ] || mv -T "$root-$active" "$root"'));
+    assert.ok(putBack.includes('if machinectl start "$m" && wait_booted "$boot"; then'));
     const order = [
-      "carry_frr_config /var/lib/machines/frr /var/lib/machines/frr-dddddddddddddddd",
-      "\nswitch_off\nsaved_err_trap=$(trap -p ERR)\ntrap put_back ERR\n",
-      'mv -T /var/lib/machines/frr /var/lib/machines/frr-"$active"',
-      "mv -T /var/lib/machines/frr-dddddddddddddddd /var/lib/machines/frr\n",
-      "\nmachinectl start frr\nwait_booted 120\n",
-      '\neval "$saved_err_trap"\n',
+      'carry_frr_config "$root" "$side"',
+      "\n    switch_off\n    saved_err_trap=$(trap -p ERR)\n    trap put_back ERR\n",
+      'mv -T "$root" "$root-$active"',
+      'mv -T "$side" "$root"\n',
+      '\n    machinectl start "$m"\n    wait_booted "$boot"\n',
+      '\n    eval "$saved_err_trap"\n',
     ];
     const at = order.map((needle) => text.indexOf(needle));
     assert.ok(
@@ -173,11 +182,11 @@ describe("step scripts", () => {
     assert.ok(
       text.includes(
         [
-          "if command -v importctl >/dev/null 2>&1; then",
-          `    importctl -m import-tar ${TAR} frr-${"d".repeat(16)}`,
-          "else",
-          `    machinectl import-tar ${TAR} frr-${"d".repeat(16)}`,
-          "fi",
+          "    if command -v importctl >/dev/null 2>&1; then",
+          '        importctl -m import-tar "$tar" "$image"',
+          "    else",
+          '        machinectl import-tar "$tar" "$image"',
+          "    fi",
         ].join("\n"),
       ),
     );

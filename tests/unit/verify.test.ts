@@ -1,10 +1,7 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 
-import {
-  parseSessions,
-  renderVerify,
-} from "../../components/render/scripts/verify";
+import { parseSessions, renderVerify } from "../../components/render/scripts/verify";
 import { waves } from "../../components/waves";
 
 describe("waves", () => {
@@ -83,7 +80,6 @@ describe("verify step script", () => {
     // capture_output/text (3.7), no f-strings (3.6).
     assert.doesNotMatch(program, /subprocess\.run|capture_output|text=True|\bf"/);
   });
-
 
   const parses: [string, string, Record<string, unknown>][] = [
     ["no sessions line", "ok\n", {}],

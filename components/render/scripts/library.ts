@@ -11,7 +11,12 @@ import { commentText, frameFunctions, hostLock, quote, type HostLibraryRef } fro
 import { applyConfFunction } from "./frrApply";
 import { machineFrrFunctions, STATE_DIR, waitUntilFunction } from "./lib";
 import {
+  adoptLegacyFunction,
   carryConfigFunction,
+  importImageFunction,
+  removeImageFunction,
+  removeMachineFunction,
+  startImageFunction,
   stopMachineFunctions,
   switchOffFunctions,
   waitBootedFunction,
@@ -21,7 +26,10 @@ import {
  * The library's text. A step that sources it (shell.ts `script` with `library`) leaves out
  * what it defines: the frame, `wait_until`, `machine_running`, `in_frr`, `mgmtd_retry`,
  * `interface_plan_py`, `apply_conf`, `machine_gone`, `stop_machine`, `wait_booted`,
- * `carry_frr_config`, `frr_active` and `switch_off`. The same text on every host; a change to it is a
+ * `carry_frr_config`, `frr_active` and `switch_off`; and the bodies of NspawnMachine's
+ * import and start steps and their deletes (`adopt_legacy_state`, `import_image`,
+ * `remove_image`, `start_image`, `remove_machine`), which those steps call with their
+ * values. The same text on every host; a change to it is a
  * new file (its name carries its digest), so a step always sources the version it was
  * written for.
  */
@@ -39,6 +47,12 @@ export function renderHostLibrary(): string {
     ...waitBootedFunction(),
     ...carryConfigFunction(),
     ...switchOffFunctions(),
+    // Whole step bodies: a step that sources the library calls one with its values.
+    ...adoptLegacyFunction(),
+    ...importImageFunction(),
+    ...removeImageFunction(),
+    ...startImageFunction(),
+    ...removeMachineFunction(),
     "",
   ].join("\n");
 }

@@ -23,9 +23,8 @@ import {
 import {
   inFrrFunctions,
   MACHINE_VARIABLE,
-  machineStateDir,
   machineVariable,
-  removeStateDirs,
+  STATE_DIR,
   waitUntilFunction,
 } from "./lib";
 
@@ -53,32 +52,31 @@ export function tarExtension(path: string): string {
   return match === null ? ".tar" : match[1];
 }
 
-/** frr-nspawn's records of a machine's images on the host. */
-function imageState(machine: string) {
-  const dir = machineStateDir(machine);
-  return {
-    /** The short id of the image `machine` runs. */
-    active: `${dir}/active`,
-    /** The short id of the image it ran before (kept as `<machine>-<id>`). */
-    previous: `${dir}/previous`,
-    /** One empty file per image frr-nspawn imported, named by its short id. */
-    images: `${dir}/images`,
-    /** Written by earlier versions: the SHA-256 of the one image. */
-    legacy: `${dir}/image.sha256`,
-  };
-}
+/**
+ * frr-nspawn's records of the images of the machine named by MACHINE_VARIABLE, as shell
+ * text (in an assignment or inside double quotes): `$s/active` holds the short id of the
+ * image the machine runs; `$s/previous` the one it ran before (kept as `<machine>-<id>`);
+ * `$s/images/` one empty file per image frr-nspawn imported, named by its short id;
+ * `$s/image.sha256` was written by earlier versions (the SHA-256 of the one image).
+ */
+const MACHINE_STATE = `${STATE_DIR}/$${MACHINE_VARIABLE}`;
 
-/** Lines that adopt an earlier version's record (`image.sha256`) as the active image. */
-function adoptLegacyState(machine: string): string[] {
-  const s = imageState(machine);
+/**
+ * Lines defining `adopt_legacy_state`: adopts an earlier version's record
+ * (`image.sha256`) of the machine named by MACHINE_VARIABLE as its active image.
+ */
+export function adoptLegacyFunction(): string[] {
   return [
-    `if [ -e ${quote(s.legacy)} ] && [ ! -e ${quote(s.active)} ]; then`,
-    `    legacy=$(cut -c1-16 ${quote(s.legacy)})`,
-    `    ${command("mkdir", "-p", s.images)}`,
-    `    : > ${quote(s.images)}/"$legacy"`,
-    `    printf '%s\\n' "$legacy" > ${quote(s.active)}`,
-    `    rm -f ${quote(s.legacy)}`,
-    "fi",
+    "adopt_legacy_state() {",
+    `    local s=${MACHINE_STATE} legacy`,
+    '    if [ -e "$s/image.sha256" ] && [ ! -e "$s/active" ]; then',
+    '        legacy=$(cut -c1-16 "$s/image.sha256")',
+    '        mkdir -p "$s/images"',
+    '        : > "$s/images/$legacy"',
+    `        printf '%s\\n' "$legacy" > "$s/active"`,
+    '        rm -f "$s/image.sha256"',
+    "    fi",
+    "}",
   ];
 }
 
@@ -170,85 +168,102 @@ export function stopMachineFunctions(): string[] {
 }
 
 /**
- * Import the tarball as image `<machine>-<id>`, beside the running machine, which it does
- * not touch; the start step switches the machine to it. Nothing to do when that image is
- * imported already (it runs, or was kept for a rollback).
+ * Lines defining `import_image ID TAR` (for the machine named by MACHINE_VARIABLE): the
+ * import step's body. Imports TAR as image `<machine>-<ID>`, beside the running machine,
+ * which it does not touch; the start step switches the machine to it. Nothing to do when
+ * that image is imported already (it runs, or was kept for a rollback). `importctl -m
+ * import-tar` where it exists (systemd 256 on; 257's machinectl says import-tar moved
+ * there), `machinectl import-tar` on older hosts. Like every step body, it ends the
+ * script: `exit 1` on failure.
  */
+export function importImageFunction(): string[] {
+  return [
+    "import_image() {",
+    `    local id=$1 tar=$2 m=$${MACHINE_VARIABLE} s=${MACHINE_STATE}`,
+    "    local image=$m-$id",
+    "    adopt_legacy_state",
+    '    if [ "$(cat "$s/active" 2>/dev/null)" = "$id" ]; then',
+    '        echo "frr-nspawn: image $id already runs machine $m"',
+    "        exit 0",
+    "    fi",
+    '    if [ -e "/var/lib/machines/$image" ]; then',
+    '        if [ -e "$s/images/$id" ]; then',
+    '            echo "frr-nspawn: image $image is already imported"',
+    "            exit 0",
+    "        fi",
+    '        echo "frr-nspawn: an image named $image exists that frr-nspawn did not import; remove it (machinectl remove $image) and run again" >&2',
+    "        exit 1",
+    "    fi",
+    '    mkdir -p "$s/images"',
+    "    if command -v importctl >/dev/null 2>&1; then",
+    '        importctl -m import-tar "$tar" "$image"',
+    "    else",
+    '        machinectl import-tar "$tar" "$image"',
+    "    fi",
+    '    : > "$s/images/$id"',
+    '    echo "frr-nspawn: imported $image; the start step switches machine $m to it"',
+    "}",
+  ];
+}
+
+/** The import step: {@link importImageFunction} for `tar` as image `imageId` of `machine`. */
 export function renderImport(step: StepId, machine: string, imageId: string, tar: string): string {
-  const id = shortImageId(imageId);
-  const image = sideImageName(machine, imageId);
-  const s = imageState(machine);
   return script(
-    { ...stepOf(step), lock: true, description: `import ${tar} as machine image ${image}` },
+    {
+      ...stepOf(step),
+      lock: true,
+      description: `import ${tar} as machine image ${sideImageName(machine, imageId)}`,
+    },
     [
-      ...adoptLegacyState(machine),
-      `if [ "$(cat ${quote(s.active)} 2>/dev/null)" = ${quote(id)} ]; then`,
-      `    ${say(`image ${id} already runs machine ${machine}`)}`,
-      "    exit 0",
-      "fi",
-      `if [ -e ${quote(`/var/lib/machines/${image}`)} ]; then`,
-      `    if [ -e ${quote(`${s.images}/${id}`)} ]; then`,
-      `        ${say(`image ${image} is already imported`)}`,
-      "        exit 0",
-      "    fi",
-      `    ${warn(`an image named ${image} exists that frr-nspawn did not import; remove it (machinectl remove ${image}) and run again`)}`,
-      "    exit 1",
-      "fi",
-      command("mkdir", "-p", s.images),
-      ...importTarLines(tar, image),
-      `: > ${quote(`${s.images}/${id}`)}`,
-      `${say(`imported ${image}; the start step switches machine ${machine} to it`)}`,
+      machineVariable(machine),
+      ...(sourcesLibrary(step) ? [] : [...adoptLegacyFunction(), ...importImageFunction()]),
+      command("import_image", shortImageId(imageId), tar),
     ],
   );
 }
 
 /**
- * Lines importing `tar` as machine image `machine`: `importctl -m import-tar` where it
- * exists (systemd 256 on; 257's machinectl says import-tar moved there), `machinectl
- * import-tar` on older hosts.
+ * Lines defining `remove_image ID` (for the machine named by MACHINE_VARIABLE): the
+ * import step's delete (an image that was replaced, or destroy). Removes that image
+ * unless the machine runs it or keeps it for a rollback, and only if frr-nspawn imported it.
  */
-export function importTarLines(tar: string, machine: string): string[] {
+export function removeImageFunction(): string[] {
   return [
-    "if command -v importctl >/dev/null 2>&1; then",
-    `    ${command("importctl", "-m", "import-tar", tar, machine)}`,
-    "else",
-    `    ${command("machinectl", "import-tar", tar, machine)}`,
-    "fi",
+    "remove_image() {",
+    `    local id=$1 m=$${MACHINE_VARIABLE} s=${MACHINE_STATE}`,
+    "    adopt_legacy_state",
+    '    if [ ! -e "$s/images/$id" ]; then',
+    '        echo "frr-nspawn: frr-nspawn has no image $id of machine $m; nothing to remove"',
+    "        exit 0",
+    "    fi",
+    '    if [ "$(cat "$s/active" 2>/dev/null)" = "$id" ]; then',
+    `        echo "frr-nspawn: image $id runs machine $m: the start step's delete removes it"`,
+    "        exit 0",
+    "    fi",
+    '    if [ "$(cat "$s/previous" 2>/dev/null)" = "$id" ]; then',
+    '        echo "frr-nspawn: image $m-$id is kept for a rollback"',
+    "        exit 0",
+    "    fi",
+    '    if [ -e "/var/lib/machines/$m-$id" ]; then',
+    '        machinectl remove "$m-$id"',
+    "    fi",
+    '    rm -f "$s/images/$id"',
+    "}",
   ];
 }
 
-/**
- * Delete of the import step (an image that was replaced, or destroy): remove that image
- * unless the machine runs it or keeps it for a rollback.
- */
+/** Delete of the import step: {@link removeImageFunction} for image `imageId` of `machine`. */
 export function renderRemoveImage(step: StepId, machine: string, imageId: string): string {
-  const id = shortImageId(imageId);
-  const image = sideImageName(machine, imageId);
-  const s = imageState(machine);
   return script(
     {
       ...stepOf(step),
       lock: true,
-      description: `remove machine image ${image} unless it runs or is kept`,
+      description: `remove machine image ${sideImageName(machine, imageId)} unless it runs or is kept`,
     },
     [
-      ...adoptLegacyState(machine),
-      `if [ ! -e ${quote(`${s.images}/${id}`)} ]; then`,
-      `    ${say(`frr-nspawn has no image ${id} of machine ${machine}; nothing to remove`)}`,
-      "    exit 0",
-      "fi",
-      `if [ "$(cat ${quote(s.active)} 2>/dev/null)" = ${quote(id)} ]; then`,
-      `    ${say(`image ${id} runs machine ${machine}: the start step's delete removes it`)}`,
-      "    exit 0",
-      "fi",
-      `if [ "$(cat ${quote(s.previous)} 2>/dev/null)" = ${quote(id)} ]; then`,
-      `    ${say(`image ${image} is kept for a rollback`)}`,
-      "    exit 0",
-      "fi",
-      `if [ -e ${quote(`/var/lib/machines/${image}`)} ]; then`,
-      `    machinectl remove ${quote(image)}`,
-      "fi",
-      command("rm", "-f", `${s.images}/${id}`),
+      machineVariable(machine),
+      ...(sourcesLibrary(step) ? [] : [...adoptLegacyFunction(), ...removeImageFunction()]),
+      command("remove_image", shortImageId(imageId)),
     ],
   );
 }
@@ -388,25 +403,113 @@ export function carryConfigFunction(): string[] {
 }
 
 /**
- * Enable (start at boot) and start the machine on image `imageId`, and wait until its own
- * systemd is up. When the machine runs another image, this is the switch: the new image
- * (imported beside it) gets the running FRR configuration, the old machine stops only
- * then, the images swap names (the old one is kept as `<machine>-<id>` for a rollback)
- * and the new one boots. If it does not boot, or its FRR does not start where the old
- * one's ran, the old image is put back and started, and the step fails.
+ * Lines defining `start_image ID BOOT_SECONDS` (for the machine named by
+ * MACHINE_VARIABLE): the start step's body. Enables (start at boot) and starts the machine
+ * on image ID, and waits until its own systemd is up. When the machine runs another image,
+ * this is the switch: the new image (imported beside it) gets the running FRR
+ * configuration, the old machine stops only then, the images swap names (the old one is
+ * kept as `<machine>-<id>` for a rollback) and the new one boots. If it does not boot, or
+ * its FRR does not start where the old one's ran, the old image is put back and started,
+ * and the step fails. Older kept images go. It ends the script.
  */
+export function startImageFunction(): string[] {
+  const m = `$${MACHINE_VARIABLE}`;
+  return [
+    "start_image() {",
+    `    local id=$1 boot=$2 m=${m} s=${MACHINE_STATE} root=/var/lib/machines/${m}`,
+    `    local side=/var/lib/machines/${m}-$1 active kept frr_was_active=no moved_new=no saved_err_trap`,
+    "    adopt_legacy_state",
+    '    active=$(cat "$s/active" 2>/dev/null || true)',
+    '    if [ "$active" = "$id" ]; then',
+    '        machinectl enable "$m" >/dev/null',
+    "        if ! machine_running; then",
+    '            machinectl start "$m"',
+    "        fi",
+    '        if ! wait_booted "$boot"; then',
+    '            journalctl --no-pager -n 30 -u "systemd-nspawn@$m.service" >&2 || true',
+    "            exit 1",
+    "        fi",
+    '        echo "frr-nspawn: machine $m runs image $id"',
+    "        exit 0",
+    "    fi",
+    '    if [ -z "$active" ] && [ -e "$root" ]; then',
+    '        echo "frr-nspawn: an image named $m exists that frr-nspawn did not import; remove it (machinectl remove $m) or choose another machineName" >&2',
+    "        exit 1",
+    "    fi",
+    '    if [ ! -e "$side" ] || [ ! -e "$s/images/$id" ]; then',
+    '        echo "frr-nspawn: image $m-$id is not imported (the import step does that); run pulumi up again" >&2',
+    "        exit 1",
+    "    fi",
+    '    if [ -n "$active" ] && [ -e "$root-$active" ]; then',
+    '        echo "frr-nspawn: $root-$active is in the way of keeping the running image; remove it and run again" >&2',
+    "        exit 1",
+    "    fi",
+    '    echo "frr-nspawn: preparing image $id beside the running machine"',
+    '    carry_frr_config "$root" "$side"',
+    "    if machine_running && frr_active; then frr_was_active=yes; fi",
+    // From here on, any failure puts the previous image back and starts it.
+    "    put_back() {",
+    "        trap - ERR",
+    "        set +e",
+    '        journalctl --no-pager -n 30 -u "systemd-nspawn@$m.service" >&2 || true',
+    "        stop_machine",
+    '        if [ "$moved_new" = yes ]; then mv -T "$root" "$side"; fi',
+    '        if [ -n "$active" ]; then',
+    '            [ -e "$root" ] || mv -T "$root-$active" "$root"',
+    `            printf '%s\\n' "$active" > "$s/active"`,
+    '            rm -f "$s/previous"',
+    '            if machinectl start "$m" && wait_booted "$boot"; then',
+    '                echo "frr-nspawn: image $id did not come up: putting the previous image back; it runs again" >&2',
+    "            else",
+    '                echo "frr-nspawn: image $id did not come up: putting the previous image back; it did not boot either" >&2',
+    "            fi",
+    "        else",
+    '            rm -f "$s/active"',
+    '            echo "frr-nspawn: image $id did not come up" >&2',
+    "        fi",
+    "        exit 1",
+    "    }",
+    '    echo "frr-nspawn: switching machine $m from image ${active:-none} to $id"',
+    "    switch_off",
+    "    saved_err_trap=$(trap -p ERR)",
+    "    trap put_back ERR",
+    '    if [ -n "$active" ]; then',
+    '        mv -T "$root" "$root-$active"',
+    `        printf '%s\\n' "$active" > "$s/previous"`,
+    "    fi",
+    '    mv -T "$side" "$root"',
+    "    moved_new=yes",
+    `    printf '%s\\n' "$id" > "$s/active"`,
+    '    machinectl enable "$m" >/dev/null',
+    '    machinectl start "$m"',
+    '    wait_booted "$boot"',
+    '    if [ "$frr_was_active" = yes ]; then',
+    "        wait_until 60 'FRR in the new image to start' frr_active",
+    "    fi",
+    '    eval "$saved_err_trap"',
+    '    echo "frr-nspawn: machine $m runs image $id; the previous image is kept for a rollback"',
+    // Keep the running image and the one before it; older ones go.
+    '    for kept in "$s/images"/*; do',
+    '        [ -e "$kept" ] || continue',
+    "        kept=${kept##*/}",
+    '        if [ "$kept" = "$id" ] || [ "$kept" = "$active" ]; then continue; fi',
+    '        if [ -e "$root-$kept" ]; then',
+    '            machinectl remove "$m-$kept" || { echo "frr-nspawn: could not remove the old image $m-$kept" >&2; continue; }',
+    "        fi",
+    '        rm -f "$s/images/$kept"',
+    "    done",
+    "}",
+  ];
+}
+
+/** The start step: {@link startImageFunction} for image `imageId` of `machine`. */
 export function renderStart(
   step: StepId,
   machine: string,
   imageId: string,
   timeoutSeconds: number,
 ): string {
-  const m = quote(machine);
   const id = shortImageId(imageId);
-  const s = imageState(machine);
-  const root = quote(`/var/lib/machines/${machine}`);
-  const side = quote(`/var/lib/machines/${sideImageName(machine, imageId)}`);
-  const journal = `journalctl --no-pager -n 30 -u ${quote(`systemd-nspawn@${machine}.service`)} >&2 || true`;
   return script(
     { ...stepOf(step), lock: true, description: `run machine ${machine} on image ${id}` },
     [
@@ -419,123 +522,61 @@ export function renderStart(
             ...waitBootedFunction(),
             ...carryConfigFunction(),
             ...switchOffFunctions(),
+            ...adoptLegacyFunction(),
+            ...startImageFunction(),
           ]),
-      ...adoptLegacyState(machine),
-      `active=$(cat ${quote(s.active)} 2>/dev/null || true)`,
-      `if [ "$active" = ${quote(id)} ]; then`,
-      `    machinectl enable ${m} >/dev/null`,
-      "    if ! machine_running; then",
-      `        machinectl start ${m}`,
-      "    fi",
-      `    if ! wait_booted ${timeoutSeconds}; then`,
-      `        ${journal}`,
-      "        exit 1",
-      "    fi",
-      `    ${say(`machine ${machine} runs image ${id}`)}`,
-      "    exit 0",
-      "fi",
-      `if [ -z "$active" ] && [ -e ${root} ]; then`,
-      `    ${warn(`an image named ${machine} exists that frr-nspawn did not import; remove it (machinectl remove ${machine}) or choose another machineName`)}`,
-      "    exit 1",
-      "fi",
-      `if [ ! -e ${side} ] || [ ! -e ${quote(`${s.images}/${id}`)} ]; then`,
-      `    ${warn(`image ${sideImageName(machine, imageId)} is not imported (the import step does that); run pulumi up again`)}`,
-      "    exit 1",
-      "fi",
-      `if [ -n "$active" ] && [ -e ${quote(`/var/lib/machines/${machine}-`)}"$active" ]; then`,
-      `    echo ${quote(`frr-nspawn: /var/lib/machines/${machine}-`)}"$active" ${quote(`is in the way of keeping the running image; remove it and run again`)} >&2`,
-      "    exit 1",
-      "fi",
-      `${say(`preparing image ${id} beside the running machine`)}`,
-      `carry_frr_config ${root} ${side}`,
-      "frr_was_active=no",
-      "if machine_running && frr_active; then frr_was_active=yes; fi",
-      // From here on, any failure puts the previous image back and starts it.
-      "moved_new=no",
-      "put_back() {",
-      "    trap - ERR",
-      "    set +e",
-      `    ${journal}`,
-      "    stop_machine",
-      `    if [ "$moved_new" = yes ]; then mv -T ${root} ${side}; fi`,
-      '    if [ -n "$active" ]; then',
-      `        [ -e ${root} ] || mv -T ${quote(`/var/lib/machines/${machine}-`)}"$active" ${root}`,
-      `        printf '%s\\n' "$active" > ${quote(s.active)}`,
-      `        rm -f ${quote(s.previous)}`,
-      `        if machinectl start ${m} && wait_booted ${timeoutSeconds}; then`,
-      `            ${warn(`image ${id} did not come up: putting the previous image back; it runs again`)}`,
-      "        else",
-      `            ${warn(`image ${id} did not come up: putting the previous image back; it did not boot either`)}`,
-      "        fi",
-      "    else",
-      `        rm -f ${quote(s.active)}`,
-      `        ${warn(`image ${id} did not come up`)}`,
-      "    fi",
-      "    exit 1",
-      "}",
-      `echo ${quote(`frr-nspawn: switching machine ${machine} from image`)} "\${active:-none}" ${quote(`to ${id}`)}`,
-      "switch_off",
-      "saved_err_trap=$(trap -p ERR)",
-      "trap put_back ERR",
-      'if [ -n "$active" ]; then',
-      `    mv -T ${root} ${quote(`/var/lib/machines/${machine}-`)}"$active"`,
-      `    printf '%s\\n' "$active" > ${quote(s.previous)}`,
-      "fi",
-      `mv -T ${side} ${root}`,
-      "moved_new=yes",
-      `printf '%s\\n' ${quote(id)} > ${quote(s.active)}`,
-      `machinectl enable ${m} >/dev/null`,
-      `machinectl start ${m}`,
-      `wait_booted ${timeoutSeconds}`,
-      'if [ "$frr_was_active" = yes ]; then',
-      "    wait_until 60 'FRR in the new image to start' frr_active",
-      "fi",
-      'eval "$saved_err_trap"',
-      `${say(`machine ${machine} runs image ${id}; the previous image is kept for a rollback`)}`,
-      // Keep the running image and the one before it; older ones go.
-      `for kept in ${quote(s.images)}/*; do`,
-      '    [ -e "$kept" ] || continue',
-      "    kept=${kept##*/}",
-      `    if [ "$kept" = ${quote(id)} ] || [ "$kept" = "$active" ]; then continue; fi`,
-      `    if [ -e ${quote(`/var/lib/machines/${machine}-`)}"$kept" ]; then`,
-      `        machinectl remove ${quote(`${machine}-`)}"$kept" || { echo ${quote(`frr-nspawn: could not remove the old image ${machine}-`)}"$kept" >&2; continue; }`,
-      "    fi",
-      `    rm -f ${quote(s.images)}/"$kept"`,
-      "done",
+      command("start_image", id, String(timeoutSeconds)),
     ],
   );
 }
 
 /**
- * Delete of the start step (destroy): disable and stop the machine (bounded; terminate if
- * it hangs), then remove the images frr-nspawn imported for it (the running one, the one
+ * Lines defining `remove_machine` (for the machine named by MACHINE_VARIABLE): the start
+ * step's delete (destroy). Disables and stops the machine (bounded; terminate if it
+ * hangs), then removes the images frr-nspawn imported for it (the running one, the one
  * kept for a rollback) and its records. An image it did not import is never touched.
  */
+export function removeMachineFunction(): string[] {
+  return [
+    "remove_machine() {",
+    `    local m=$${MACHINE_VARIABLE} s=${MACHINE_STATE} kept`,
+    "    adopt_legacy_state",
+    '    machinectl disable "$m" 2>/dev/null || true',
+    "    stop_machine",
+    '    if [ -e "$s/active" ] && machinectl image-status "$m" >/dev/null 2>&1; then',
+    '        machinectl remove "$m"',
+    "    fi",
+    '    for kept in "$s/images"/*; do',
+    '        [ -e "$kept" ] || continue',
+    "        kept=${kept##*/}",
+    '        if [ -e "/var/lib/machines/$m-$kept" ]; then',
+    '            machinectl remove "$m-$kept"',
+    "        fi",
+    '        rm -f "$s/images/$kept"',
+    "    done",
+    '    rmdir "$s/images" 2>/dev/null || true',
+    '    rm -f "$s/active" "$s/previous"',
+    '    rmdir "$s" 2>/dev/null || true',
+    `    rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
+    "}",
+  ];
+}
+
+/** Delete of the start step: {@link removeMachineFunction} for `machine`. */
 export function renderStop(step: StepId, machine: string): string {
-  const m = quote(machine);
-  const s = imageState(machine);
   return script(
     { ...stepOf(step), lock: true, description: `stop machine ${machine} and remove its images` },
     [
       machineVariable(machine),
-      ...(sourcesLibrary(step) ? [] : [...waitUntilFunction(), ...stopMachineFunctions()]),
-      ...adoptLegacyState(machine),
-      `machinectl disable ${m} 2>/dev/null || true`,
-      "stop_machine",
-      `if [ -e ${quote(s.active)} ] && machinectl image-status ${m} >/dev/null 2>&1; then`,
-      `    machinectl remove ${m}`,
-      "fi",
-      `for kept in ${quote(s.images)}/*; do`,
-      '    [ -e "$kept" ] || continue',
-      "    kept=${kept##*/}",
-      `    if [ -e ${quote(`/var/lib/machines/${machine}-`)}"$kept" ]; then`,
-      `        machinectl remove ${quote(`${machine}-`)}"$kept"`,
-      "    fi",
-      `    rm -f ${quote(s.images)}/"$kept"`,
-      "done",
-      `rmdir ${quote(s.images)} 2>/dev/null || true`,
-      command("rm", "-f", s.active, s.previous),
-      ...removeStateDirs(machine),
+      ...(sourcesLibrary(step)
+        ? []
+        : [
+            ...waitUntilFunction(),
+            ...stopMachineFunctions(),
+            ...adoptLegacyFunction(),
+            ...removeMachineFunction(),
+          ]),
+      "remove_machine",
     ],
   );
 }
