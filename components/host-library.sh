@@ -39,6 +39,7 @@ frr_nspawn_frame() {
         exec 2> >(tee -a "$frr_nspawn_log" >&3)
         frr_nspawn_tee=$!
     fi
+    set -E
     trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
     trap frr_nspawn_on_exit EXIT
     trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM
@@ -422,4 +423,161 @@ remove_machine() {
     rm -f "$s/active" "$s/previous"
     rmdir "$s" 2>/dev/null || true
     rmdir /var/lib/frr-nspawn 2>/dev/null || true
+}
+install_stdin() {
+    cat > "$1.frr-nspawn-tmp"
+    chmod "$2" "$1.frr-nspawn-tmp"
+    mv -f "$1.frr-nspawn-tmp" "$1"
+}
+sysctl_apply() {
+    local file=$1 s=/var/lib/frr-nspawn/$frr_nspawn_machine p
+    shift
+    mkdir -p "$s"
+    if [ ! -d "${file%/*}" ]; then
+        mkdir -p "${file%/*}"
+        : > "$s/sysctl.d.created"
+    fi
+    if [ ! -e "$s/sysctl.before" ]; then
+        for p in "$@"; do
+            if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi
+        done > "$s/sysctl.before.tmp"
+        mv -f "$s/sysctl.before.tmp" "$s/sysctl.before"
+    fi
+    install_stdin "$file" 0644
+    for p in "$@"; do
+        if [ -e "$p" ]; then
+            echo 0 > "$p"
+        else
+            echo "frr-nspawn: $p does not exist (yet); the file sets it at the next boot" >&2
+        fi
+    done
+}
+sysctl_remove() {
+    local file=$1 s=/var/lib/frr-nspawn/$frr_nspawn_machine a b c p v
+    rm -f "$file"
+    if [ -e "$s/sysctl.d.created" ]; then
+        rmdir "${file%/*}" 2>/dev/null || true
+        rm -f "$s/sysctl.d.created"
+    fi
+    if [ -e "$s/sysctl.before" ]; then
+        while read -r a b c; do
+            if [ "$b" = "=" ]; then p=/proc/sys/${a//.//}; v=$c; else p=$a; v=$b; fi
+            [ -n "$p" ] || continue
+            echo "$v" > "$p" || echo "frr-nspawn: could not restore $p to $v" >&2
+        done < "$s/sysctl.before"
+        rm -f "$s/sysctl.before"
+    fi
+    rmdir "$s" 2>/dev/null || true
+    rmdir /var/lib/frr-nspawn 2>/dev/null || true
+}
+host_unit_apply() {
+    local path=$1 unit=${1##*/} staged=$1.frr-nspawn-new
+    install_stdin "$staged" 0644
+    if cmp -s "$staged" "$path" && systemctl is-active --quiet "$unit"; then
+        rm -f "$staged"
+        echo 'frr-nspawn: host unit unchanged and active'
+        exit 0
+    fi
+    if [ -e "$path" ]; then
+        systemctl stop "$unit" || true
+    fi
+    mv -f "$staged" "$path"
+    systemctl daemon-reload
+    systemctl enable --now "$unit"
+}
+host_unit_remove() {
+    if [ -e "$1" ]; then
+        systemctl disable --now "${1##*/}" || true
+    fi
+    rm -f "$1" "$1.frr-nspawn-new"
+    systemctl daemon-reload
+}
+drop_in_apply() {
+    mkdir -p "${1%/*}"
+    install_stdin "$1.frr-nspawn-new" 0644
+    if cmp -s "$1.frr-nspawn-new" "$1"; then
+        rm -f "$1.frr-nspawn-new"
+        return 0
+    fi
+    mv -f "$1.frr-nspawn-new" "$1"
+    if machine_running; then in_frr systemctl daemon-reload; fi
+    echo 'frr-nspawn: frr.service stops zebra first (graceful restart)'
+}
+drop_in_remove() {
+    if [ -e "$1" ]; then
+        rm -f "$1"
+        rmdir "${1%/*}" 2>/dev/null || true
+        if machine_running; then in_frr systemctl daemon-reload; fi
+    fi
+}
+stage_file() {
+    if [ ! -d "$1" ]; then
+        echo "frr-nspawn: $1 does not exist: is FRR installed there?" >&2
+        exit 1
+    fi
+    staged=$(mktemp "$1/$2.frr-nspawn-new.XXXXXX")
+    cat > "$staged"
+    chmod 0640 "$staged"
+    chown --reference="$1" "$staged"
+}
+daemons_apply() {
+    local file=$1/daemons
+    if [ -e "$file" ] && [ ! -e "$file.frr-nspawn-orig" ]; then
+        cp -p "$file" "$file.frr-nspawn-orig"
+    fi
+    if cmp -s "$staged" "$file"; then
+        rm -f "$staged"
+        echo 'frr-nspawn: daemons file unchanged'
+        exit 0
+    fi
+    mv -f "$staged" "$file"
+    if machine_running && in_frr systemctl is-active --quiet frr; then
+        echo 'frr-nspawn: daemons file changed: restarting FRR'
+        in_frr systemctl restart frr
+        wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr
+    fi
+}
+daemons_remove() {
+    local file=$1/daemons
+    rm -f "$file".frr-nspawn-new.*
+    if [ ! -e "$file.frr-nspawn-orig" ]; then
+        echo 'frr-nspawn: no saved daemons file to restore; leaving it as it is'
+        exit 0
+    fi
+    mv -f "$file.frr-nspawn-orig" "$file"
+    if machine_running && in_frr systemctl is-active --quiet frr; then
+        in_frr systemctl restart frr
+    fi
+}
+frr_conf_apply() {
+    local check
+    if ! check=$(in_frr vtysh --dryrun -f "/etc/frr/${staged##*/}" 2>&1) || grep -Eq '^line [0-9]+: %' <<<"$check"; then
+        rm -f "$staged"
+        echo 'frr-nspawn: vtysh --dryrun rejected the new frr.conf, so it was not put in place or applied:' >&2
+        echo "$check" >&2
+        exit 1
+    fi
+    mv -f "$staged" "$1/frr.conf"
+    if ! in_frr systemctl is-active --quiet frr; then
+        echo 'frr-nspawn: starting FRR with the new frr.conf'
+        in_frr systemctl enable --quiet frr
+        in_frr systemctl start frr
+        wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr
+        exit 0
+    fi
+    apply_conf "frr.conf is in place but not fully applied" || exit 1
+    echo 'frr-nspawn: frr.conf applied with frr-reload.py'
+}
+frr_conf_remove() {
+    rm -f "$1/frr.conf".frr-nspawn-new.*
+    if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then
+        rm -f "$1/frr.conf"
+        echo 'frr-nspawn: FRR is not running; frr.conf removed'
+        exit 0
+    fi
+    install_stdin "$1/frr.conf" 0640
+    chown --reference="$1" "$1/frr.conf"
+    apply_conf "the config could not be removed from the running FRR" || exit 1
+    rm -f "$1/frr.conf"
+    echo 'frr-nspawn: BGP config removed from the running FRR and frr.conf deleted'
 }

@@ -128,6 +128,39 @@ export function contentInto(target: string, content: string, what = "a file's co
     : [`${sink} <<'${delimiter}'`, ...content.replace(/\n$/, "").split("\n"), delimiter];
 }
 
+/**
+ * Shell lines running `commandLine` with `content` byte for byte on its stdin, through a
+ * quoted heredoc (no expansion) whose delimiter cannot occur in the content. A heredoc
+ * always ends with a newline, so `content` must end with one.
+ */
+export function withStdin(
+  commandLine: string,
+  content: string,
+  what = "a command's input",
+): string[] {
+  rejectNul(content, what);
+  if (!content.endsWith("\n")) {
+    throw new Error(`${what} must end with a newline to be sent through a heredoc`);
+  }
+  const delimiter = heredocDelimiter(content);
+  return [`${commandLine} <<'${delimiter}'`, ...content.slice(0, -1).split("\n"), delimiter];
+}
+
+/**
+ * Lines defining `install_stdin PATH MODE`: writes its stdin to PATH with MODE, through a
+ * temporary name beside it that is renamed, so a reader never sees half a file (what
+ * {@link writeFile} does inline).
+ */
+export function installStdinFunction(): string[] {
+  return [
+    "install_stdin() {",
+    '    cat > "$1.frr-nspawn-tmp"',
+    '    chmod "$2" "$1.frr-nspawn-tmp"',
+    '    mv -f "$1.frr-nspawn-tmp" "$1"',
+    "}",
+  ];
+}
+
 /** The host-wide lock that serialises every step changing FRR or machines on one host. */
 export const HOST_LOCK = "/run/frr-nspawn.lock";
 
@@ -207,6 +240,9 @@ const FRAME_SETUP: readonly string[] = [
 ];
 
 const FRAME_TRAPS: readonly string[] = [
+  // errtrace: a command failing inside a function (a step body in the host library) is
+  // reported by the ERR trap too, not only when the function returns.
+  "set -E",
   `trap 'frr_nspawn_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR`,
   "trap frr_nspawn_on_exit EXIT",
   `trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM`,

@@ -248,9 +248,14 @@ describe("components under the real SDK with mocks", () => {
       conf.includes(String(await valueOf(bgp.frrConf))),
       "frr.conf travels verbatim in the script",
     );
-    assert.match(conf, /in_frr vtysh --dryrun -f "\/etc\/frr\/\$\{staged##\*\/\}"/);
-    // apply_conf (frr-reload.py --reload /etc/frr/frr.conf) is the host library's.
-    assert.match(conf, /^apply_conf "frr\.conf is in place but not fully applied" \|\| exit 1$/m);
+    // Staged, then checked and applied by the host library's frr_conf_apply (vtysh --dryrun,
+    // then apply_conf: frr-reload.py --reload /etc/frr/frr.conf).
+    assert.match(conf, /^frr_conf_apply \/var\/lib\/machines\/frr\/etc\/frr$/m);
+    assert.match(hostLibrary().text, /in_frr vtysh --dryrun -f "\/etc\/frr\/\$\{staged##\*\/\}"/);
+    assert.match(
+      hostLibrary().text,
+      /^ {4}apply_conf "frr\.conf is in place but not fully applied" \|\| exit 1$/m,
+    );
     assert.match(hostLibrary().text, /frr-reload\.py --reload \/etc\/frr\/frr\.conf/);
     assert.match(
       String(rec.byName("h1-sysctl").inputs.create),

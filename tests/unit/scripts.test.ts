@@ -194,15 +194,16 @@ describe("step scripts", () => {
 
   it("frr.conf is checked by vtysh --dryrun, rejected lines included, before it replaces the running file", () => {
     const text = renderFrrConfApply("s", { kind: "machine", machine: "frr" }, "x\n");
-    const stage = text.indexOf(
-      "staged=$(mktemp /var/lib/machines/frr/etc/frr/frr.conf.frr-nspawn-new.XXXXXX)",
-    );
-    const check = text.indexOf('in_frr vtysh --dryrun -f "/etc/frr/${staged##*/}"');
-    const replace = text.indexOf('mv -f "$staged" /var/lib/machines/frr/etc/frr/frr.conf');
+    // Staged first (the script's last lines), then frr_conf_apply: check, then replace.
     assert.ok(
-      stage > 0 && check > stage && replace > check,
-      JSON.stringify([stage, check, replace]),
+      text.endsWith(
+        "stage_file /var/lib/machines/frr/etc/frr frr.conf <<'FRR_NSPAWN_EOF'\nx\nFRR_NSPAWN_EOF\nfrr_conf_apply /var/lib/machines/frr/etc/frr\n",
+      ),
     );
+    assert.ok(text.includes('    staged=$(mktemp "$1/$2.frr-nspawn-new.XXXXXX")\n'));
+    const check = text.indexOf('in_frr vtysh --dryrun -f "/etc/frr/${staged##*/}"');
+    const replace = text.indexOf('    mv -f "$staged" "$1/frr.conf"');
+    assert.ok(check > 0 && replace > check, JSON.stringify([check, replace]));
     assert.ok(text.includes("grep -Eq '^line [0-9]+: %'"));
   });
 

@@ -7,8 +7,7 @@
  */
 import {
   command,
-  contentInto,
-  heredocDelimiter,
+  installStdinFunction,
   quote,
   say,
   script,
@@ -16,7 +15,7 @@ import {
   stepOf,
   sourcesLibrary,
   warn,
-  writeFile,
+  withStdin,
 } from "../../shell";
 import { INTERFACE_PLAN_PY } from "./interfacePlan";
 import { FRR_STOP_DROP_IN } from "../daemons";
@@ -86,83 +85,125 @@ export function applyConfFunction(): string[] {
   ];
 }
 
-/**
- * The prefix of a staged file: each run stages under its own name (`mktemp`), so two runs
- * on one host never publish each other's file.
- */
-function stagedPrefix(etc: string, file: string): string {
-  return `${etc}/${file}.frr-nspawn-new.`;
-}
-
-/** Removes what a failed or killed run left staged (under the host lock: no run is active). */
-function removeStaged(etc: string, file: string): string {
-  return `rm -f ${quote(stagedPrefix(etc, file))}*`;
-}
-
 /** Failure cleanup: the staged file, if this run made one. */
 const REMOVE_STAGED = ['if [ -n "${staged:-}" ]; then rm -f "$staged"; fi'];
 
 /**
- * Lines that write `content` to a new unique file `<etc>/<file>.frr-nspawn-new.XXXXXX`,
- * owned like /etc/frr, whose path is then in `$staged`.
+ * Lines defining `drop_in_apply FILE` (its content on stdin) and `drop_in_remove FILE`:
+ * put frr.service's stop drop-in (daemons.renderFrrStopDropIn) in place, or take it
+ * away, and reload systemd where FRR runs if that changed anything. It takes effect at
+ * FRR's next stop: nothing restarts for it.
  */
-function stage(etc: string, file: string, content: string): string[] {
+export function dropInFunctions(): string[] {
   return [
-    `if [ ! -d ${quote(etc)} ]; then`,
-    `    ${warn(`${etc} does not exist: is FRR installed there?`)}`,
-    "    exit 1",
-    "fi",
-    `staged=$(mktemp ${quote(`${stagedPrefix(etc, file)}XXXXXX`)})`,
-    ...contentInto('"$staged"', content),
-    'chmod 0640 "$staged"',
-    `chown --reference=${quote(etc)} "$staged"`,
+    "drop_in_apply() {",
+    '    mkdir -p "${1%/*}"',
+    '    install_stdin "$1.frr-nspawn-new" 0644',
+    '    if cmp -s "$1.frr-nspawn-new" "$1"; then',
+    '        rm -f "$1.frr-nspawn-new"',
+    "        return 0",
+    "    fi",
+    '    mv -f "$1.frr-nspawn-new" "$1"',
+    "    if machine_running; then in_frr systemctl daemon-reload; fi",
+    `    ${say(`frr.service stops zebra first (graceful restart)`)}`,
+    "}",
+    "drop_in_remove() {",
+    '    if [ -e "$1" ]; then',
+    '        rm -f "$1"',
+    '        rmdir "${1%/*}" 2>/dev/null || true',
+    "        if machine_running; then in_frr systemctl daemon-reload; fi",
+    "    fi",
+    "}",
   ];
 }
 
-function startFrr(): string[] {
-  return [
-    "in_frr systemctl enable --quiet frr",
-    "in_frr systemctl start frr",
-    "wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
-  ];
-}
-
-/**
- * Lines that put frr.service's stop drop-in (daemons.renderFrrStopDropIn) in place, or
- * take it away when `dropIn` is undefined, and reload systemd where FRR runs if that
- * changed anything. It takes effect at FRR's next stop: nothing restarts for it.
- */
+/** The drop-in's lines of a daemons step: in place with `dropIn`, else taken away. */
 function stopDropIn(target: FrrTarget, dropIn: string | undefined): string[] {
   const file = frrRootPath(target, FRR_STOP_DROP_IN);
-  const dir = file.slice(0, file.lastIndexOf("/"));
-  const reload = ["    if machine_running; then in_frr systemctl daemon-reload; fi"];
-  if (dropIn === undefined) {
-    return [
-      `if [ -e ${quote(file)} ]; then`,
-      `    ${command("rm", "-f", file)}`,
-      `    rmdir ${quote(dir)} 2>/dev/null || true`,
-      ...reload,
-      "fi",
-    ];
-  }
-  const delimiter = heredocDelimiter(dropIn);
+  return dropIn === undefined
+    ? [command("drop_in_remove", file)]
+    : withStdin(command("drop_in_apply", file), dropIn, "frr.service's stop drop-in");
+}
+
+/**
+ * Lines defining `stage_file ETC FILE` (the content on stdin): writes it to a new unique
+ * file `ETC/FILE.frr-nspawn-new.XXXXXX`, owned like ETC, whose path is then in `$staged`
+ * (global: the step's failure cleanup removes it).
+ */
+export function stageFileFunction(): string[] {
   return [
-    `if ! cmp -s ${quote(file)} - <<'${delimiter}'`,
-    ...dropIn.replace(/\n$/, "").split("\n"),
-    delimiter,
-    "then",
-    `    ${command("mkdir", "-p", dir)}`,
-    // Not indented: the heredoc's closing delimiter must start its line.
-    ...writeFile(file, dropIn, { mode: "0644" }),
-    ...reload,
-    `    ${say(`frr.service stops zebra first (graceful restart)`)}`,
-    "fi",
+    "stage_file() {",
+    '    if [ ! -d "$1" ]; then',
+    '        echo "frr-nspawn: $1 does not exist: is FRR installed there?" >&2',
+    "        exit 1",
+    "    fi",
+    '    staged=$(mktemp "$1/$2.frr-nspawn-new.XXXXXX")',
+    '    cat > "$staged"',
+    '    chmod 0640 "$staged"',
+    '    chown --reference="$1" "$staged"',
+    "}",
+  ];
+}
+
+/** Lines staging `content` as `<etc>/<file>.frr-nspawn-new.XXXXXX` in `$staged`. */
+function stage(etc: string, file: string, content: string): string[] {
+  return withStdin(command("stage_file", etc, file), content, `the content for ${etc}/${file}`);
+}
+
+/**
+ * Lines defining `daemons_apply ETC` and `daemons_remove ETC`, the daemons step's body
+ * and delete. Apply (after `stage_file ETC daemons`): back up the original once, replace
+ * it, restart FRR if it changed and runs; ends the script when nothing changed. Remove:
+ * put the original file back (restarting FRR if it runs).
+ */
+export function daemonsFunctions(): string[] {
+  return [
+    "daemons_apply() {",
+    "    local file=$1/daemons",
+    '    if [ -e "$file" ] && [ ! -e "$file.frr-nspawn-orig" ]; then',
+    '        cp -p "$file" "$file.frr-nspawn-orig"',
+    "    fi",
+    '    if cmp -s "$staged" "$file"; then',
+    '        rm -f "$staged"',
+    `        ${say(`daemons file unchanged`)}`,
+    "        exit 0",
+    "    fi",
+    '    mv -f "$staged" "$file"',
+    "    if machine_running && in_frr systemctl is-active --quiet frr; then",
+    `        ${say(`daemons file changed: restarting FRR`)}`,
+    "        in_frr systemctl restart frr",
+    "        wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
+    "    fi",
+    "}",
+    "daemons_remove() {",
+    "    local file=$1/daemons",
+    '    rm -f "$file".frr-nspawn-new.*',
+    '    if [ ! -e "$file.frr-nspawn-orig" ]; then',
+    `        ${say(`no saved daemons file to restore; leaving it as it is`)}`,
+    "        exit 0",
+    "    fi",
+    '    mv -f "$file.frr-nspawn-orig" "$file"',
+    "    if machine_running && in_frr systemctl is-active --quiet frr; then",
+    "        in_frr systemctl restart frr",
+    "    fi",
+    "}",
+  ];
+}
+
+/** What a daemons step defines inline (the host library holds it otherwise). */
+function daemonsInline(): string[] {
+  return [
+    ...waitUntilFunction(),
+    ...installStdinFunction(),
+    ...dropInFunctions(),
+    ...stageFileFunction(),
+    ...daemonsFunctions(),
   ];
 }
 
 /**
- * Create/update of the daemons step: back up the original once, replace, restart if
- * changed; and frr.service's stop drop-in, when the release line needs one.
+ * Create/update of the daemons step: frr.service's stop drop-in when the release line
+ * needs one, then the daemons file (see {@link daemonsFunctions}).
  */
 export function renderDaemonsApply(
   step: StepId,
@@ -171,112 +212,109 @@ export function renderDaemonsApply(
   dropIn?: string,
 ): string {
   const etc = frrEtc(target);
-  const file = `${etc}/daemons`;
-  const backup = `${file}.frr-nspawn-orig`;
   const description = `FRR daemons file on ${label(target)}`;
   return script({ ...stepOf(step), description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
     ...inFrrFunctions(target, step),
-    ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
+    ...(sourcesLibrary(step) ? [] : daemonsInline()),
     ...stopDropIn(target, dropIn),
     ...stage(etc, "daemons", daemons),
-    `if [ -e ${quote(file)} ] && [ ! -e ${quote(backup)} ]; then`,
-    `    ${command("cp", "-p", file, backup)}`,
-    "fi",
-    `if cmp -s "$staged" ${quote(file)}; then`,
-    '    rm -f "$staged"',
-    `    ${say(`daemons file unchanged`)}`,
-    "    exit 0",
-    "fi",
-    `mv -f "$staged" ${quote(file)}`,
-    "if machine_running && in_frr systemctl is-active --quiet frr; then",
-    `    ${say(`daemons file changed: restarting FRR`)}`,
-    "    in_frr systemctl restart frr",
-    "    wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
-    "fi",
+    command("daemons_apply", etc),
   ]);
 }
 
-/** Delete of the daemons step: put the original file back (restarting FRR if it runs). */
+/** Delete of the daemons step: the drop-in goes, the original daemons file comes back. */
 export function renderDaemonsRemove(step: StepId, target: FrrTarget): string {
-  const etc = frrEtc(target);
-  const file = `${etc}/daemons`;
-  const backup = `${file}.frr-nspawn-orig`;
   const description = `restore FRR's original daemons file on ${label(target)}`;
   return script({ ...stepOf(step), description, lock: true }, [
     ...inFrrFunctions(target, step),
-    ...(sourcesLibrary(step) ? [] : waitUntilFunction()),
+    ...(sourcesLibrary(step) ? [] : daemonsInline()),
     ...stopDropIn(target, undefined),
-    removeStaged(etc, "daemons"),
-    `if [ ! -e ${quote(backup)} ]; then`,
-    `    ${say(`no saved daemons file to restore; leaving it as it is`)}`,
-    "    exit 0",
-    "fi",
-    command("mv", "-f", backup, file),
-    "if machine_running && in_frr systemctl is-active --quiet frr; then",
-    "    in_frr systemctl restart frr",
-    "fi",
+    command("daemons_remove", frrEtc(target)),
   ]);
 }
 
 /**
- * Create/update of the frr.conf step: stage, check with `vtysh --dryrun` where FRR runs,
- * then start FRR (first apply) or replace the file and apply it (`apply_conf`).
+ * Lines defining `frr_conf_apply ETC` and `frr_conf_remove ETC`, the frr.conf step's body
+ * and delete. Apply (after `stage_file ETC frr.conf`): check the staged file with `vtysh
+ * --dryrun` where FRR runs, then start FRR (first apply) or replace the file and apply it
+ * (`apply_conf`). Remove (a header-only config on stdin): apply it while FRR runs
+ * (removing every interface, BGP and policy line), then remove the file.
  */
+export function frrConfFunctions(): string[] {
+  return [
+    "frr_conf_apply() {",
+    "    local check",
+    // The same file seen from where FRR runs: /etc/frr/<its unique name>.
+    `    if ! check=$(in_frr vtysh --dryrun -f "/etc/frr/\${staged##*/}" 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
+    '        rm -f "$staged"',
+    // Only what this run did is claimed: its file was not published or applied.
+    `        ${warn(`vtysh --dryrun rejected the new frr.conf, so it was not put in place or applied:`)}`,
+    '        echo "$check" >&2',
+    "        exit 1",
+    "    fi",
+    '    mv -f "$staged" "$1/frr.conf"',
+    "    if ! in_frr systemctl is-active --quiet frr; then",
+    `        ${say(`starting FRR with the new frr.conf`)}`,
+    "        in_frr systemctl enable --quiet frr",
+    "        in_frr systemctl start frr",
+    "        wait_until 60 'frr to be active' in_frr systemctl is-active --quiet frr",
+    "        exit 0",
+    "    fi",
+    '    apply_conf "frr.conf is in place but not fully applied" || exit 1',
+    `    ${say(`frr.conf applied with frr-reload.py`)}`,
+    "}",
+    "frr_conf_remove() {",
+    '    rm -f "$1/frr.conf".frr-nspawn-new.*',
+    "    if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
+    '        rm -f "$1/frr.conf"',
+    `        ${say(`FRR is not running; frr.conf removed`)}`,
+    "        exit 0",
+    "    fi",
+    '    install_stdin "$1/frr.conf" 0640',
+    '    chown --reference="$1" "$1/frr.conf"',
+    '    apply_conf "the config could not be removed from the running FRR" || exit 1',
+    '    rm -f "$1/frr.conf"',
+    `    ${say(`BGP config removed from the running FRR and frr.conf deleted`)}`,
+    "}",
+  ];
+}
+
+/** What a frr.conf step defines inline (the host library holds it otherwise). */
+function frrConfInline(): string[] {
+  return [
+    ...waitUntilFunction(),
+    ...applyConfFunction(),
+    ...installStdinFunction(),
+    ...stageFileFunction(),
+    ...frrConfFunctions(),
+  ];
+}
+
+/** Create/update of the frr.conf step: stage, then {@link frrConfFunctions}' apply. */
 export function renderFrrConfApply(step: StepId, target: FrrTarget, frrConf: string): string {
   const etc = frrEtc(target);
-  const file = `${etc}/frr.conf`;
   const description = `frr.conf on ${label(target)}, checked, then applied`;
   return script({ ...stepOf(step), description, lock: true, onFailure: REMOVE_STAGED }, [
     ...imageNote(target),
     ...inFrrFunctions(target, step),
-    ...(sourcesLibrary(step) ? [] : [...waitUntilFunction(), ...applyConfFunction()]),
+    ...(sourcesLibrary(step) ? [] : frrConfInline()),
     "if ! machine_running; then",
     `    ${warn(`${label(target)} is not running; start it and run again`)}`,
     "    exit 1",
     "fi",
     ...stage(etc, "frr.conf", frrConf),
-    // The same file seen from where FRR runs: /etc/frr/<its unique name>.
-    `if ! check=$(in_frr vtysh --dryrun -f "/etc/frr/\${staged##*/}" 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
-    '    rm -f "$staged"',
-    // Only what this run did is claimed: its file was not published or applied.
-    `    ${warn(`vtysh --dryrun rejected the new frr.conf, so it was not put in place or applied:`)}`,
-    '    echo "$check" >&2',
-    "    exit 1",
-    "fi",
-    `mv -f "$staged" ${quote(file)}`,
-    "if ! in_frr systemctl is-active --quiet frr; then",
-    `    ${say(`starting FRR with the new frr.conf`)}`,
-    ...startFrr(),
-    "    exit 0",
-    "fi",
-    'apply_conf "frr.conf is in place but not fully applied" || exit 1',
-    `${say(`frr.conf applied with frr-reload.py`)}`,
+    command("frr_conf_apply", etc),
   ]);
 }
 
-/**
- * Delete of the frr.conf step: apply a header-only config (removing every interface, BGP
- * and policy line) while FRR runs, then remove the file.
- */
+/** Delete of the frr.conf step: {@link frrConfFunctions}' remove with a header-only config. */
 export function renderFrrConfRemove(step: StepId, target: FrrTarget, emptyConf: string): string {
   const etc = frrEtc(target);
-  const file = `${etc}/frr.conf`;
   const description = `remove this stack's frr.conf from ${label(target)}`;
   return script({ ...stepOf(step), description, lock: true }, [
     ...inFrrFunctions(target, step),
-    ...(sourcesLibrary(step) ? [] : applyConfFunction()),
-    removeStaged(etc, "frr.conf"),
-    "if ! { machine_running && in_frr systemctl is-active --quiet frr; }; then",
-    `    rm -f ${quote(file)}`,
-    `    ${say(`FRR is not running; frr.conf removed`)}`,
-    "    exit 0",
-    "fi",
-    // Written unindented: the heredoc body is the file's content.
-    ...writeFile(file, emptyConf, { mode: "0640" }),
-    `chown --reference=${quote(etc)} ${quote(file)}`,
-    'apply_conf "the config could not be removed from the running FRR" || exit 1',
-    `rm -f ${quote(file)}`,
-    `${say(`BGP config removed from the running FRR and frr.conf deleted`)}`,
+    ...(sourcesLibrary(step) ? [] : frrConfInline()),
+    ...withStdin(command("frr_conf_remove", etc), emptyConf, "the header-only frr.conf"),
   ]);
 }

@@ -2,7 +2,17 @@
  * BgpLoopback's host-side scripts: the IPv6 sysctl file (with the values it replaced
  * saved for destroy) and the oneshot unit that puts the loopback on `lo`.
  */
-import { command, quote, say, script, StepId, stepOf, warn, writeFile } from "../../shell";
+import {
+  command,
+  installStdinFunction,
+  quote,
+  say,
+  script,
+  sourcesLibrary,
+  StepId,
+  stepOf,
+  withStdin,
+} from "../../shell";
 import {
   HostNetworkConfig,
   hostUnitName,
@@ -12,11 +22,7 @@ import {
   sysctlKeys,
   sysctlPath,
 } from "../hostNetwork";
-import { machineStateDir, removeStateDirs } from "./lib";
-
-function savedSysctlPath(machine: string): string {
-  return `${machineStateDir(machine)}/sysctl.before`;
-}
+import { MACHINE_VARIABLE, machineVariable, STATE_DIR } from "./lib";
 
 /**
  * The /proc/sys file of a sysctl key, read as sysctl.d(5) reads it: a key whose first
@@ -30,73 +36,95 @@ export function procSysPath(key: string): string {
   return `/proc/sys/${path}`;
 }
 
+/** frr-nspawn's state folder of the machine named by MACHINE_VARIABLE, as shell text. */
+const MACHINE_STATE = `${STATE_DIR}/$${MACHINE_VARIABLE}`;
+
 /**
- * Lines defining `restore_sysctls FILE`: writes back saved values, one `PATH VALUE` a
- * line (or `KEY = VALUE`, the format of earlier releases), straight into /proc/sys.
+ * Lines defining `sysctl_apply FILE /proc/sys/PATH…` (the file's content on stdin), the
+ * sysctl step's body: saves the current values of the PATHs once (in the state folder of
+ * the machine named by MACHINE_VARIABLE), writes the sysctl file (read at boot) and
+ * applies it now. Needs neither procps (`sysctl`) nor an existing /etc/sysctl.d, which
+ * minimal hosts may lack: values are read and written in /proc/sys. An uplink that does
+ * not exist yet is skipped with a note (the file applies to it at the next boot;
+ * `default` covers it until then).
  */
-function restoreFunction(): string[] {
+export function sysctlApplyFunction(): string[] {
   return [
-    "restore_sysctls() {",
-    "    local a b c p v",
-    "    while read -r a b c; do",
-    '        if [ "$b" = "=" ]; then p=/proc/sys/${a//.//}; v=$c; else p=$a; v=$b; fi',
-    '        [ -n "$p" ] || continue',
-    '        echo "$v" > "$p" || echo "frr-nspawn: could not restore $p to $v" >&2',
-    '    done < "$1"',
+    "sysctl_apply() {",
+    `    local file=$1 s=${MACHINE_STATE} p`,
+    "    shift",
+    '    mkdir -p "$s"',
+    // A directory this step creates goes again on destroy (the marker says so).
+    '    if [ ! -d "${file%/*}" ]; then',
+    '        mkdir -p "${file%/*}"',
+    '        : > "$s/sysctl.d.created"',
+    "    fi",
+    '    if [ ! -e "$s/sysctl.before" ]; then',
+    '        for p in "$@"; do',
+    '            if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi',
+    '        done > "$s/sysctl.before.tmp"',
+    '        mv -f "$s/sysctl.before.tmp" "$s/sysctl.before"',
+    "    fi",
+    '    install_stdin "$file" 0644',
+    '    for p in "$@"; do',
+    '        if [ -e "$p" ]; then',
+    '            echo 0 > "$p"',
+    "        else",
+    '            echo "frr-nspawn: $p does not exist (yet); the file sets it at the next boot" >&2',
+    "        fi",
+    "    done",
     "}",
   ];
 }
 
-/**
- * Save the current values once, write the sysctl file (read at boot) and apply it now.
- * Needs neither procps (`sysctl`) nor an existing /etc/sysctl.d, which minimal hosts may
- * lack: values are read and written in /proc/sys. An uplink that does not exist yet is
- * skipped with a note (the file applies to it at the next boot; `default` covers it
- * until then).
- */
+/** The sysctl step: {@link sysctlApplyFunction} with the file and the keys it sets. */
 export function renderSysctlApply(step: StepId, c: HostNetworkConfig): string {
-  const saved = savedSysctlPath(c.machine);
   const file = sysctlPath(c.machine);
-  const paths = sysctlKeys(c).map(procSysPath).map(quote).join(" ");
   return script(
     { ...stepOf(step), lock: true, description: `IPv6 sysctls for BGP unnumbered in ${file}` },
     [
-      command("mkdir", "-p", machineStateDir(c.machine)),
-      // A directory this step creates goes again on destroy (the marker says so).
-      `if [ ! -d ${quote(dirname(file))} ]; then`,
-      `    ${command("mkdir", "-p", dirname(file))}`,
-      `    : > ${quote(createdDirMarker(c.machine))}`,
-      "fi",
-      `if [ ! -e ${quote(saved)} ]; then`,
-      `    for p in ${paths}; do`,
-      '        if [ -r "$p" ]; then echo "$p $(cat "$p")"; fi',
-      `    done > ${quote(`${saved}.tmp`)}`,
-      `    mv -f ${quote(`${saved}.tmp`)} ${quote(saved)}`,
-      "fi",
-      ...writeFile(file, renderSysctl(c), { mode: "0644" }),
-      `for p in ${paths}; do`,
-      '    if [ -e "$p" ]; then',
-      '        echo 0 > "$p"',
-      "    else",
-      '        echo "frr-nspawn: $p does not exist (yet); the file sets it at the next boot" >&2',
-      "    fi",
-      "done",
+      machineVariable(c.machine),
+      ...(sourcesLibrary(step) ? [] : [...installStdinFunction(), ...sysctlApplyFunction()]),
+      ...withStdin(
+        command("sysctl_apply", file, ...sysctlKeys(c).map(procSysPath)),
+        renderSysctl(c),
+        `the content for ${file}`,
+      ),
     ],
   );
 }
 
-/** Marks that the sysctl step created /etc/sysctl.d (so destroy removes it if empty). */
-function createdDirMarker(machine: string): string {
-  return `${machineStateDir(machine)}/sysctl.d.created`;
+/**
+ * Lines defining `sysctl_remove FILE`, the sysctl step's delete: removes the file (and
+ * /etc/sysctl.d if the step created it) and puts back the values saved before the first
+ * apply, one `PATH VALUE` a line (or `KEY = VALUE`, the format of earlier releases),
+ * straight into /proc/sys.
+ */
+export function sysctlRemoveFunction(): string[] {
+  return [
+    "sysctl_remove() {",
+    `    local file=$1 s=${MACHINE_STATE} a b c p v`,
+    '    rm -f "$file"',
+    '    if [ -e "$s/sysctl.d.created" ]; then',
+    '        rmdir "${file%/*}" 2>/dev/null || true',
+    '        rm -f "$s/sysctl.d.created"',
+    "    fi",
+    '    if [ -e "$s/sysctl.before" ]; then',
+    "        while read -r a b c; do",
+    '            if [ "$b" = "=" ]; then p=/proc/sys/${a//.//}; v=$c; else p=$a; v=$b; fi',
+    '            [ -n "$p" ] || continue',
+    '            echo "$v" > "$p" || echo "frr-nspawn: could not restore $p to $v" >&2',
+    '        done < "$s/sysctl.before"',
+    '        rm -f "$s/sysctl.before"',
+    "    fi",
+    '    rmdir "$s" 2>/dev/null || true',
+    `    rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
+    "}",
+  ];
 }
 
-function dirname(path: string): string {
-  return path.slice(0, path.lastIndexOf("/"));
-}
-
-/** Remove the file and put back the values saved before the first apply. */
+/** Delete of the sysctl step: {@link sysctlRemoveFunction}. */
 export function renderSysctlRemove(step: StepId, machine: string): string {
-  const saved = savedSysctlPath(machine);
   return script(
     {
       ...stepOf(step),
@@ -104,29 +132,42 @@ export function renderSysctlRemove(step: StepId, machine: string): string {
       description: `remove ${sysctlPath(machine)} and restore the previous values`,
     },
     [
-      ...restoreFunction(),
-      command("rm", "-f", sysctlPath(machine)),
-      `if [ -e ${quote(createdDirMarker(machine))} ]; then`,
-      `    rmdir ${quote(dirname(sysctlPath(machine)))} 2>/dev/null || true`,
-      `    rm -f ${quote(createdDirMarker(machine))}`,
-      "fi",
-      `if [ -e ${quote(saved)} ]; then`,
-      `    restore_sysctls ${quote(saved)} || ${warn("some saved sysctls could not be restored")}`,
-      `    rm -f ${quote(saved)}`,
-      "fi",
-      ...removeStateDirs(machine),
+      machineVariable(machine),
+      ...(sourcesLibrary(step) ? [] : sysctlRemoveFunction()),
+      command("sysctl_remove", sysctlPath(machine)),
     ],
   );
 }
 
 /**
- * Install and start the host unit. When its content changes, the old unit is stopped
- * first so that its own ExecStop removes the old loopback address.
+ * Lines defining `host_unit_apply PATH` (the unit on stdin), the host unit step's body:
+ * installs and starts the unit. When its content changes, the old unit is stopped first
+ * so that its own ExecStop removes the old loopback address. Ends the script when the
+ * unit is unchanged and active.
  */
+export function hostUnitApplyFunction(): string[] {
+  return [
+    "host_unit_apply() {",
+    "    local path=$1 unit=${1##*/} staged=$1.frr-nspawn-new",
+    '    install_stdin "$staged" 0644',
+    '    if cmp -s "$staged" "$path" && systemctl is-active --quiet "$unit"; then',
+    '        rm -f "$staged"',
+    "        echo 'frr-nspawn: host unit unchanged and active'",
+    "        exit 0",
+    "    fi",
+    '    if [ -e "$path" ]; then',
+    '        systemctl stop "$unit" || true',
+    "    fi",
+    '    mv -f "$staged" "$path"',
+    "    systemctl daemon-reload",
+    '    systemctl enable --now "$unit"',
+    "}",
+  ];
+}
+
+/** The host unit step: {@link hostUnitApplyFunction} with the rendered unit. */
 export function renderHostUnitApply(step: StepId, c: HostNetworkConfig): string {
-  const unit = quote(hostUnitName(c.machine));
   const path = hostUnitPath(c.machine);
-  const staged = `${path}.frr-nspawn-new`;
   return script(
     {
       ...stepOf(step),
@@ -134,27 +175,31 @@ export function renderHostUnitApply(step: StepId, c: HostNetworkConfig): string 
       description: `host unit ${hostUnitName(c.machine)}: uplinks up, loopback ${c.loopback} on lo`,
     },
     [
-      ...writeFile(staged, renderHostUnit(c), { mode: "0644" }),
-      `if cmp -s ${quote(staged)} ${quote(path)} && systemctl is-active --quiet ${unit}; then`,
-      `    rm -f ${quote(staged)}`,
-      `    ${say(`host unit unchanged and active`)}`,
-      "    exit 0",
-      "fi",
-      `if [ -e ${quote(path)} ]; then`,
-      `    systemctl stop ${unit} || true`,
-      "fi",
-      command("mv", "-f", staged, path),
-      "systemctl daemon-reload",
-      `systemctl enable --now ${unit}`,
-      `${say(`${c.loopback} on lo`)}`,
+      ...(sourcesLibrary(step) ? [] : [...installStdinFunction(), ...hostUnitApplyFunction()]),
+      ...withStdin(command("host_unit_apply", path), renderHostUnit(c), `the unit ${path}`),
+      say(`${c.loopback} on lo`),
     ],
   );
 }
 
-/** Stop (removing the address), disable and delete the host unit. */
+/**
+ * Lines defining `host_unit_remove PATH`, the host unit step's delete: stops the unit
+ * (its ExecStop removes the address), disables and deletes it.
+ */
+export function hostUnitRemoveFunction(): string[] {
+  return [
+    "host_unit_remove() {",
+    '    if [ -e "$1" ]; then',
+    '        systemctl disable --now "${1##*/}" || true',
+    "    fi",
+    '    rm -f "$1" "$1.frr-nspawn-new"',
+    "    systemctl daemon-reload",
+    "}",
+  ];
+}
+
+/** Delete of the host unit step: {@link hostUnitRemoveFunction}. */
 export function renderHostUnitRemove(step: StepId, machine: string): string {
-  const unit = quote(hostUnitName(machine));
-  const path = hostUnitPath(machine);
   return script(
     {
       ...stepOf(step),
@@ -162,11 +207,8 @@ export function renderHostUnitRemove(step: StepId, machine: string): string {
       description: `remove host unit ${hostUnitName(machine)} and its loopback`,
     },
     [
-      `if [ -e ${quote(path)} ]; then`,
-      `    systemctl disable --now ${unit} || true`,
-      "fi",
-      command("rm", "-f", path, `${path}.frr-nspawn-new`),
-      "systemctl daemon-reload",
+      ...(sourcesLibrary(step) ? [] : hostUnitRemoveFunction()),
+      command("host_unit_remove", hostUnitPath(machine)),
     ],
   );
 }

@@ -7,8 +7,27 @@
  * that the last component to go removes it.
  */
 import { createHash } from "node:crypto";
-import { commentText, frameFunctions, hostLock, quote, type HostLibraryRef } from "../../shell";
-import { applyConfFunction } from "./frrApply";
+import {
+  commentText,
+  frameFunctions,
+  hostLock,
+  installStdinFunction,
+  quote,
+  type HostLibraryRef,
+} from "../../shell";
+import {
+  applyConfFunction,
+  daemonsFunctions,
+  dropInFunctions,
+  frrConfFunctions,
+  stageFileFunction,
+} from "./frrApply";
+import {
+  hostUnitApplyFunction,
+  hostUnitRemoveFunction,
+  sysctlApplyFunction,
+  sysctlRemoveFunction,
+} from "./hostNet";
 import { machineFrrFunctions, STATE_DIR, waitUntilFunction } from "./lib";
 import {
   adoptLegacyFunction,
@@ -28,8 +47,11 @@ import {
  * `interface_plan_py`, `apply_conf`, `machine_gone`, `stop_machine`, `wait_booted`,
  * `carry_frr_config`, `frr_active` and `switch_off`; and the bodies of NspawnMachine's
  * import and start steps and their deletes (`adopt_legacy_state`, `import_image`,
- * `remove_image`, `start_image`, `remove_machine`), which those steps call with their
- * values. The same text on every host; a change to it is a
+ * `remove_image`, `start_image`, `remove_machine`) and of BgpLoopback's sysctl and host
+ * unit steps and their deletes (`install_stdin`, `sysctl_apply`, `sysctl_remove`,
+ * `host_unit_apply`, `host_unit_remove`) and its daemons and frr.conf steps
+ * (`drop_in_apply`, `drop_in_remove`, `stage_file`, `daemons_apply`, `daemons_remove`,
+ * `frr_conf_apply`, `frr_conf_remove`), which those steps call with their values. The same text on every host; a change to it is a
  * new file (its name carries its digest), so a step always sources the version it was
  * written for.
  */
@@ -53,6 +75,15 @@ export function renderHostLibrary(): string {
     ...removeImageFunction(),
     ...startImageFunction(),
     ...removeMachineFunction(),
+    ...installStdinFunction(),
+    ...sysctlApplyFunction(),
+    ...sysctlRemoveFunction(),
+    ...hostUnitApplyFunction(),
+    ...hostUnitRemoveFunction(),
+    ...dropInFunctions(),
+    ...stageFileFunction(),
+    ...daemonsFunctions(),
+    ...frrConfFunctions(),
     "",
   ].join("\n");
 }
