@@ -19,7 +19,14 @@ import {
 import { FrrTarget } from "./render/scripts/lib";
 import { SessionState } from "./render/scripts/verify";
 import { checkConstruction, resolveValidated } from "./resolve";
-import { hostLibrarySteps, RemoteTarget, remoteStep, verifyStep } from "./steps";
+import {
+  hostLibrarySteps,
+  libraryStep,
+  machineLibrary,
+  RemoteTarget,
+  remoteStep,
+  verifyStep,
+} from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
 import { InputError, Problem } from "./validate/problems";
 
@@ -233,14 +240,19 @@ export class BgpLoopback extends pulumi.ComponentResource {
     );
     const connection = checkedConnection(subject, args.connection);
     const target: RemoteTarget = gatedTarget(connection, config);
-    // Every remote script of this component sources the host library: installed first.
-    const { installed, step } = hostLibrarySteps(
-      this,
-      name,
-      "frr-nspawn:index:BgpLoopback",
-      target,
-      endpointOf(connection),
-    );
+    // Every remote script of this component sources the host library: the one its
+    // NspawnMachine installed (on the same host, before any step here), or its own.
+    const lib =
+      machine === undefined
+        ? hostLibrarySteps(
+            this,
+            name,
+            "frr-nspawn:index:BgpLoopback",
+            target,
+            endpointOf(connection),
+          )
+        : machineLibrary(machine);
+    const step = (part: string) => libraryStep(name, part, lib);
     const net = config.apply((c): HostNetworkConfig => ({
       machine: c.machine,
       loopback: c.frr.loopback,
@@ -264,7 +276,13 @@ export class BgpLoopback extends pulumi.ComponentResource {
         create: renderSysctlApply(step("sysctl"), n),
         delete: renderSysctlRemove(step("sysctl"), n.machine),
       })),
-      { dependsOn: machine === undefined ? [installed] : [installed, machine] },
+      // After the library's install: this component's, or (with the machine) the machine's.
+      {
+        dependsOn: [
+          ...(lib.installed === undefined ? [] : [lib.installed]),
+          ...(machine === undefined ? [] : [machine]),
+        ],
+      },
     );
     const hostUnit = remoteStep(
       this,

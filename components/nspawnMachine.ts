@@ -31,7 +31,14 @@ import {
   renderPushRemove,
 } from "./render/scripts/push";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
-import { hostLibrarySteps, localStep, RemoteTarget, remoteStep } from "./steps";
+import {
+  hostLibrarySteps,
+  libraryStep,
+  localStep,
+  RemoteTarget,
+  remoteStep,
+  shareLibrary,
+} from "./steps";
 import { StepId } from "./shell";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
 import { InputError } from "./validate/problems";
@@ -301,13 +308,17 @@ export class NspawnMachine extends pulumi.ComponentResource {
       checkPushConnection(name, args.connection);
     }
     // Every remote script of this component sources the host library: installed first.
-    const { installed, step } = hostLibrarySteps(
+    const lib = hostLibrarySteps(
       this,
       name,
       "frr-nspawn:index:NspawnMachine",
       target,
       endpointOf(connection),
     );
+    // A BgpLoopback that follows this machine sources the same library.
+    shareLibrary(this, lib);
+    const installed = lib.installed;
+    const step = (part: string) => libraryStep(name, part, lib);
     const delivered = this.deliver(
       name,
       plan.kind,

@@ -21,7 +21,7 @@ import {
   VERIFY_STEP_LIMIT_SECONDS,
   VerifyConfig,
 } from "./render/scripts/verify";
-import { forLoginShell, StepId, stepOf } from "./shell";
+import { forLoginShell, HostLibraryRef, StepId, stepOf } from "./shell";
 
 /**
  * A step's scripts: `create` also runs on update; `delete` runs with the stored inputs.
@@ -173,8 +173,8 @@ export const HOST_LIBRARY_FILE = path.join(__dirname, "host-library.sh");
  * library from this package into the SSH user's home (CopyToRemote: the library's text is
  * not in any step's inputs, only its path and digest); the second installs it for every
  * later step of the component to source, and removes it on destroy once no component on
- * the host uses it. Returns the step to follow, and `step(part)`: the id of the component's
- * step `<name>-<part>`, which sources the library.
+ * the host uses it. Returns the step to follow, and the reference the scripts that source
+ * it name (see {@link libraryStep}).
  */
 export function hostLibrarySteps(
   parent: pulumi.Resource,
@@ -182,7 +182,7 @@ export function hostLibrarySteps(
   type: string,
   target: RemoteTarget,
   endpoint: pulumi.Output<string>,
-): { installed: command.remote.Command; step: (part: string) => StepId } {
+): InstalledLibrary {
   const lib = hostLibrary();
   // One marker per component instance on the host: its project, stack, type and name.
   const owner = createHash("sha256")
@@ -212,6 +212,43 @@ export function hostLibrarySteps(
     // removes the old one (if no other component uses it) after the steps moved on.
     { dependsOn: [copy], triggers: [endpoint, lib.sha256] },
   );
-  const library = libraryRef(lib, `${name}-lib`);
-  return { installed, step: (part) => ({ name: `${name}-${part}`, library }) };
+  return { installed, library: libraryRef(lib, `${name}-lib`) };
+}
+
+/** The `-lib` step that installed the host library, and what scripts sourcing it name. */
+export interface InstalledLibrary {
+  installed: command.remote.Command;
+  library: HostLibraryRef;
+}
+
+/** The id of the component's step `<name>-<part>`, which sources `lib`. */
+export function libraryStep(name: string, part: string, lib: { library: HostLibraryRef }): StepId {
+  return { name: `${name}-${part}`, library: lib.library };
+}
+
+/** Host libraries by the NspawnMachine that installed them (see {@link machineLibrary}). */
+const byMachine = new WeakMap<pulumi.Resource, InstalledLibrary>();
+
+/** Records that `machine` installs `lib` on its host, for the components that follow it. */
+export function shareLibrary(machine: pulumi.Resource, lib: InstalledLibrary): void {
+  byMachine.set(machine, lib);
+}
+
+/**
+ * The host library an NspawnMachine installed on its host, which a component that runs
+ * after it there (and is deleted before it) sources instead of installing its own: the
+ * machine built in this process, or a reference to one that the provider rehydrated
+ * (provider/provider.ts `rehydrate`; the library is this package's either way, and its
+ * `-lib` step is `<name>-lib`). Without the step itself (a reference), depending on the
+ * machine is what orders the steps after it.
+ */
+export function machineLibrary(machine: pulumi.Resource): {
+  installed?: pulumi.Resource;
+  library: HostLibraryRef;
+} {
+  const local = byMachine.get(machine);
+  if (local !== undefined) {
+    return local;
+  }
+  return { library: libraryRef(hostLibrary(), `${pulumi.resourceName(machine)}-lib`) };
 }

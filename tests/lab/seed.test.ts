@@ -184,8 +184,9 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     assert.ok(summary.ok, summary.error);
     assert.equal(summary.ran, 0);
     const planned = summary.plan.filter((p) => p.type.startsWith("command:"));
-    // 13 steps, and the host library's copy and install for each of the two host components.
-    assert.equal(planned.length, 17);
+    // 13 steps, and the host library's copy and install by the machine (BgpLoopback, which
+    // follows it, sources the machine's).
+    assert.equal(planned.length, 15);
     assert.ok(planned.every((p) => p.action === "create"));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
   });
@@ -193,7 +194,7 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   it("applies examples/seed: every step runs once and BGP comes up", () => {
     const summary = driver("up", seedConfig(lab));
     assert.ok(summary.ok, summary.error);
-    assert.equal(summary.ran, 17, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    assert.equal(summary.ran, 15, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.ok(
       waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 90),
       "BGP did not reach Established with a prefix each way within 90 s",
@@ -664,9 +665,9 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
     // Every step that changes something has a delete: 4 BGP, start, settings, import, verify,
-    // push, the switch step, build, and each host component's -lib (CopyToRemote has none;
-    // the two session checks, bgp-verify and the switch's verify, change nothing).
-    assert.equal(summary.ran, 13, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // push, the switch step, build, and the machine's -lib (CopyToRemote has none; the two
+    // session checks, bgp-verify and the switch's verify, change nothing).
+    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     // The seed's own lines are gone; switch-wide settings and the tor's own config stay.
     const keys = torKeys(lab);

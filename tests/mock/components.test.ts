@@ -114,18 +114,24 @@ describe("components under the real SDK with mocks", () => {
     assert.match(hostLibrary().text, /machinectl poweroff "\$frr_nspawn_machine"/);
   });
 
-  it("the host library: each host component copies it, installs it, and every later script sources it", async () => {
+  it("the host library: a machine and a BgpLoopback on its own copy and install it; one that follows the machine sources the machine's", async () => {
     const m = new NspawnMachine("lm", {
       connection: coreos,
       image: { url: "https://images.example/frr.tar.xz", sha256: SHA },
     });
     new BgpLoopback("lb", { connection: coreos, machine: m, loopback: "2.2.2.2", asn: 65001 });
+    new BgpLoopback("lo", {
+      connection: coreos,
+      machineName: "other",
+      loopback: "2.2.2.3",
+      asn: 65002,
+    });
     new TorCumulus("lt", ONE_DOWNLINK_TOR);
     await rec.settle();
     const lib = hostLibrary();
     const h16 = lib.sha256.slice(0, 16);
     const owners: string[] = [];
-    for (const c of ["lm", "lb"]) {
+    for (const c of ["lm", "lo"]) {
       const copy = rec.byName(`${c}-lib-copy`).inputs;
       assert.equal(copy.remotePath, `frr-nspawn-${h16}.sh`);
       assert.deepEqual(copy.triggers, ["core@192.0.2.10:22"]);
@@ -147,22 +153,30 @@ describe("components under the real SDK with mocks", () => {
         .steps()
         .filter(
           (r) =>
-            r.name.startsWith(`${c}-`) &&
+            (r.name.startsWith(`${c}-`) || (c === "lm" && r.name.startsWith("lb-"))) &&
             r.type === "command:remote:Command" &&
             r.name !== `${c}-lib`,
         );
-      assert.equal(sourcing.length, 5, sourcing.map((r) => r.name).join());
+      // lb follows lm: its 5 steps source lm's library (lb has no -lib steps of its own).
+      assert.equal(sourcing.length, c === "lm" ? 10 : 5, sourcing.map((r) => r.name).join());
       for (const step of sourcing) {
         // A verify step checks only: it has no delete.
         const scripts = step.name.endsWith("-verify") ? ["create"] : ["create", "delete"];
         for (const k of scripts) {
           const text = String(step.inputs[k]);
-          assert.ok(text.includes(`\n. ${lib.path} 2>/dev/null || {`), `${step.name} ${k}`);
+          assert.ok(
+            text.includes(
+              `\n. ${lib.path} 2>/dev/null || { echo "frr-nspawn: $0: "'the host library ${lib.path} is missing: replace the step ${c}-lib to install it' >&2; exit 1; }\n`,
+            ),
+            `${step.name} ${k}`,
+          );
           assert.ok(text.includes(`\nfrr_nspawn_frame\n`), `${step.name} ${k}`);
           assert.ok(!text.includes("frr_nspawn_on_exit() {"), `${step.name} ${k}`);
         }
       }
     }
+    assert.ok(!rec.steps().some((r) => r.name.startsWith("lb-lib")));
+    assert.ok(rec.byName("lb-sysctl").dependencies.some((u) => u.endsWith("::lm-lib")));
     assert.notEqual(owners[0], owners[1]);
     // The switch has no host library: its scripts carry their frame.
     for (const name of ["lt-nclu", "lt-verify"]) {
@@ -189,8 +203,8 @@ describe("components under the real SDK with mocks", () => {
     dependsOn("d-import", "d-verify");
     dependsOn("d-settings", "d-import");
     dependsOn("d-start", "d-settings");
-    dependsOn("dh-lib", "dh-lib-copy");
-    dependsOn("dh-sysctl", "dh-lib");
+    // dh follows the machine: it sources d's library.
+    dependsOn("dh-sysctl", "d-lib");
     dependsOn("dh-sysctl", "d-start");
     dependsOn("dh-host-unit", "dh-sysctl");
     dependsOn("dh-daemons", "dh-host-unit");
@@ -288,8 +302,6 @@ describe("components under the real SDK with mocks", () => {
       "m-import",
       "m-settings",
       "m-start",
-      "h-lib-copy",
-      "h-lib",
       "h-sysctl",
       "h-host-unit",
       "h-daemons",
@@ -481,7 +493,9 @@ describe("preview", () => {
     new TorCumulus("t", ONE_DOWNLINK_TOR);
     assert.equal(await valueOf(image.sha256), undefined);
     await rec.settle();
-    assert.equal(rec.steps().length, 17);
+    // The build; the machine's 2 host library steps and 5 others; BgpLoopback's 5 (it
+    // sources the machine's library); the switch's 2.
+    assert.equal(rec.steps().length, 15);
   });
 });
 

@@ -77,15 +77,15 @@ describe("first-deploy preview of examples/seed: every script is known", () => {
       await rec.settle();
       const names = rec.steps().map((r) => r.name);
       assert.ok(names.includes(first), names.join(", "));
-      // 4 machine steps after the first, 5 BGP steps, and each component's 2 host library
-      // steps; the switch and the build are not "coreos-".
+      // 4 machine steps after the first, 5 BGP steps, and the machine's 2 host library
+      // steps (BgpLoopback sources the machine's); the switch and the build are not "coreos-".
       assert.equal(
         names.filter((n) => n.startsWith("coreos-")).length,
-        14,
-        `expected 14 host steps: ${names.join(", ")}`,
+        12,
+        `expected 12 host steps: ${names.join(", ")}`,
       );
       assert.deepEqual(unknownScripts(), []);
-      for (const name of ["coreos-frr-copy", "coreos-frr-lib-copy", "coreos-bgp-lib-copy"]) {
+      for (const name of ["coreos-frr-copy", "coreos-frr-lib-copy"]) {
         const copy = rec.registrations.find((r) => r.name === name);
         if (copy !== undefined || name !== "coreos-frr-copy") {
           // What 1.2.1's CopyToRemote.Check needs: a known asset and remote path.
