@@ -11,6 +11,7 @@ import {
 } from "./render/image";
 import { Compression, Distribution, FrrPackageSource } from "./enums";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
+import { pushLibrary } from "./render/scripts/push";
 import { localStep, remoteStep, StepScripts } from "./steps";
 import { validateFrrImage } from "./validate/frrImage";
 import { bool, optional } from "./validate/common";
@@ -188,7 +189,14 @@ export class FrrImage extends pulumi.ComponentResource {
     );
     const hash = recipe.apply(recipeHash);
     const scripts: pulumi.Output<StepScripts> = recipe.apply((r) => ({
-      create: renderImageBuildScript(r),
+      // Built here, the image is pushed by NspawnMachine's push step, which sources the
+      // push library the build writes beside the tarball.
+      create: renderImageBuildScript(
+        r,
+        args.builder === undefined
+          ? { fileName: pushLibrary().fileName, text: pushLibrary().text }
+          : undefined,
+      ),
       delete: renderImageRemoveScript(r),
     }));
     // A new recipe builds a new image before the old one is removed; a cold build takes

@@ -27,8 +27,8 @@ import {
   PushConnection,
   pushConnectionProblems,
   pushEnvironment,
+  pushLibraryPath,
   renderPush,
-  renderPushRemove,
 } from "./render/scripts/push";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
 import {
@@ -417,11 +417,23 @@ export class NspawnMachine extends pulumi.ComponentResource {
           this,
           step,
           false,
+          // It sources the push library, which the image's build step wrote beside the
+          // tarball. What it copies, the verify step's delete removes: it has no delete.
           pulumi.all([build.tarPath, tar]).apply(([local, remote]) => ({
-            create: renderPush(step, local, remote),
-            delete: renderPushRemove(step, remote),
+            create: renderPush(
+              {
+                name: step,
+                library: {
+                  path: pushLibraryPath(local),
+                  installedBy: `${pulumi.resourceName(build)}-build`,
+                },
+              },
+              local,
+              remote,
+            ),
           })),
           {
+            nothingToUndo: true,
             dependsOn: [build],
             triggers: [endpointOf(connection), build.recipeHash],
             environment: pulumi.secret(checked),

@@ -191,9 +191,12 @@ export interface ScriptOptions {
   library?: HostLibraryRef;
 }
 
-/** Where a script finds the host library, and which step installs it (for the message). */
+/**
+ * Where a script finds the library it sources (the host library on a host; the push
+ * library on the machine that runs Pulumi), and which step installs it (for the message).
+ */
 export interface HostLibraryRef {
-  /** The library's path on the host, e.g. `/var/lib/frr-nspawn/lib/frr-nspawn-<hash>.sh`. */
+  /** The library's path where the script runs, e.g. `/var/lib/frr-nspawn/lib/frr-nspawn-<hash>.sh`. */
   path: string;
   /** The step that installs it, named when it is missing. */
   installedBy: string;
@@ -353,7 +356,7 @@ export function script(options: ScriptOptions, lines: readonly string[]): string
   // One line: a missing file fails `.` (bash reports it; that report is dropped for ours).
   return [
     ...header,
-    `. ${lib} 2>/dev/null || { echo "frr-nspawn: $0: "${quote(`the host library ${options.library.path} is missing: replace the step ${options.library.installedBy} to install it`)} >&2; exit 1; }`,
+    `. ${lib} 2>/dev/null || { echo "frr-nspawn: $0: "${quote(`the library ${options.library.path} is missing: replace the step ${options.library.installedBy} to install it`)} >&2; exit 1; }`,
     ...(onFailure.length === 0
       ? []
       : [`${ON_FAILURE_HOOK}() {`, ...onFailure.map((line) => `    ${line}`), "}"]),

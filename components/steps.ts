@@ -25,7 +25,7 @@ import { forLoginShell, HostLibraryRef, StepId, stepOf } from "./shell";
 
 /**
  * A step's scripts: `create` also runs on update; `delete` runs with the stored inputs.
- * Only a step with {@link StepOptions.checkOnly} has no `delete`.
+ * Only a step with {@link StepOptions.nothingToUndo} has no `delete`.
  */
 export interface StepScripts {
   create: string;
@@ -56,11 +56,12 @@ export interface StepOptions {
    */
   environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /**
-   * The step only checks (it changes nothing on the host), so there is nothing to undo:
-   * it has no `delete`, and the provider runs nothing when it goes (pulumi-command v1.2.1
-   * provider/pkg/provider/remote/commandController.go `Delete`: "if props.Delete == nil").
+   * The step leaves nothing of its own to undo (it only checks, or another step's delete
+   * removes what it made), so it has no `delete`, and the provider runs nothing when it
+   * goes (pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go and
+   * local/commandController.go `Delete`: "if props.Delete == nil").
    */
-  checkOnly?: boolean;
+  nothingToUndo?: boolean;
 }
 
 /** How long a step may run unless it says otherwise: every wait inside is shorter. */
@@ -80,7 +81,7 @@ function wrapped(
     create: all.apply(([s, su, h]) =>
       forLoginShell(s.create, { sudo: su, name, host: h, timeoutSeconds }),
     ),
-    delete: options.checkOnly
+    delete: options.nothingToUndo
       ? undefined
       : all.apply(([s, su, h]) => {
           if (s.delete === undefined) {
@@ -160,7 +161,7 @@ export function verifyStep(
     stepOf(id).step,
     target,
     spec.apply(({ frr, verify }) => ({ create: renderVerify(id, frr, verify) })),
-    { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS, checkOnly: true },
+    { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS, nothingToUndo: true },
   );
   return step.stdout.apply(parseSessions);
 }

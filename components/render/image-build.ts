@@ -3,7 +3,7 @@
  * minimal rootfs, add FRR, set it up for systemd-nspawn, trim it and export a tar that
  * `machinectl import-tar` reads. Pure: returns text.
  */
-import { command, quote, script, writeFile } from "../shell";
+import { command, contentInto, quote, script, writeFile } from "../shell";
 import { findMirrorLines, PRELUDE } from "./image-bash";
 import { configure, installFromFrrouting, installPackages, verify } from "./image-rootfs";
 import {
@@ -203,11 +203,36 @@ function exportImage(recipe: ImageRecipe, l: ImageLayout): string[] {
 }
 
 /** Bash that prints the result line on fd 3 (the script's stdout) from validated values. */
-function resultFunction(l: ImageLayout, hash: string): string[] {
+/** A file the build puts beside the tarball whenever it succeeds (the push library). */
+export interface BesideImage {
+  fileName: string;
+  text: string;
+}
+
+/**
+ * Lines (inside `frr_nspawn_result`) writing `file` into the image folder, through a
+ * temporary name, and removing earlier versions of it (`push-*.sh`, whose users, pushes
+ * of another package version, never run again).
+ */
+function besideImage(file: BesideImage): string[] {
+  const tmp = `"$image_dir"/${quote(`${file.fileName}.frr-nspawn-tmp`)}`;
+  // The heredoc's body and delimiter stay unindented.
+  const [write, ...heredoc] = contentInto(tmp, file.text, "a file beside the image");
+  return [
+    `    ${write}`,
+    ...heredoc,
+    `    chmod 0644 ${tmp}`,
+    `    mv -f ${tmp} "$image_dir"/${quote(file.fileName)}`,
+    `    find "$image_dir" -maxdepth 1 -name 'push-*.sh' ! -name ${quote(file.fileName)} -delete`,
+  ];
+}
+
+function resultFunction(l: ImageLayout, hash: string, beside?: BesideImage): string[] {
   const head = `${RESULT_PREFIX}{"imagePath":${JSON.stringify(l.tar)},"sha256":"`;
   const tail = `","recipeHash":${JSON.stringify(hash)}}`;
   return [
     "frr_nspawn_result() {",
+    ...(beside === undefined ? [] : besideImage(beside)),
     "    local re_sha='^[0-9a-f]{64}$' re_size='^[0-9]+$' re_version='^[0-9A-Za-z.~-]+$'",
     '    [[ $1 =~ $re_sha ]] || die "not a sha256: $1"',
     '    [[ $2 =~ $re_size ]] || die "not a size: $2"',
@@ -218,14 +243,14 @@ function resultFunction(l: ImageLayout, hash: string): string[] {
 }
 
 /** The build script (bash, run as root). See the module comment. */
-export function renderImageBuildScript(recipe: ImageRecipe): string {
+export function renderImageBuildScript(recipe: ImageRecipe, beside?: BesideImage): string {
   const l = imageLayout(recipe);
   const hash = recipeHash(recipe);
   const description = `build the FRR image ${l.tar} (${recipe.distribution} ${recipe.suite} ${recipe.arch}, FRR from ${recipe.frr.source})`;
   return script({ step: "frr-image-build", description }, [
     ...PRELUDE,
     `readonly image_dir=${quote(l.dir)} image_tar=${quote(l.tarName)} build_dir=${quote(l.buildDir)} rootfs=${quote(l.rootfs)}`,
-    ...resultFunction(l, hash),
+    ...resultFunction(l, hash, beside),
     ...preflight(recipe, l),
     ...reuseExisting(l),
     ...hostChecks(recipe, l),

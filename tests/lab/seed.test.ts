@@ -664,10 +664,11 @@ describe(`lab: the seed scenario on real hosts (${LAB_SUITE} hosts and image)`, 
   it("8. destroy leaves coreos as it was and the tor without the lab's BGP config", () => {
     const summary = driver("destroy", seedConfig(lab, changed));
     assert.ok(summary.ok, summary.error);
-    // Every step that changes something has a delete: 4 BGP, start, settings, import, verify,
-    // push, the switch step, build, and the machine's -lib (CopyToRemote has none; the two
-    // session checks, bgp-verify and the switch's verify, change nothing).
-    assert.equal(summary.ran, 12, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
+    // Every step that leaves something of its own has a delete: 4 BGP, start, settings,
+    // import, verify (which removes what the push copied), the switch step, build, and the
+    // machine's -lib. CopyToRemote has none; the push and the two session checks
+    // (bgp-verify, the switch's verify) leave nothing of their own to undo.
+    assert.equal(summary.ran, 11, summary.steps.map((s) => `${s.op} ${s.name}`).join(", "));
     assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
     // The seed's own lines are gone; switch-wide settings and the tor's own config stay.
     const keys = torKeys(lab);

@@ -15,6 +15,7 @@ import {
   TorCumulus,
 } from "../../index";
 import { hostLibrary } from "../../components/render/scripts/library";
+import { pushLibrary } from "../../components/render/scripts/push";
 import { HOST_LIBRARY_FILE } from "../../components/steps";
 import { FAKE_IMAGE_RESULT, Recorder, valueOf } from "./harness";
 
@@ -166,7 +167,7 @@ describe("components under the real SDK with mocks", () => {
           const text = String(step.inputs[k]);
           assert.ok(
             text.includes(
-              `\n. ${lib.path} 2>/dev/null || { echo "frr-nspawn: $0: "'the host library ${lib.path} is missing: replace the step ${c}-lib to install it' >&2; exit 1; }\n`,
+              `\n. ${lib.path} 2>/dev/null || { echo "frr-nspawn: $0: "'the library ${lib.path} is missing: replace the step ${c}-lib to install it' >&2; exit 1; }\n`,
             ),
             `${step.name} ${k}`,
           );
@@ -322,11 +323,17 @@ describe("components under the real SDK with mocks", () => {
     // Pushed from here with OpenSSH, the connection in the environment, not in the script.
     const push = rec.byName("m-push");
     const tarPath = await valueOf(image.tarPath);
-    assert.match(String(push.inputs.create), /^ssh -F "\$dir\/config" frr-nspawn-target 'cat > /m);
-    assert.ok(String(push.inputs.create).includes(`< ${tarPath}\n`));
+    // push_image, from the push library the image's build step writes beside the tarball.
+    const pushLib = `${tarPath!.slice(0, tarPath!.lastIndexOf("/"))}/${pushLibrary().fileName}`;
+    assert.ok(String(push.inputs.create).includes(`\n. ${pushLib} 2>/dev/null || {`));
     assert.ok(
-      String(push.inputs.create).includes(`/var/tmp/frr-nspawn-frr-${id!.slice(0, 16)}.tar.gz`),
+      String(push.inputs.create).includes(
+        `\npush_image ${tarPath} /var/tmp/frr-nspawn-frr-${id!.slice(0, 16)}.tar.gz\n`,
+      ),
     );
+    assert.ok(!("delete" in push.inputs), "the verify step's delete removes what it copied");
+    assert.ok(String(rec.byName("img-build").inputs.create).includes(pushLibrary().text));
+    assert.match(pushLibrary().text, /^ {4}ssh -F "\$dir\/config" frr-nspawn-target "cat > /m);
     assert.deepEqual(push.secretInputs.sort(), ["environment"]);
     assert.equal(
       (push.inputs.environment as Record<string, string>).FRR_NSPAWN_SSH_KEY,

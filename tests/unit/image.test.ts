@@ -160,6 +160,34 @@ describe("image recipe: debootstrap command", () => {
   });
 });
 
+describe("image build: the push library beside the tarball", () => {
+  it("a local build writes it whenever it succeeds (built or reused) and drops older versions", () => {
+    const script = renderImageBuildScript(BASE, { fileName: "push-0123.sh", text: "echo hi\n" });
+    const result = script.slice(
+      script.indexOf("frr_nspawn_result() {"),
+      script.indexOf("\n}\n", script.indexOf("frr_nspawn_result() {")),
+    );
+    assert.ok(
+      result.startsWith(
+        [
+          "frr_nspawn_result() {",
+          `    cat > "$image_dir"/push-0123.sh.frr-nspawn-tmp <<'FRR_NSPAWN_EOF'`,
+          "echo hi",
+          "FRR_NSPAWN_EOF",
+          '    chmod 0644 "$image_dir"/push-0123.sh.frr-nspawn-tmp',
+          '    mv -f "$image_dir"/push-0123.sh.frr-nspawn-tmp "$image_dir"/push-0123.sh',
+          `    find "$image_dir" -maxdepth 1 -name 'push-*.sh' ! -name push-0123.sh -delete`,
+          "",
+        ].join("\n"),
+      ),
+      result,
+    );
+    // Both ways to succeed end in frr_nspawn_result.
+    assert.equal(script.match(/^ *frr_nspawn_result "\$sha"/gm)?.length, 2);
+    assert.ok(!renderImageBuildScript(BASE).includes("push-"), "a remote build writes none");
+  });
+});
+
 describe("image recipe: mirror", () => {
   it("a mirror from the recipe is assigned quoted and nothing is looked up", () => {
     const script = renderImageBuildScript({ ...BASE, mirror: "http://mirror.example.test/debian" });

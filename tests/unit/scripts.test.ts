@@ -36,7 +36,7 @@ import {
   renderVerify,
   tarExtension,
 } from "../../components/render/scripts/machine";
-import { renderPush, renderPushRemove } from "../../components/render/scripts/push";
+import { renderPush } from "../../components/render/scripts/push";
 import { DIALECTS } from "../../components/render/switch";
 import { forLoginShell, HOST_LOCK } from "../../components/shell";
 import { SEED_HOST, SEED_SWITCH } from "../fixtures";
@@ -59,7 +59,6 @@ const scripts: [string, string][] = [
   ["remove settings", renderRemoveSettings("s", "frr")],
   ["start", renderStart("s", "frr", SHA, 120)],
   ["push", renderPush("s", "/var/lib/frr-nspawn/images/0123/frr-image.tar.gz", TAR)],
-  ["push remove", renderPushRemove("s", TAR)],
   ["stop", renderStop("s", "frr")],
   ["sysctl", renderSysctlApply("s", NET)],
   ["remove sysctl", renderSysctlRemove("s", "frr")],

@@ -478,7 +478,7 @@ describe("shell: the host library", () => {
       [
         "# frr-nspawn: demo: locks",
         "set -euo pipefail",
-        `. /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh 2>/dev/null || { echo "frr-nspawn: $0: "'the host library /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh is missing: replace the step h1-lib to install it' >&2; exit 1; }`,
+        `. /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh 2>/dev/null || { echo "frr-nspawn: $0: "'the library /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh is missing: replace the step h1-lib to install it' >&2; exit 1; }`,
         "frr_nspawn_on_failure() {",
         "    echo undo",
         "}",
@@ -506,7 +506,7 @@ describe("shell: the host library", () => {
     assert.equal(r.stdout, "");
     assert.equal(
       r.stderr,
-      "frr-nspawn: h1-bgp-sysctl on 192.0.2.10: the host library /nonexistent/frr-nspawn-lib.sh is missing: replace the step h1-lib to install it\n",
+      "frr-nspawn: h1-bgp-sysctl on 192.0.2.10: the library /nonexistent/frr-nspawn-lib.sh is missing: replace the step h1-lib to install it\n",
     );
   });
 });

@@ -10,7 +10,16 @@
  * removed on exit, so no secret is ever in the script or in a command's arguments. Pure:
  * no Pulumi.
  */
-import { quote, say, script } from "../../shell";
+import { createHash } from "node:crypto";
+import {
+  command,
+  frameFunctions,
+  quote,
+  script,
+  sourcesLibrary,
+  StepId,
+  stepOf,
+} from "../../shell";
 
 /** The environment variables the push script reads (the target's, and the jump host's). */
 export const PUSH_ENV = {
@@ -130,85 +139,134 @@ function hopLines(alias: string, prefix: "" | "PROXY_", more: string[]): string[
 /** Paths the push puts in remote command lines: plain characters only. */
 const PLAIN_PATH = /^[A-Za-z0-9_./-]+$/;
 
-/** The local script that pushes `localTar` and `localTar.sha256` to `remoteTar` (and `.sha256`). */
-export function renderPush(step: string, localTar: string, remoteTar: string): string {
+/** Removes the private folder with the keys, if the push made it (also its failure cleanup). */
+const REMOVE_KEYS = 'if [ -n "${dir:-}" ]; then rm -rf "$dir"; fi';
+
+/**
+ * Lines defining `push_image LOCAL REMOTE`, the push's body, with its helpers (`die`,
+ * `check_value`, `write_secret`): checks LOCAL and its checksum file, writes the ssh
+ * config and keys into a private folder (`$dir`, global: the failure cleanup removes
+ * it), and copies `LOCAL.sha256` and LOCAL to the host as `REMOTE.sha256` and REMOTE,
+ * unless the host has that image already.
+ */
+export function pushFunctions(): string[] {
+  const e = PUSH_ENV;
+  const ssh = 'ssh -F "$dir/config" frr-nspawn-target';
+  // The askpass heredoc's lines stay unindented: its delimiter must start its line.
+  const askpass = new Set(["#!/bin/sh", 'case "$1" in', "esac", "FRR_NSPAWN_ASKPASS"]);
+  const body = [
+    "local tar=$1 remote=$2 sum",
+    "command -v ssh >/dev/null || die 'the OpenSSH client (ssh) is needed on the machine that runs pulumi to copy an FrrImage: install openssh-client, or give image: { url, sha256 }'",
+    '[ -r "$tar" ] || die "$tar is missing: the build step makes it; run pulumi up again"',
+    'read -r sum _ < "$tar.sha256" || die "$tar.sha256 is missing: the build step makes it; run pulumi up again"',
+    '[[ $sum =~ ^[0-9a-f]{64}$ ]] || die "$tar.sha256 holds no SHA-256"',
+    `[[ $remote =~ ${PLAIN_PATH.source} ]] || die "the remote image path $remote has unexpected characters"`,
+    // A private folder for the keys and the config, removed however the script ends.
+    "umask 077",
+    "dir=",
+    'dir=$(mktemp -d "${TMPDIR:-/tmp}/frr-nspawn-push.XXXXXX")',
+    '[[ $dir =~ ^[A-Za-z0-9_./-]+$ ]] || die "the temporary folder $dir has characters ssh cannot take in its config"',
+    ': > "$dir/config"',
+    ': > "$dir/known_hosts"',
+    `if [ -n "\${${e.proxyHost}:-}" ]; then`,
+    ...hopLines("frr-nspawn-proxy", "PROXY_", []).map((l) => `    ${l}`),
+    "fi",
+    ...hopLines("frr-nspawn-target", "", [
+      `    if [ -n "\${${e.proxyHost}:-}" ]; then printf '  ProxyJump frr-nspawn-proxy\\n'; fi`,
+    ]),
+    `if [ -n "\${${e.agentSocket}:-}" ]; then export SSH_AUTH_SOCK="$${e.agentSocket}"; fi`,
+    `if [ -z "\${${e.key}:-}" ] && [ -z "\${SSH_AUTH_SOCK:-}" ]; then`,
+    "    die 'the connection has no privateKey and there is no SSH agent: give connection.privateKey (or agentSocketPath), or give image: { url, sha256 }'",
+    "fi",
+    // A key with a passphrase: ssh asks this helper, which prints it from the environment.
+    `if [ -n "\${${e.keyPassphrase}:-}\${${e.proxyKeyPassphrase}:-}" ]; then`,
+    "    cat > \"$dir/askpass\" <<'FRR_NSPAWN_ASKPASS'",
+    "#!/bin/sh",
+    'case "$1" in',
+    `*proxy_key*) printf '%s\\n' "$${e.proxyKeyPassphrase}" ;;`,
+    `*) printf '%s\\n' "$${e.keyPassphrase}" ;;`,
+    "esac",
+    "FRR_NSPAWN_ASKPASS",
+    '    chmod 0700 "$dir/askpass"',
+    '    export SSH_ASKPASS="$dir/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY="${DISPLAY:-:0}"',
+    "fi",
+    `if ${ssh} "test -s $remote.sha256 && echo '$sum  $remote' | sha256sum --check --status -" </dev/null 2>/dev/null; then`,
+    `    ${REMOVE_KEYS}`,
+    '    echo "frr-nspawn: the host has this image already ($remote)"',
+    "    exit 0",
+    "fi",
+    `${ssh} "cat > $remote.sha256.part && mv -f $remote.sha256.part $remote.sha256" < "$tar.sha256"`,
+    `${ssh} "cat > $remote.part && mv -f $remote.part $remote" < "$tar"`,
+    REMOVE_KEYS,
+    'echo "frr-nspawn: copied $tar to the host as $remote"',
+  ];
+  return [
+    "die() {",
+    '    echo "frr-nspawn: $*" >&2',
+    "    exit 1",
+    "}",
+    "check_value() {",
+    '    [[ $2 =~ $3 ]] || die "the connection\'s $1 is missing or has characters ssh cannot take here"',
+    "}",
+    "write_secret() {",
+    // printf is a bash builtin: the key is never in a command's arguments.
+    '    printf \'%s\\n\' "$2" > "$dir/$1"',
+    "}",
+    "push_image() {",
+    ...body.map((l) => (askpass.has(l) || l.startsWith("*") ? l : `    ${l}`)),
+    "}",
+  ];
+}
+
+/**
+ * The push library: the frame and {@link pushFunctions}, which the push step sources on
+ * the machine that runs Pulumi. The FrrImage's build step writes it beside the tarball
+ * ({@link pushLibraryPath}); the same text in every stack of this package version.
+ */
+export function renderPushLibrary(): string {
+  return [
+    "# frr-nspawn push library: sourced by NspawnMachine's push step, which sets strict mode",
+    "# first. Written beside the image by the FrrImage's build step; generated from",
+    "# components/render/scripts/push.ts (do not edit).",
+    ...frameFunctions(),
+    ...pushFunctions(),
+    "",
+  ].join("\n");
+}
+
+let pushLib: { text: string; sha256: string; fileName: string } | undefined;
+
+/** The push library this package renders, its digest and its file name (once per process). */
+export function pushLibrary(): { text: string; sha256: string; fileName: string } {
+  if (pushLib === undefined) {
+    const text = renderPushLibrary();
+    const sha256 = createHash("sha256").update(text).digest("hex");
+    pushLib = { text, sha256, fileName: `push-${sha256.slice(0, 16)}.sh` };
+  }
+  return pushLib;
+}
+
+/** Where the push library is, beside the tarball at `localTar` (the build writes it there). */
+export function pushLibraryPath(localTar: string): string {
+  return `${localTar.slice(0, localTar.lastIndexOf("/"))}/${pushLibrary().fileName}`;
+}
+
+/**
+ * The local script that pushes `localTar` and `localTar.sha256` to `remoteTar` (and
+ * `.sha256`): {@link pushFunctions}' `push_image`, sourced from the push library when
+ * `step` names it, else written into the script.
+ */
+export function renderPush(step: StepId, localTar: string, remoteTar: string): string {
   if (!PLAIN_PATH.test(remoteTar)) {
     throw new Error(`the remote image path ${JSON.stringify(remoteTar)} has unexpected characters`);
   }
-  const e = PUSH_ENV;
-  const sumFile = `${localTar}.sha256`;
-  const ssh = 'ssh -F "$dir/config" frr-nspawn-target';
-  const put = (from: string, to: string) =>
-    `${ssh} ${quote(`cat > ${to}.part && mv -f ${to}.part ${to}`)} < ${quote(from)}`;
-  const cleanup = 'if [ -n "${dir:-}" ]; then rm -rf "$dir"; fi';
   return script(
     {
-      step,
+      ...stepOf(step),
       description: `copy ${localTar} to the host as ${remoteTar}`,
-      // The folder with the keys goes whatever happens (here on failure, below on success).
-      onFailure: [cleanup],
+      // The folder with the keys goes whatever happens (here on failure, in push_image on success).
+      onFailure: [REMOVE_KEYS],
     },
-    [
-      "die() {",
-      '    echo "frr-nspawn: $*" >&2',
-      "    exit 1",
-      "}",
-      "command -v ssh >/dev/null || die 'the OpenSSH client (ssh) is needed on the machine that runs pulumi to copy an FrrImage: install openssh-client, or give image: { url, sha256 }'",
-      `[ -r ${quote(localTar)} ] || die ${quote(`${localTar} is missing: the build step makes it; run pulumi up again`)}`,
-      `read -r sum _ < ${quote(sumFile)} || die ${quote(`${sumFile} is missing: the build step makes it; run pulumi up again`)}`,
-      `[[ $sum =~ ^[0-9a-f]{64}$ ]] || die ${quote(`${sumFile} holds no SHA-256`)}`,
-      "check_value() {",
-      '    [[ $2 =~ $3 ]] || die "the connection\'s $1 is missing or has characters ssh cannot take here"',
-      "}",
-      // A private folder for the keys and the config, removed however the script ends.
-      "umask 077",
-      "dir=",
-      'dir=$(mktemp -d "${TMPDIR:-/tmp}/frr-nspawn-push.XXXXXX")',
-      '[[ $dir =~ ^[A-Za-z0-9_./-]+$ ]] || die "the temporary folder $dir has characters ssh cannot take in its config"',
-      "write_secret() {",
-      // printf is a bash builtin: the key is never in a command's arguments.
-      '    printf \'%s\\n\' "$2" > "$dir/$1"',
-      "}",
-      ': > "$dir/config"',
-      ': > "$dir/known_hosts"',
-      `if [ -n "\${${e.proxyHost}:-}" ]; then`,
-      ...hopLines("frr-nspawn-proxy", "PROXY_", []).map((l) => `    ${l}`),
-      "fi",
-      ...hopLines("frr-nspawn-target", "", [
-        `    if [ -n "\${${e.proxyHost}:-}" ]; then printf '  ProxyJump frr-nspawn-proxy\\n'; fi`,
-      ]),
-      `if [ -n "\${${e.agentSocket}:-}" ]; then export SSH_AUTH_SOCK="$${e.agentSocket}"; fi`,
-      `if [ -z "\${${e.key}:-}" ] && [ -z "\${SSH_AUTH_SOCK:-}" ]; then`,
-      "    die 'the connection has no privateKey and there is no SSH agent: give connection.privateKey (or agentSocketPath), or give image: { url, sha256 }'",
-      "fi",
-      // A key with a passphrase: ssh asks this helper, which prints it from the environment.
-      `if [ -n "\${${e.keyPassphrase}:-}\${${e.proxyKeyPassphrase}:-}" ]; then`,
-      "    cat > \"$dir/askpass\" <<'FRR_NSPAWN_ASKPASS'",
-      "#!/bin/sh",
-      'case "$1" in',
-      `*proxy_key*) printf '%s\\n' "$${e.proxyKeyPassphrase}" ;;`,
-      `*) printf '%s\\n' "$${e.keyPassphrase}" ;;`,
-      "esac",
-      "FRR_NSPAWN_ASKPASS",
-      '    chmod 0700 "$dir/askpass"',
-      '    export SSH_ASKPASS="$dir/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY="${DISPLAY:-:0}"',
-      "fi",
-      `if ${ssh} "test -s ${remoteTar}.sha256 && echo '$sum  ${remoteTar}' | sha256sum --check --status -" </dev/null 2>/dev/null; then`,
-      `    ${cleanup}`,
-      `    ${say(`the host has this image already (${remoteTar})`)}`,
-      "    exit 0",
-      "fi",
-      put(sumFile, `${remoteTar}.sha256`),
-      put(localTar, remoteTar),
-      cleanup,
-      say(`copied ${localTar} to the host as ${remoteTar}`),
-    ],
+    [...(sourcesLibrary(step) ? [] : pushFunctions()), command("push_image", localTar, remoteTar)],
   );
-}
-
-/** Delete of the push: nothing here (the verify step's delete removes the copy on the host). */
-export function renderPushRemove(step: string, remoteTar: string): string {
-  return script({ step, description: `nothing to remove here` }, [
-    say(`the verify step's delete removes ${remoteTar} from the host`),
-  ]);
 }
