@@ -211,8 +211,8 @@ export interface BesideImage {
 
 /**
  * Lines (inside `frr_nspawn_result`) writing `file` into the image folder, through a
- * temporary name, and removing earlier versions of it (`push-*.sh`, whose users, pushes
- * of another package version, never run again).
+ * temporary name. Other versions stay (another stack on this machine may build the same
+ * recipe with another package version); they go with the folder.
  */
 function besideImage(file: BesideImage): string[] {
   const tmp = `"$image_dir"/${quote(`${file.fileName}.frr-nspawn-tmp`)}`;
@@ -223,7 +223,6 @@ function besideImage(file: BesideImage): string[] {
     ...heredoc,
     `    chmod 0644 ${tmp}`,
     `    mv -f ${tmp} "$image_dir"/${quote(file.fileName)}`,
-    `    find "$image_dir" -maxdepth 1 -name 'push-*.sh' ! -name ${quote(file.fileName)} -delete`,
   ];
 }
 
