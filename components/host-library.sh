@@ -266,6 +266,43 @@ switch_off() {
         sleep 0.1
     done
 }
+fetch_image() {
+    if [ -e "$2" ] && echo "$3  $2" | sha256sum --check --status -; then
+        echo 'frr-nspawn: image already downloaded'
+        exit 0
+    fi
+    if command -v curl >/dev/null; then
+        curl --fail --silent --show-error --location --retry 3 --output "$2.part" "$1"
+    elif command -v wget >/dev/null; then
+        wget --quiet --tries=3 --output-document "$2.part" "$1"
+    else
+        echo 'frr-nspawn: neither curl nor wget is on this host; copy the image with image: { path, sha256 } instead' >&2
+        exit 1
+    fi
+    mv -f "$2.part" "$2"
+}
+verify_tar() {
+    if ! printf '%s  %s\n' "$2" "$1" | sha256sum --check --status -; then
+        echo "frr-nspawn: $1 is missing or does not match sha256 $2; nothing was imported. Remove the file and run pulumi up again to copy it anew." >&2
+        exit 1
+    fi
+    echo 'frr-nspawn: checksum verified'
+}
+verify_tar_file() {
+    local expected
+    if ! read -r expected _ < "$2"; then
+        echo "frr-nspawn: the build's checksum file $2 is missing or empty; nothing was imported. Remove the file and run pulumi up again to copy it anew." >&2
+        exit 1
+    fi
+    if ! [[ $expected =~ ^[0-9a-f]{64}$ ]]; then
+        echo "frr-nspawn: $2 holds no SHA-256; nothing was imported. Remove the file and run pulumi up again to copy it anew." >&2
+        exit 1
+    fi
+    verify_tar "$1" "$expected"
+}
+remove_tar() {
+    rm -f "$1" "$1.part" "$1.sha256" "$1.sha256.part"
+}
 adopt_legacy_state() {
     local s=/var/lib/frr-nspawn/$frr_nspawn_machine legacy
     if [ -e "$s/image.sha256" ] && [ ! -e "$s/active" ]; then
@@ -428,6 +465,26 @@ install_stdin() {
     cat > "$1.frr-nspawn-tmp"
     chmod "$2" "$1.frr-nspawn-tmp"
     mv -f "$1.frr-nspawn-tmp" "$1"
+}
+settings_apply() {
+    local before after
+    mkdir -p /etc/systemd/nspawn "/etc/systemd/system/systemd-nspawn@$frr_nspawn_machine.service.d"
+    before=$(cat "$1" "$2" 2>/dev/null | sha256sum || true)
+    install_stdin "$1" 0644
+    rm -f "$2"
+    rmdir --ignore-fail-on-non-empty "/etc/systemd/system/systemd-nspawn@$frr_nspawn_machine.service.d"
+    systemctl daemon-reload
+    after=$(sha256sum < "$1")
+    if [ "$before" != "$after" ] && [ "$(machinectl show "$frr_nspawn_machine" --property=State --value 2>/dev/null)" = running ]; then
+        echo "frr-nspawn: settings changed: restarting machine $frr_nspawn_machine"
+        systemctl restart "systemd-nspawn@$frr_nspawn_machine.service"
+    fi
+}
+settings_remove() {
+    rm -f "$1" "$2"
+    rmdir "/etc/systemd/system/systemd-nspawn@$frr_nspawn_machine.service.d" 2>/dev/null || true
+    rmdir /etc/systemd/nspawn 2>/dev/null || true
+    systemctl daemon-reload
 }
 sysctl_apply() {
     local file=$1 s=/var/lib/frr-nspawn/$frr_nspawn_machine p

@@ -86,9 +86,7 @@ describe("components under the real SDK with mocks", () => {
     assert.equal(rec.byName("m1-copy").inputs.remotePath, tar);
     assert.deepEqual(rec.byName("m1-copy").inputs.triggers, ["core@192.0.2.10:22"]);
     assert.ok(
-      String(rec.byName("m1-verify").inputs.create).includes(
-        `expected=${SHA}\nif ! printf '%s  %s\\n' "$expected" ${tar} | sha256sum --check --status -`,
-      ),
+      String(rec.byName("m1-verify").inputs.create).includes(`\nverify_tar ${tar} ${SHA}\n`),
     );
     // Beside the running machine, named by the image's id: the host library's import_image.
     assert.match(
@@ -232,7 +230,11 @@ describe("components under the real SDK with mocks", () => {
     );
     assert.match(
       String(rec.byName("m2-fetch").inputs.create),
-      /curl --fail --silent --show-error --location --retry 3 --output \/var\/tmp\/frr-nspawn-frr2-c{16}\.tar\.xz\.part https:\/\/images\.example\/frr\.tar\.xz/,
+      /^fetch_image https:\/\/images\.example\/frr\.tar\.xz \/var\/tmp\/frr-nspawn-frr2-c{16}\.tar\.xz c{64}$/m,
+    );
+    assert.match(
+      hostLibrary().text,
+      /^ {8}curl --fail --silent --show-error --location --retry 3 --output "\$2\.part" "\$1"$/m,
     );
   });
 
@@ -340,9 +342,11 @@ describe("components under the real SDK with mocks", () => {
       "KEY-MATERIAL",
     );
     assert.ok(!String(push.inputs.create).includes("KEY-MATERIAL"));
+    // Checked against the build's checksum file, pushed beside the tarball.
+    const remote = `/var/tmp/frr-nspawn-frr-${id!.slice(0, 16)}.tar.gz`;
     assert.ok(
       String(rec.byName("m-verify").inputs.create).includes(
-        `read -r expected _ < /var/tmp/frr-nspawn-frr-${id!.slice(0, 16)}.tar.gz.sha256`,
+        `\nverify_tar_file ${remote} ${remote}.sha256\n`,
       ),
     );
   });

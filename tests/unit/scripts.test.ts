@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 import {
   renderDaemons,
@@ -24,6 +28,7 @@ import {
 import { FrrTarget } from "../../components/render/scripts/lib";
 import { sysctlKeys } from "../../components/render/hostNetwork";
 import {
+  ExpectedDigest,
   remoteTarPath,
   renderFetch,
   renderImport,
@@ -120,16 +125,45 @@ describe("step scripts", () => {
   });
 
   it("verify checks the checksum before anything imports: given, or read from the build's file", () => {
-    assert.ok(
-      renderVerify("s", TAR, { sha256: SHA }).includes(
-        `expected=${SHA}\nif ! printf '%s  %s\\n' "$expected" ${TAR} | sha256sum --check --status -; then`,
-      ),
-    );
-    assert.ok(
-      renderVerify("s", TAR, { sha256File: `${TAR}.sha256` }).includes(
-        `if ! read -r expected _ < ${TAR}.sha256; then`,
-      ),
-    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-"));
+    const tar = path.join(dir, "frr.tar.gz");
+    fs.writeFileSync(tar, "TARBALL");
+    const sha = createHash("sha256").update("TARBALL").digest("hex");
+    fs.writeFileSync(`${tar}.sha256`, `${sha}  frr.tar.gz\n`);
+    fs.writeFileSync(`${tar}.bad`, "not a digest\n");
+    const run = (text: string) => spawnSync("bash", ["-c", text, "s on h"], { encoding: "utf8" });
+    const cases: [string, ExpectedDigest, number, string][] = [
+      ["the given digest", { sha256: sha }, 0, ""],
+      ["the build's file", { sha256File: `${tar}.sha256` }, 0, ""],
+      [
+        "another digest",
+        { sha256: SHA },
+        1,
+        `frr-nspawn: s on h: ${tar} is missing or does not match sha256 ${SHA}; nothing was imported. Remove the file and run pulumi up again to copy it anew.`,
+      ],
+      [
+        "no checksum file",
+        { sha256File: `${tar}.none` },
+        1,
+        `frr-nspawn: s on h: the build's checksum file ${tar}.none is missing or empty; nothing was imported. Remove the file and run pulumi up again to copy it anew.`,
+      ],
+      [
+        "a file without a digest",
+        { sha256File: `${tar}.bad` },
+        1,
+        `frr-nspawn: s on h: ${tar}.bad holds no SHA-256; nothing was imported. Remove the file and run pulumi up again to copy it anew.`,
+      ],
+    ];
+    for (const [what, expected, status, last] of cases) {
+      const r = run(renderVerify("s", tar, expected));
+      assert.equal(r.status, status, `${what}: ${r.stderr}`);
+      if (status === 0) {
+        assert.equal(r.stdout, "frr-nspawn: checksum verified\n", what);
+      } else {
+        assert.equal(r.stderr.trimEnd().split("\n").at(-1), last, what);
+      }
+    }
+    fs.rmSync(dir, { recursive: true });
   });
 
   it("import goes beside the running machine, and never over an image frr-nspawn did not import", () => {

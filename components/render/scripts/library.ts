@@ -32,12 +32,15 @@ import { machineFrrFunctions, STATE_DIR, waitUntilFunction } from "./lib";
 import {
   adoptLegacyFunction,
   carryConfigFunction,
+  fetchImageFunction,
   importImageFunction,
   removeImageFunction,
   removeMachineFunction,
+  settingsFunctions,
   startImageFunction,
   stopMachineFunctions,
   switchOffFunctions,
+  verifyTarFunctions,
   waitBootedFunction,
 } from "./machine";
 
@@ -46,8 +49,9 @@ import {
  * what it defines: the frame, `wait_until`, `machine_running`, `in_frr`, `mgmtd_retry`,
  * `interface_plan_py`, `apply_conf`, `machine_gone`, `stop_machine`, `wait_booted`,
  * `carry_frr_config`, `frr_active` and `switch_off`; and the bodies of NspawnMachine's
- * import and start steps and their deletes (`adopt_legacy_state`, `import_image`,
- * `remove_image`, `start_image`, `remove_machine`) and of BgpLoopback's sysctl and host
+ * steps and their deletes (`fetch_image`, `verify_tar`, `verify_tar_file`, `remove_tar`,
+ * `adopt_legacy_state`, `import_image`, `remove_image`, `settings_apply`,
+ * `settings_remove`, `start_image`, `remove_machine`) and of BgpLoopback's sysctl and host
  * unit steps and their deletes (`install_stdin`, `sysctl_apply`, `sysctl_remove`,
  * `host_unit_apply`, `host_unit_remove`) and its daemons and frr.conf steps
  * (`drop_in_apply`, `drop_in_remove`, `stage_file`, `daemons_apply`, `daemons_remove`,
@@ -70,12 +74,15 @@ export function renderHostLibrary(): string {
     ...carryConfigFunction(),
     ...switchOffFunctions(),
     // Whole step bodies: a step that sources the library calls one with its values.
+    ...fetchImageFunction(),
+    ...verifyTarFunctions(),
     ...adoptLegacyFunction(),
     ...importImageFunction(),
     ...removeImageFunction(),
     ...startImageFunction(),
     ...removeMachineFunction(),
     ...installStdinFunction(),
+    ...settingsFunctions(),
     ...sysctlApplyFunction(),
     ...sysctlRemoveFunction(),
     ...hostUnitApplyFunction(),

@@ -4,6 +4,7 @@
  */
 import {
   command,
+  installStdinFunction,
   quote,
   say,
   script,
@@ -11,7 +12,7 @@ import {
   StepId,
   stepOf,
   warn,
-  writeFile,
+  withStdin,
 } from "../../shell";
 import {
   nspawnSettingsPath,
@@ -80,22 +81,36 @@ export function adoptLegacyFunction(): string[] {
   ];
 }
 
-/** Download a URL image on the host (curl or wget), keeping a finished copy. */
+/**
+ * Lines defining `fetch_image URL TAR SHA256`, the fetch step's body: downloads a URL
+ * image on the host (curl or wget), keeping a finished copy (nothing to do when TAR is
+ * there and matches).
+ */
+export function fetchImageFunction(): string[] {
+  return [
+    "fetch_image() {",
+    '    if [ -e "$2" ] && echo "$3  $2" | sha256sum --check --status -; then',
+    `        ${say(`image already downloaded`)}`,
+    "        exit 0",
+    "    fi",
+    "    if command -v curl >/dev/null; then",
+    '        curl --fail --silent --show-error --location --retry 3 --output "$2.part" "$1"',
+    "    elif command -v wget >/dev/null; then",
+    '        wget --quiet --tries=3 --output-document "$2.part" "$1"',
+    "    else",
+    `        ${warn(`neither curl nor wget is on this host; copy the image with image: { path, sha256 } instead`)}`,
+    "        exit 1",
+    "    fi",
+    '    mv -f "$2.part" "$2"',
+    "}",
+  ];
+}
+
+/** The fetch step: {@link fetchImageFunction} for `url` into `tar`. */
 export function renderFetch(step: StepId, url: string, tar: string, sha256: string): string {
   return script({ ...stepOf(step), description: `download the FRR image to ${tar}` }, [
-    `if [ -e ${quote(tar)} ] && echo ${quote(`${sha256}  ${tar}`)} | sha256sum --check --status -; then`,
-    `    ${say(`image already downloaded`)}`,
-    "    exit 0",
-    "fi",
-    "if command -v curl >/dev/null; then",
-    `    ${command("curl", "--fail", "--silent", "--show-error", "--location", "--retry", "3", "--output", `${tar}.part`, url)}`,
-    "elif command -v wget >/dev/null; then",
-    `    ${command("wget", "--quiet", "--tries=3", "--output-document", `${tar}.part`, url)}`,
-    "else",
-    `    ${warn(`neither curl nor wget is on this host; copy the image with image: { path, sha256 } instead`)}`,
-    "    exit 1",
-    "fi",
-    command("mv", "-f", `${tar}.part`, tar),
+    ...(sourcesLibrary(step) ? [] : fetchImageFunction()),
+    command("fetch_image", url, tar, sha256),
   ]);
 }
 
@@ -106,36 +121,56 @@ export function renderFetch(step: StepId, url: string, tar: string, sha256: stri
  */
 export type ExpectedDigest = { sha256: string } | { sha256File: string };
 
-/** Check the tarball's SHA-256 on the host before anything imports it. */
-export function renderVerify(step: StepId, tar: string, expected: ExpectedDigest): string {
+/**
+ * Lines defining `verify_tar TAR SHA256` and `verify_tar_file TAR FILE`, the verify
+ * step's body: checks the tarball's SHA-256 on the host before anything imports it,
+ * against a known digest, or against the first word of FILE (the build's checksum
+ * file, copied beside the tarball); and `remove_tar TAR`, its delete: the tarball goes,
+ * with its checksum file (a copy has no delete of its own).
+ */
+export function verifyTarFunctions(): string[] {
   const retry = "Remove the file and run pulumi up again to copy it anew.";
-  const digest =
-    "sha256" in expected
-      ? [`expected=${quote(expected.sha256)}`]
-      : [
-          `if ! read -r expected _ < ${quote(expected.sha256File)}; then`,
-          `    ${warn(`the build's checksum file ${expected.sha256File} is missing or empty; nothing was imported. ${retry}`)}`,
-          "    exit 1",
-          "fi",
-          `if ! [[ $expected =~ ^[0-9a-f]{64}$ ]]; then`,
-          `    ${warn(`${expected.sha256File} holds no SHA-256; nothing was imported. ${retry}`)}`,
-          "    exit 1",
-          "fi",
-        ];
+  return [
+    "verify_tar() {",
+    '    if ! printf \'%s  %s\\n\' "$2" "$1" | sha256sum --check --status -; then',
+    `        echo "frr-nspawn: $1 is missing or does not match sha256 $2; nothing was imported. ${retry}" >&2`,
+    "        exit 1",
+    "    fi",
+    `    ${say(`checksum verified`)}`,
+    "}",
+    "verify_tar_file() {",
+    "    local expected",
+    '    if ! read -r expected _ < "$2"; then',
+    `        echo "frr-nspawn: the build's checksum file $2 is missing or empty; nothing was imported. ${retry}" >&2`,
+    "        exit 1",
+    "    fi",
+    "    if ! [[ $expected =~ ^[0-9a-f]{64}$ ]]; then",
+    `        echo "frr-nspawn: $2 holds no SHA-256; nothing was imported. ${retry}" >&2`,
+    "        exit 1",
+    "    fi",
+    '    verify_tar "$1" "$expected"',
+    "}",
+    "remove_tar() {",
+    '    rm -f "$1" "$1.part" "$1.sha256" "$1.sha256.part"',
+    "}",
+  ];
+}
+
+/** The verify step: {@link verifyTarFunctions} against `expected`. */
+export function renderVerify(step: StepId, tar: string, expected: ExpectedDigest): string {
   return script({ ...stepOf(step), description: `check the SHA-256 of ${tar}` }, [
-    ...digest,
-    `if ! printf '%s  %s\\n' "$expected" ${quote(tar)} | sha256sum --check --status -; then`,
-    `    echo ${quote(`frr-nspawn: ${tar} is missing or does not match sha256`)} "$expected;" ${quote(`nothing was imported. ${retry}`)} >&2`,
-    "    exit 1",
-    "fi",
-    `${say(`checksum verified`)}`,
+    ...(sourcesLibrary(step) ? [] : verifyTarFunctions()),
+    "sha256" in expected
+      ? command("verify_tar", tar, expected.sha256)
+      : command("verify_tar_file", tar, expected.sha256File),
   ]);
 }
 
-/** Delete of the verify step: the tarball goes, with its checksum file (a copy has no delete of its own). */
+/** Delete of the verify step: {@link verifyTarFunctions}' `remove_tar`. */
 export function renderRemoveTar(step: StepId, tar: string): string {
   return script({ ...stepOf(step), description: `remove ${tar}` }, [
-    command("rm", "-f", tar, `${tar}.part`, `${tar}.sha256`, `${tar}.sha256.part`),
+    ...(sourcesLibrary(step) ? [] : verifyTarFunctions()),
+    command("remove_tar", tar),
   ]);
 }
 
@@ -273,16 +308,49 @@ import type { SettingsMode } from "../../enums";
 export type { SettingsMode };
 
 /**
- * Write the settings file (or the seed's unit drop-in), remove the other mode's file,
- * reload systemd; a running machine is restarted when its settings changed.
+ * Lines defining `settings_apply FILE OTHER` (FILE's content on stdin), the settings
+ * step's body: writes the settings file (or the seed's unit drop-in), removes the other
+ * mode's file OTHER, reloads systemd; the machine named by MACHINE_VARIABLE is restarted
+ * when it runs and its settings changed; and `settings_remove FILE OTHER`, its delete.
+ * Both files' folders are /etc/systemd/nspawn and the machine's unit drop-in folder.
  */
+export function settingsFunctions(): string[] {
+  const m = `$${MACHINE_VARIABLE}`;
+  // nspawn.ts's folder, with the machine's name as the shell reads it.
+  const dropIns = unitOverrideDir(m);
+  return [
+    "settings_apply() {",
+    "    local before after",
+    `    mkdir -p /etc/systemd/nspawn "${dropIns}"`,
+    // Missing files read as empty: a first run is a change too.
+    '    before=$(cat "$1" "$2" 2>/dev/null | sha256sum || true)',
+    '    install_stdin "$1" 0644',
+    '    rm -f "$2"',
+    `    rmdir --ignore-fail-on-non-empty "${dropIns}"`,
+    "    systemctl daemon-reload",
+    '    after=$(sha256sum < "$1")',
+    `    if [ "$before" != "$after" ] && [ "$(machinectl show "${m}" --property=State --value 2>/dev/null)" = running ]; then`,
+    `        echo "frr-nspawn: settings changed: restarting machine ${m}"`,
+    `        systemctl restart "systemd-nspawn@${m}.service"`,
+    "    fi",
+    "}",
+    "settings_remove() {",
+    '    rm -f "$1" "$2"',
+    `    rmdir "${dropIns}" 2>/dev/null || true`,
+    // Created by the settings step; an empty one goes too.
+    "    rmdir /etc/systemd/nspawn 2>/dev/null || true",
+    "    systemctl daemon-reload",
+    "}",
+  ];
+}
+
+/** The settings step: {@link settingsFunctions}' apply with the file of `mode`. */
 export function renderSettings(
   step: StepId,
   machine: string,
   mode: SettingsMode,
   capabilities: readonly string[],
 ): string {
-  const m = quote(machine);
   const file = mode === "nspawn-file" ? nspawnSettingsPath(machine) : unitOverridePath(machine);
   const other = mode === "nspawn-file" ? unitOverridePath(machine) : nspawnSettingsPath(machine);
   const content =
@@ -290,32 +358,21 @@ export function renderSettings(
   return script(
     { ...stepOf(step), lock: true, description: `${mode} settings for machine ${machine}` },
     [
-      command("mkdir", "-p", "/etc/systemd/nspawn", unitOverrideDir(machine)),
-      // Missing files read as empty: a first run is a change too.
-      `before=$(cat ${quote(file)} ${quote(other)} 2>/dev/null | sha256sum || true)`,
-      ...writeFile(file, content, { mode: "0644" }),
-      command("rm", "-f", other),
-      `rmdir --ignore-fail-on-non-empty ${quote(unitOverrideDir(machine))}`,
-      "systemctl daemon-reload",
-      `after=$(sha256sum < ${quote(file)})`,
-      `if [ "$before" != "$after" ] && [ "$(machinectl show ${m} --property=State --value 2>/dev/null)" = running ]; then`,
-      `    ${say(`settings changed: restarting machine ${machine}`)}`,
-      `    systemctl restart ${quote(`systemd-nspawn@${machine}.service`)}`,
-      "fi",
+      machineVariable(machine),
+      ...(sourcesLibrary(step) ? [] : [...installStdinFunction(), ...settingsFunctions()]),
+      ...withStdin(command("settings_apply", file, other), content, `the content for ${file}`),
     ],
   );
 }
 
-/** Delete of the settings step. */
+/** Delete of the settings step: {@link settingsFunctions}' remove. */
 export function renderRemoveSettings(step: StepId, machine: string): string {
   return script(
     { ...stepOf(step), lock: true, description: `remove the settings of machine ${machine}` },
     [
-      command("rm", "-f", nspawnSettingsPath(machine), unitOverridePath(machine)),
-      `rmdir ${quote(unitOverrideDir(machine))} 2>/dev/null || true`,
-      // Created by the settings step; an empty one goes too.
-      "rmdir /etc/systemd/nspawn 2>/dev/null || true",
-      "systemctl daemon-reload",
+      machineVariable(machine),
+      ...(sourcesLibrary(step) ? [] : settingsFunctions()),
+      command("settings_remove", nspawnSettingsPath(machine), unitOverridePath(machine)),
     ],
   );
 }
