@@ -638,3 +638,55 @@ frr_conf_remove() {
     rm -f "$1/frr.conf"
     echo 'frr-nspawn: BGP config removed from the running FRR and frr.conf deleted'
 }
+verify_check_py='import json, subprocess, sys
+advertise = sys.argv[1].split()
+neighbors = sys.argv[2:]
+def show(cmd):
+    proc = subprocess.Popen(["vtysh", "-c", cmd], stdout=subprocess.PIPE, universal_newlines=True)
+    out = proc.communicate()[0]
+    try:
+        return json.loads(out or "{}")
+    except ValueError:
+        return {}
+peers = show("show bgp neighbors json")
+sessions, problems = {}, []
+for name in neighbors:
+    peer = peers.get(name, {})
+    state = peer.get("bgpState", "not configured")
+    error = ""
+    if state != "Established":
+        error = peer.get("lastNotificationReason") or peer.get("lastResetDueTo") or ""
+    routes = {}
+    if state == "Established":
+        routes = show("show bgp ipv4 unicast neighbors " + name + " advertised-routes json")
+        routes = routes.get("advertisedRoutes", {})
+    missing = [p for p in advertise if p not in routes]
+    sessions[name] = {"state": state, "advertised": not missing, "lastError": error}
+    if state != "Established":
+        problems.append("neighbor " + name + " is " + state + (" (last error: " + error + ")" if error else ""))
+    elif missing:
+        problems.append("neighbor " + name + " is Established but does not advertise " + ", ".join(missing))
+print("FRR_NSPAWN_SESSIONS " + json.dumps(sessions, sort_keys=True))
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)'
+verify_sessions() {
+    local limit=$1 advertise=$2 deadline=$((SECONDS + $1)) out problems line
+    shift 2
+    while :; do
+        if out=$(in_frr python3 -c "$verify_check_py" "$advertise" "$@" 2>&1); then
+            grep '^FRR_NSPAWN_SESSIONS ' <<<"$out"
+            exit 0
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            grep '^FRR_NSPAWN_SESSIONS ' <<<"$out" || true
+            problems=""
+            while IFS= read -r line; do
+                problems+="${problems:+; }$line"
+            done < <(grep -v '^FRR_NSPAWN_SESSIONS ' <<<"$out" || true)
+            echo "frr-nspawn: BGP sessions not up after ${limit}s: $problems" >&2
+            exit 1
+        fi
+        sleep 2
+    done
+}

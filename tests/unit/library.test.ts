@@ -379,6 +379,7 @@ describe("host library: a step that sources it leaves out what it defines, and n
       "switch_off",
       "sysctl_apply",
       "sysctl_remove",
+      "verify_sessions",
       "verify_tar",
       "verify_tar_file",
       "wait_booted",

@@ -49,9 +49,11 @@ describe("verify step script", () => {
       text,
       /^# Verifies the sessions of frr\.conf [0-9a-f]{16}; a changed frr\.conf verifies again\.$/m,
     );
+    // verify_sessions runs the check with the prefixes as one word and each neighbour.
+    assert.ok(text.endsWith("\nverify_sessions 90 2.2.2.2/32 ens3 ens4\n"), text.slice(-80));
     assert.match(
       text,
-      /^ {4}if out=\$\(in_frr python3 -c "\$check_py" 2\.2\.2\.2\/32 ens3 ens4 2>&1\); then$/m,
+      /^ {8}if out=\$\(in_frr python3 -c "\$verify_check_py" "\$advertise" "\$@" 2>&1\); then$/m,
     );
     assert.equal(spawnSync("bash", ["-n", "-c", text]).status, 0);
   });
@@ -64,7 +66,7 @@ describe("verify step script", () => {
 
   it("the check program parses under python3 and carries no interpolated value", () => {
     const text = renderVerify("s", { kind: "host" }, config);
-    const program = /^readonly check_py='([^']*)'$/ms.exec(text)?.[1];
+    const program = /^verify_check_py='([^']*)'$/ms.exec(text)?.[1];
     assert.ok(program !== undefined, "the program is one single-quoted word");
     const compile = spawnSync(
       "python3",

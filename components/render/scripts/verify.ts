@@ -13,7 +13,7 @@
  * from real FRR 8.4 daemons, and tests/frr/verify.test.ts runs it against 8.4's and 10.3's.
  */
 import { createHash } from "node:crypto";
-import { command, quote, script, StepId, stepOf } from "../../shell";
+import { command, quote, script, sourcesLibrary, StepId, stepOf } from "../../shell";
 import { FrrTarget, imageNote, inFrrFunctions } from "./lib";
 
 /** A verify step's own limit: above any `verifyTimeoutSeconds` allowed (5..1800). */
@@ -83,11 +83,44 @@ const CHECK_PY = [
   "sys.exit(1 if problems else 0)",
 ].join("\n");
 
-/** Create/update of the verify step. */
+/**
+ * Lines defining `verify_check_py` (the check's Python) and `verify_sessions SECONDS
+ * ADVERTISE NEIGHBOR…`, the verify step's body: runs the check where FRR runs every 2 s
+ * until it passes (printing the sessions line) or SECONDS have passed (failing with one
+ * line naming every session's problem). ADVERTISE is the prefixes, space-separated.
+ */
+export function verifySessionsFunction(): string[] {
+  const prefix = quote(`^${SESSIONS_PREFIX}`);
+  return [
+    `verify_check_py=${quote(CHECK_PY)}`,
+    "verify_sessions() {",
+    "    local limit=$1 advertise=$2 deadline=$((SECONDS + $1)) out problems line",
+    "    shift 2",
+    "    while :; do",
+    // The program's own argument is the variable, expanded by bash here, not quoted text.
+    '        if out=$(in_frr python3 -c "$verify_check_py" "$advertise" "$@" 2>&1); then',
+    `            grep ${prefix} <<<"$out"`,
+    "            exit 0",
+    "        fi",
+    '        if [ "$SECONDS" -ge "$deadline" ]; then',
+    `            grep ${prefix} <<<"$out" || true`,
+    // One line, so that the step's failure summary (the last line) names every session.
+    '            problems=""',
+    "            while IFS= read -r line; do",
+    '                problems+="${problems:+; }$line"',
+    `            done < <(grep -v ${prefix} <<<"$out" || true)`,
+    '            echo "frr-nspawn: BGP sessions not up after ${limit}s: $problems" >&2',
+    "            exit 1",
+    "        fi",
+    "        sleep 2",
+    "    done",
+    "}",
+  ];
+}
+
+/** Create/update of the verify step: {@link verifySessionsFunction} with its sessions. */
 export function renderVerify(step: StepId, target: FrrTarget, c: VerifyConfig): string {
   const confHash = createHash("sha256").update(c.frrConf).digest("hex").slice(0, 16);
-  // "$check_py" is expanded by bash where the step runs; every other word is quoted.
-  const check = `in_frr python3 -c "$check_py" ${command(c.advertise.join(" "), ...c.neighbors)}`;
   return script(
     {
       ...stepOf(step),
@@ -97,26 +130,13 @@ export function renderVerify(step: StepId, target: FrrTarget, c: VerifyConfig): 
       `# Verifies the sessions of frr.conf ${confHash}; a changed frr.conf verifies again.`,
       ...imageNote(target),
       ...inFrrFunctions(target, step),
-      `readonly check_py=${quote(CHECK_PY)}`,
-      `deadline=$((SECONDS + ${Math.floor(c.timeoutSeconds)}))`,
-      "while :; do",
-      // The program's own argument is the variable, expanded by bash here, not quoted text.
-      `    if out=$(${check} 2>&1); then`,
-      `        grep ${quote(`^${SESSIONS_PREFIX}`)} <<<"$out"`,
-      "        exit 0",
-      "    fi",
-      '    if [ "$SECONDS" -ge "$deadline" ]; then',
-      `        grep ${quote(`^${SESSIONS_PREFIX}`)} <<<"$out" || true`,
-      // One line, so that the step's failure summary (the last line) names every session.
-      '        problems=""',
-      "        while IFS= read -r line; do",
-      '            problems+="${problems:+; }$line"',
-      `        done < <(grep -v ${quote(`^${SESSIONS_PREFIX}`)} <<<"$out" || true)`,
-      `        echo "frr-nspawn: BGP sessions not up after ${Math.floor(c.timeoutSeconds)}s: $problems" >&2`,
-      "        exit 1",
-      "    fi",
-      "    sleep 2",
-      "done",
+      ...(sourcesLibrary(step) ? [] : verifySessionsFunction()),
+      command(
+        "verify_sessions",
+        String(Math.floor(c.timeoutSeconds)),
+        c.advertise.join(" "),
+        ...c.neighbors,
+      ),
     ],
   );
 }
