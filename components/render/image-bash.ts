@@ -55,6 +55,9 @@ export const PRELUDE: readonly string[] = [
   "        fi",
   "        frr_nspawn_release || status=1",
   "    fi",
+  // This handler replaces the frame's (shell.ts), which would remove the frame's copy of
+  // stderr: it goes here, or every run would leave it in /tmp.
+  '    if [[ -n ${frr_nspawn_log:-} ]]; then rm -f "$frr_nspawn_log"; fi',
   '    exit "$status"',
   "}",
   "# Upstream version: no epoch, no Debian revision, no repack suffix (1:8.4.4+ds1-1~deb12u1 -> 8.4.4).",

@@ -660,9 +660,16 @@ describe("image scripts in bash", () => {
       fs.writeFileSync(`${l.buildDir}.debootstrap.log`, "log");
       const other = path.join(workDir, "keep");
       fs.writeFileSync(other, "other image");
+      const logs = () => fs.readdirSync("/tmp").filter((f) => f.startsWith("frr-nspawn-stderr."));
+      const before = new Set(logs());
       for (let i = 0; i < 2; i++) {
         const run = bash(renderImageRemoveScript(recipe));
         assert.equal(run.status, 0, run.stderr);
+        // The frame's copy of stderr goes with the script.
+        assert.deepEqual(
+          logs().filter((f) => !before.has(f)),
+          [],
+        );
         assert.equal(run.stdout, "");
         assert.ok(
           !fs.existsSync(l.dir) && !fs.existsSync(l.buildDir) && !fs.existsSync(l.lockFile),

@@ -25,6 +25,7 @@ const SHELLS = ["/bin/sh", "/bin/bash"];
 /** The host library, where a script that sources it finds it. */
 const LIBRARY_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-lib-")), "lib.sh");
 fs.writeFileSync(LIBRARY_FILE, renderHostLibrary());
+after(() => fs.rmSync(path.dirname(LIBRARY_FILE), { recursive: true, force: true }));
 
 /** The two ways a script gets its failure reporting and lock: each behaves the same. */
 const FRAMES: [string, Partial<ScriptOptions>][] = [
@@ -389,6 +390,7 @@ describe("shell.script and forLoginShell", () => {
           ),
           "m1-start on 192.0.2.10",
         ]);
+        holder.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
         return new Promise<void>((resolve, reject) => {
           holder.stdout.once("data", () => {
             try {
