@@ -141,11 +141,10 @@ describe("components under the real SDK with mocks", () => {
       assert.equal(fs.readFileSync(HOST_LIBRARY_FILE, "utf8"), lib.text);
       const install = rec.byName(`${c}-lib`);
       assert.deepEqual(install.inputs.triggers, ["core@192.0.2.10:22", lib.sha256]);
-      const owner = new RegExp(`^: > ${lib.users}/([0-9a-f]{16})$`, "m").exec(
-        String(install.inputs.create),
-      )?.[1];
+      assert.ok(String(install.inputs.create).includes(`\nlib=${lib.path} users=${lib.users}\n`));
+      const owner = /^: > "\$users"\/([0-9a-f]{16})$/m.exec(String(install.inputs.create))?.[1];
       assert.ok(owner !== undefined, String(install.inputs.create));
-      assert.ok(String(install.inputs.delete).includes(`rm -f ${lib.users}/${owner}\n`));
+      assert.ok(String(install.inputs.delete).includes(`rm -f "$copy" "$users"/${owner}\n`));
       owners.push(owner);
       // Every other script of the component sources it; none carries the frame.
       const sourcing = rec

@@ -140,9 +140,13 @@ export function libraryRef(lib: HostLibrary, installedBy: string): HostLibraryRe
   return { path: lib.path, installedBy };
 }
 
-/** Lines setting `copy` to the path of the copy in the SSH user's home (sudo or not). */
-function copyPathLines(lib: HostLibrary): string[] {
+/**
+ * Lines setting `lib` (the installed library), `users` (its users' folder) and `copy`
+ * (the copy in the SSH user's home, sudo or not), so that each path is written once.
+ */
+function pathLines(lib: HostLibrary): string[] {
   return [
+    `lib=${quote(lib.path)} users=${quote(lib.users)}`,
     'home=$(getent passwd "${SUDO_USER:-$(id -un)}" | cut -d: -f6) || home=',
     `copy="$home"/${quote(lib.copyName)}`,
   ];
@@ -167,28 +171,27 @@ export function renderLibraryInstall(
   lib: HostLibrary,
   owner: string,
 ): string {
-  const p = quote(lib.path);
   const digest = quote(`^${lib.sha256} `);
   return [
     `# frr-nspawn: ${commentText(step)}: install the host library ${lib.copyName} and mark this component as its user`,
     "set -euo pipefail",
     ...hostLock(),
-    ...copyPathLines(lib),
-    `if ! sha256sum ${p} 2>/dev/null | grep -q ${digest}; then`,
+    ...pathLines(lib),
+    `if ! sha256sum "$lib" 2>/dev/null | grep -q ${digest}; then`,
     `    if ! sha256sum "$copy" 2>/dev/null | grep -q ${digest}; then`,
     `        echo "frr-nspawn: $0: $copy "${quote(`is missing or is not the library this program was built with (SHA-256 ${lib.sha256.slice(0, 16)}…): the step ${copyStep} copies it (pulumi up --replace that step)`)} >&2`,
     "        exit 1",
     "    fi",
     `    mkdir -p ${quote(LIBRARY_DIR)}`,
-    `    install -m 0644 "$copy" ${quote(`${lib.path}.frr-nspawn-tmp`)}`,
-    `    mv -f ${quote(`${lib.path}.frr-nspawn-tmp`)} ${p}`,
+    '    install -m 0644 "$copy" "$lib.frr-nspawn-tmp"',
+    '    mv -f "$lib.frr-nspawn-tmp" "$lib"',
     "fi",
     'rm -f "$copy"',
-    `. ${p}`,
+    '. "$lib"',
     "frr_nspawn_frame",
-    `mkdir -p ${quote(lib.users)}`,
-    `: > ${quote(`${lib.users}/${checkedOwner(owner)}`)}`,
-    `echo ${quote(`frr-nspawn: host library ${lib.path} installed`)}`,
+    'mkdir -p "$users"',
+    `: > "$users"/${quote(checkedOwner(owner))}`,
+    'echo "frr-nspawn: host library $lib installed"',
     "",
   ].join("\n");
 }
@@ -198,21 +201,19 @@ export function renderLibraryInstall(
  * lock, removes `owner`'s marker, and the library once no marker is left.
  */
 export function renderLibraryRemove(step: string, lib: HostLibrary, owner: string): string {
-  const p = quote(lib.path);
   return [
     `# frr-nspawn: ${commentText(step)}: stop using the host library ${lib.copyName}; the last user removes it`,
     "set -euo pipefail",
     ...hostLock(),
-    `if [ -r ${p} ]; then`,
-    `    . ${p}`,
+    ...pathLines(lib),
+    'if [ -r "$lib" ]; then',
+    '    . "$lib"',
     "    frr_nspawn_frame",
     "fi",
-    ...copyPathLines(lib),
-    'rm -f "$copy"',
-    `rm -f ${quote(`${lib.users}/${checkedOwner(owner)}`)}`,
-    `if rmdir ${quote(lib.users)} 2>/dev/null; then`,
-    `    rm -f ${p}`,
-    `    echo ${quote(`frr-nspawn: host library ${lib.path} removed (no component uses it)`)}`,
+    'rm -f "$copy" "$users"/' + quote(checkedOwner(owner)),
+    'if rmdir "$users" 2>/dev/null; then',
+    '    rm -f "$lib"',
+    '    echo "frr-nspawn: host library $lib removed (no component uses it)"',
     "fi",
     `rmdir ${quote(LIBRARY_DIR)} 2>/dev/null || true`,
     `rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
