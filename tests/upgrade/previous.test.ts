@@ -1,0 +1,145 @@
+/**
+ * Upgrade in the lab: examples/seed deployed by a previous version of this package (the
+ * commit FRR_NSPAWN_PREVIOUS, checked out beside this one with its own lab driver, so
+ * that its program imports its own components), then updated by this version while pings
+ * run between the loopbacks, updated again (nothing to do) and destroyed. Not part of
+ * `npm test` (it needs a commit to start from): `FRR_NSPAWN_PREVIOUS=<commit> npm run
+ * test:upgrade`, as root, on a clone with history. The commit's lab/scenario.ts must take
+ * `driver(operation, config)`, as it has since the host library (0a5f6ae). Fails, never
+ * skips, without the variable.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import {
+  DRIVER_STATE,
+  IMAGE_WORK_DIR,
+  LAB,
+  LabInfo,
+  REPO,
+  bgpUp,
+  driver,
+  hostsDown,
+  hostsUp,
+  seedConfig,
+  ssh,
+  sshInBackground,
+  sshRaw,
+  waitUntil,
+} from "../../lab/scenario";
+
+/** What must be as it was after destroy (as the seed lab checks it). */
+const LISTING = [
+  "machinectl list-images --no-legend 2>&1 | sort",
+  "systemctl list-units --all --no-legend --plain 'frr-nspawn*' 'systemd-nspawn@*' | awk '{print $1, $3, $4}'",
+  "ls -1A /etc/systemd/nspawn /etc/systemd/system /etc/systemd/system/machines.target.wants /etc/sysctl.d /var/lib/machines /var/lib/frr-nspawn 2>&1",
+  "ls -1A /var/tmp | grep -v '^systemd-private-' || true",
+  "ls -1A ~ | grep '^frr-nspawn-' || true",
+  "ip -4 -o address show dev lo | awk '{print $4}'",
+].join("; ");
+
+const LIBRARIES = "ls -1A /var/lib/frr-nspawn/lib /var/lib/frr-nspawn/lib/*.users 2>&1";
+
+describe(`upgrade: a stack of ${process.env.FRR_NSPAWN_PREVIOUS ?? "(FRR_NSPAWN_PREVIOUS unset)"} updated by this version`, function () {
+  this.timeout(30 * 60 * 1000);
+  let lab: LabInfo;
+  let before0 = "";
+  let tree = "";
+  let previous: typeof import("../../lab/scenario");
+  const bgp = () =>
+    waitUntil(() => bgpUp(lab, "coreos", LAB.coreos.nic) && bgpUp(lab, "tor", LAB.tor.port), 120);
+
+  before(() => {
+    assert.equal(process.getuid?.(), 0, "the lab boots systemd-nspawn hosts: run it as root");
+    const commit = process.env.FRR_NSPAWN_PREVIOUS;
+    assert.ok(commit, "set FRR_NSPAWN_PREVIOUS to the commit whose stack this version updates");
+    tree = fs.mkdtempSync("/var/tmp/frr-nspawn-previous-");
+    execFileSync("git", ["-C", REPO, "worktree", "add", "--detach", tree, commit], {
+      stdio: "ignore",
+    });
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(tree, "node_modules"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    previous = require(path.join(tree, "lab", "scenario")) as typeof import("../../lab/scenario");
+    hostsDown();
+    fs.rmSync(DRIVER_STATE, { force: true });
+    fs.rmSync(`${DRIVER_STATE}.locks`, { recursive: true, force: true });
+    lab = hostsUp();
+    before0 = ssh(lab, "coreos", LISTING);
+    // A Cumulus data plane port is down until configured: the nclu dialect brings it up.
+    ssh(lab, "tor", "ip link set swp1 down");
+  });
+
+  after(() => {
+    hostsDown();
+    if (tree !== "") {
+      execFileSync("git", ["-C", REPO, "worktree", "remove", "--force", tree]);
+    }
+  });
+
+  it("the previous version deploys examples/seed", () => {
+    // Its images go in this version's work folder, where a warm lab keeps them.
+    const s = previous.driver("up", seedConfig(lab));
+    assert.ok(s.ok, s.error);
+    assert.ok(bgp(), "BGP did not come up after the previous version's deploy");
+    console.log(
+      `      previous version: ${s.ran} steps; its libraries: ${ssh(lab, "coreos", LIBRARIES).split("\n").join(" ")}`,
+    );
+  });
+
+  it("this version updates it: every step succeeds, BGP stays up, no ping is lost", async () => {
+    const pid = "/run/frr-nspawn-upgrade-ping.pid";
+    const out = "/run/frr-nspawn-upgrade-ping.out";
+    const done = sshInBackground(
+      lab,
+      "coreos",
+      `ping -i 0.05 -I ${LAB.coreos.loopback} ${LAB.tor.loopback} > ${out} & echo $! > ${pid}; wait; tail -2 ${out}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const s = driver("up", seedConfig(lab));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    ssh(lab, "coreos", `kill -INT "$(cat ${pid})"`);
+    const stats = /(\d+) packets transmitted, (\d+) received/.exec(await done);
+    const steps = s.steps.map((x) => `${x.op} ${x.name}`);
+    console.log(`      this version: ${s.ran} steps: ${steps.join(", ")}`);
+    console.log(`      UPGRADE ${stats?.[0] ?? "no ping statistics"}`);
+    assert.ok(s.ok, s.error);
+    assert.ok(stats, "no ping statistics");
+    assert.equal(Number(stats[1]) - Number(stats[2]), 0, "pings lost during the update");
+    assert.ok(bgp(), "BGP is not up after the update");
+    assert.equal(
+      sshRaw(lab, "coreos", `ping -c 1 -W 1 -I ${LAB.coreos.loopback} ${LAB.tor.loopback}`).status,
+      0,
+    );
+    // One library on the host, with the machine's marker; the push library beside the image.
+    const libs = ssh(lab, "coreos", LIBRARIES);
+    console.log(`      libraries after: ${libs.split("\n").join(" ")}`);
+    assert.equal(libs.match(/^frr-nspawn-[0-9a-f]{16}\.sh$/gm)?.length, 1, libs);
+    assert.ok(
+      fs
+        .readdirSync(IMAGE_WORK_DIR)
+        .some(
+          (d) =>
+            fs.existsSync(path.join(IMAGE_WORK_DIR, d)) &&
+            fs.statSync(path.join(IMAGE_WORK_DIR, d)).isDirectory() &&
+            fs
+              .readdirSync(path.join(IMAGE_WORK_DIR, d))
+              .some((f) => /^push-[0-9a-f]{16}\.sh$/.test(f)),
+        ),
+      "no push library beside the image",
+    );
+  });
+
+  it("a second update runs nothing", () => {
+    const s = driver("up", seedConfig(lab));
+    assert.ok(s.ok, s.error);
+    assert.equal(s.ran, 0, s.steps.map((x) => `${x.op} ${x.name}`).join(", "));
+  });
+
+  it("destroy leaves coreos as it was", () => {
+    const s = driver("destroy", seedConfig(lab));
+    assert.ok(s.ok, s.error);
+    assert.equal(ssh(lab, "coreos", LISTING), before0);
+  });
+});
