@@ -148,10 +148,13 @@ function parented(
   }
 }
 
-/** Bytes of the inputs each host's steps carry into state (its create/delete scripts and the rest). */
-function bytesPerHost(): number {
+/**
+ * Bytes of the inputs host h0000's steps carry into state (create/delete scripts,
+ * connection, triggers and the rest), by step.
+ */
+function bytesPerStep(): Record<string, number> {
   const host = seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith("h0000-"));
-  return host.reduce((sum, s) => sum + Buffer.byteLength(JSON.stringify(s.inputs)), 0);
+  return Object.fromEntries(host.map((s) => [s.name, Buffer.byteLength(JSON.stringify(s.inputs))]));
 }
 
 async function main(): Promise<void> {
@@ -188,7 +191,7 @@ async function main(): Promise<void> {
       heapAfterMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       registrations: seen.length,
       commands: commands.length,
-      bytesPerHost: mode === "components" ? bytesPerHost() : 0,
+      bytesPerStep: mode === "components" ? bytesPerStep() : {},
       createBytes: Math.round(scriptBytes("create")),
       deleteBytes: Math.round(scriptBytes("delete")),
     }),
