@@ -308,6 +308,18 @@ export function driverState(target: DriverTarget): string {
 }
 export const DRIVER_STATE = driverState(SEED);
 
+/** What must be on coreos after destroy as it was before deploy: files, units, images, addresses, sysctls. */
+export const COREOS_LISTING = [
+  "machinectl list-images --no-legend 2>&1 | sort",
+  "systemctl list-units --all --no-legend --plain 'frr-nspawn*' 'systemd-nspawn@*' | awk '{print $1, $3, $4}'",
+  "ls -1A /etc/systemd/nspawn /etc/systemd/system /etc/systemd/system/machines.target.wants /etc/sysctl.d /var/lib/machines /var/lib/frr-nspawn 2>&1",
+  "ls -1A /var/tmp | grep -v '^systemd-private-' || true",
+  // The host library's copy, in the SSH user's home, is there only until -lib installs it.
+  "ls -1A ~ | grep '^frr-nspawn-' || true",
+  "ip -4 -o address show dev lo | awk '{print $4}'",
+  "sysctl net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6 net.ipv6.conf.ens3.disable_ipv6",
+].join("; echo ---; ");
+
 /** Runs `up`, `preview` or `destroy` of a program (examples/seed) on the lab through the driver. */
 export function driver(
   operation: "up" | "destroy" | "preview",

@@ -13,6 +13,7 @@ import { parseImageResult } from "../../components/render/image";
 import { parseSessions } from "../../components/render/scripts/verify";
 import { DIALECTS, SwitchConfig, SwitchDialect } from "../../components/render/switch";
 import {
+  COREOS_LISTING,
   DRIVER_STATE,
   LAB,
   LAB_SUITE,
@@ -36,18 +37,6 @@ import {
   torOwnConfig,
   waitUntil,
 } from "../../lab/scenario";
-
-/** What must be as it was after destroy: files, units, images, addresses, sysctls. */
-const COREOS_LISTING = [
-  "machinectl list-images --no-legend 2>&1 | sort",
-  "systemctl list-units --all --no-legend --plain 'frr-nspawn*' 'systemd-nspawn@*' | awk '{print $1, $3, $4}'",
-  "ls -1A /etc/systemd/nspawn /etc/systemd/system /etc/systemd/system/machines.target.wants /etc/sysctl.d /var/lib/machines /var/lib/frr-nspawn 2>&1",
-  "ls -1A /var/tmp | grep -v '^systemd-private-' || true",
-  // The host library's copy, in the SSH user's home, is there only until -lib installs it.
-  "ls -1A ~ | grep '^frr-nspawn-' || true",
-  "ip -4 -o address show dev lo | awk '{print $4}'",
-  "sysctl net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.default.disable_ipv6 net.ipv6.conf.ens3.disable_ipv6",
-].join("; echo ---; ");
 
 const routeGet = `ip route get ${LAB.tor.loopback}`;
 const NEW_NETWORK = "10.255.1.0/24";

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import {
+  COREOS_LISTING,
   DRIVER_STATE,
   IMAGE_WORK_DIR,
   LAB,
@@ -29,16 +30,6 @@ import {
   sshRaw,
   waitUntil,
 } from "../../lab/scenario";
-
-/** What must be as it was after destroy (as the seed lab checks it). */
-const LISTING = [
-  "machinectl list-images --no-legend 2>&1 | sort",
-  "systemctl list-units --all --no-legend --plain 'frr-nspawn*' 'systemd-nspawn@*' | awk '{print $1, $3, $4}'",
-  "ls -1A /etc/systemd/nspawn /etc/systemd/system /etc/systemd/system/machines.target.wants /etc/sysctl.d /var/lib/machines /var/lib/frr-nspawn 2>&1",
-  "ls -1A /var/tmp | grep -v '^systemd-private-' || true",
-  "ls -1A ~ | grep '^frr-nspawn-' || true",
-  "ip -4 -o address show dev lo | awk '{print $4}'",
-].join("; ");
 
 const LIBRARIES = "ls -1A /var/lib/frr-nspawn/lib /var/lib/frr-nspawn/lib/*.users 2>&1";
 
@@ -66,7 +57,7 @@ describe(`upgrade: a stack of ${process.env.FRR_NSPAWN_PREVIOUS ?? "(FRR_NSPAWN_
     fs.rmSync(DRIVER_STATE, { force: true });
     fs.rmSync(`${DRIVER_STATE}.locks`, { recursive: true, force: true });
     lab = hostsUp();
-    before0 = ssh(lab, "coreos", LISTING);
+    before0 = ssh(lab, "coreos", COREOS_LISTING);
     // A Cumulus data plane port is down until configured: the nclu dialect brings it up.
     ssh(lab, "tor", "ip link set swp1 down");
   });
@@ -140,6 +131,6 @@ describe(`upgrade: a stack of ${process.env.FRR_NSPAWN_PREVIOUS ?? "(FRR_NSPAWN_
   it("destroy leaves coreos as it was", () => {
     const s = driver("destroy", seedConfig(lab));
     assert.ok(s.ok, s.error);
-    assert.equal(ssh(lab, "coreos", LISTING), before0);
+    assert.equal(ssh(lab, "coreos", COREOS_LISTING), before0);
   });
 });
