@@ -276,13 +276,8 @@ export class BgpLoopback extends pulumi.ComponentResource {
         create: renderSysctlApply(step("sysctl"), n),
         delete: renderSysctlRemove(step("sysctl"), n.machine),
       })),
-      // After the library's install: this component's, or (with the machine) the machine's.
-      {
-        dependsOn: [
-          ...(lib.installed === undefined ? [] : [lib.installed]),
-          ...(machine === undefined ? [] : [machine]),
-        ],
-      },
+      // After the library's install: this component's, or the machine (all its steps).
+      { dependsOn: [lib.installed] },
     );
     const hostUnit = remoteStep(
       this,

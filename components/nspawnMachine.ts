@@ -31,14 +31,7 @@ import {
   renderPush,
 } from "./render/scripts/push";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
-import {
-  hostLibrarySteps,
-  libraryStep,
-  localStep,
-  RemoteTarget,
-  remoteStep,
-  shareLibrary,
-} from "./steps";
+import { hostLibrarySteps, libraryStep, localStep, RemoteTarget, remoteStep } from "./steps";
 import { StepId } from "./shell";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
 import { InputError } from "./validate/problems";
@@ -315,8 +308,6 @@ export class NspawnMachine extends pulumi.ComponentResource {
       target,
       endpointOf(connection),
     );
-    // A BgpLoopback that follows this machine sources the same library.
-    shareLibrary(this, lib);
     const installed = lib.installed;
     const step = (part: string) => libraryStep(name, part, lib);
     const delivered = this.deliver(

@@ -216,9 +216,12 @@ export function hostLibrarySteps(
   return { installed, library: libraryRef(lib, `${name}-lib`) };
 }
 
-/** The `-lib` step that installed the host library, and what scripts sourcing it name. */
+/**
+ * What a component's scripts source, and what its first step runs after: its own `-lib`
+ * step, or the NspawnMachine whose library it uses.
+ */
 export interface InstalledLibrary {
-  installed: command.remote.Command;
+  installed: pulumi.Resource;
   library: HostLibraryRef;
 }
 
@@ -227,29 +230,16 @@ export function libraryStep(name: string, part: string, lib: { library: HostLibr
   return { name: `${name}-${part}`, library: lib.library };
 }
 
-/** Host libraries by the NspawnMachine that installed them (see {@link machineLibrary}). */
-const byMachine = new WeakMap<pulumi.Resource, InstalledLibrary>();
-
-/** Records that `machine` installs `lib` on its host, for the components that follow it. */
-export function shareLibrary(machine: pulumi.Resource, lib: InstalledLibrary): void {
-  byMachine.set(machine, lib);
-}
-
 /**
- * The host library an NspawnMachine installed on its host, which a component that runs
- * after it there (and is deleted before it) sources instead of installing its own: the
- * machine built in this process, or a reference to one that the provider rehydrated
- * (provider/provider.ts `rehydrate`; the library is this package's either way, and its
- * `-lib` step is `<name>-lib`). Without the step itself (a reference), depending on the
- * machine is what orders the steps after it.
+ * The host library an NspawnMachine installed on its host, for a component that runs
+ * after the machine there (and is deleted before it): its steps follow the machine, whose
+ * `<name>-lib` step is among the machine's. The same for a machine built in this process
+ * and for a reference to one that the provider rehydrated (provider/provider.ts
+ * `rehydrate`): the library is this package's, and the name is the resource's.
  */
-export function machineLibrary(machine: pulumi.Resource): {
-  installed?: pulumi.Resource;
-  library: HostLibraryRef;
-} {
-  const local = byMachine.get(machine);
-  if (local !== undefined) {
-    return local;
-  }
-  return { library: libraryRef(hostLibrary(), `${pulumi.resourceName(machine)}-lib`) };
+export function machineLibrary(machine: pulumi.Resource): InstalledLibrary {
+  return {
+    installed: machine,
+    library: libraryRef(hostLibrary(), `${pulumi.resourceName(machine)}-lib`),
+  };
 }

@@ -5,7 +5,6 @@
 import {
   command,
   installStdinFunction,
-  quote,
   say,
   script,
   sourcesLibrary,
@@ -22,7 +21,7 @@ import {
   sysctlKeys,
   sysctlPath,
 } from "../hostNetwork";
-import { MACHINE_VARIABLE, machineVariable, STATE_DIR } from "./lib";
+import { MACHINE_STATE, machineVariable, removeStateDirs } from "./lib";
 
 /**
  * The /proc/sys file of a sysctl key, read as sysctl.d(5) reads it: a key whose first
@@ -35,9 +34,6 @@ export function procSysPath(key: string): string {
     first >= 0 && key[first] === "/" ? key : key.replace(/[./]/g, (c) => (c === "." ? "/" : "."));
   return `/proc/sys/${path}`;
 }
-
-/** frr-nspawn's state folder of the machine named by MACHINE_VARIABLE, as shell text. */
-const MACHINE_STATE = `${STATE_DIR}/$${MACHINE_VARIABLE}`;
 
 /**
  * Lines defining `sysctl_apply FILE /proc/sys/PATH…` (the file's content on stdin), the
@@ -117,8 +113,7 @@ export function sysctlRemoveFunction(): string[] {
     '        done < "$s/sysctl.before"',
     '        rm -f "$s/sysctl.before"',
     "    fi",
-    '    rmdir "$s" 2>/dev/null || true',
-    `    rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
+    ...removeStateDirs(),
     "}",
   ];
 }

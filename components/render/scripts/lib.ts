@@ -7,19 +7,6 @@ import { quote, sourcesLibrary, StepId } from "../../shell";
 /** Where frr-nspawn keeps its markers on a host (which image it imported, saved sysctls). */
 export const STATE_DIR = "/var/lib/frr-nspawn";
 
-/** The state folder of one machine on the host. */
-export function machineStateDir(machine: string): string {
-  return `${STATE_DIR}/${machine}`;
-}
-
-/** Lines removing the machine's state folder, and frr-nspawn's, once they are empty. */
-export function removeStateDirs(machine: string): string[] {
-  return [
-    `rmdir ${quote(machineStateDir(machine))} 2>/dev/null || true`,
-    `rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
-  ];
-}
-
 /** Where FRR's files are, seen from the host, and how to run a command next to FRR. */
 export type FrrTarget =
   /**
@@ -79,6 +66,24 @@ export function machineFrrFunctions(): string[] {
     "    fi",
     '    nsenter --target "$leader" --mount --uts --ipc --net --pid -- "$@"',
     "}",
+  ];
+}
+
+/**
+ * frr-nspawn's state folder of the machine named by {@link MACHINE_VARIABLE}, as shell
+ * text (an assignment's value, or inside double quotes): the library's step bodies keep
+ * their records there (the images a machine has, the sysctls it replaced).
+ */
+export const MACHINE_STATE = `${STATE_DIR}/$${MACHINE_VARIABLE}`;
+
+/**
+ * Lines (a step body's, indented once) removing the machine's state folder, held in the
+ * body's `$s` (set to {@link MACHINE_STATE}), and frr-nspawn's, once they are empty.
+ */
+export function removeStateDirs(): string[] {
+  return [
+    '    rmdir "$s" 2>/dev/null || true',
+    `    rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
   ];
 }
 

@@ -5,7 +5,6 @@
 import {
   command,
   installStdinFunction,
-  quote,
   say,
   script,
   sourcesLibrary,
@@ -23,9 +22,10 @@ import {
 } from "../nspawn";
 import {
   inFrrFunctions,
+  MACHINE_STATE,
   MACHINE_VARIABLE,
   machineVariable,
-  STATE_DIR,
+  removeStateDirs,
   waitUntilFunction,
 } from "./lib";
 
@@ -53,14 +53,13 @@ export function tarExtension(path: string): string {
   return match === null ? ".tar" : match[1];
 }
 
-/**
- * frr-nspawn's records of the images of the machine named by MACHINE_VARIABLE, as shell
- * text (in an assignment or inside double quotes): `$s/active` holds the short id of the
- * image the machine runs; `$s/previous` the one it ran before (kept as `<machine>-<id>`);
- * `$s/images/` one empty file per image frr-nspawn imported, named by its short id;
- * `$s/image.sha256` was written by earlier versions (the SHA-256 of the one image).
+/*
+ * frr-nspawn's records of a machine's images, in its state folder `$s` (lib.ts
+ * MACHINE_STATE): `$s/active` holds the short id of the image the machine runs;
+ * `$s/previous` the one it ran before (kept as `<machine>-<id>`); `$s/images/` one empty
+ * file per image frr-nspawn imported, named by its short id; `$s/image.sha256` was written
+ * by earlier versions (the SHA-256 of the one image).
  */
-const MACHINE_STATE = `${STATE_DIR}/$${MACHINE_VARIABLE}`;
 
 /**
  * Lines defining `adopt_legacy_state`: adopts an earlier version's record
@@ -613,8 +612,7 @@ export function removeMachineFunction(): string[] {
     "    done",
     '    rmdir "$s/images" 2>/dev/null || true',
     '    rm -f "$s/active" "$s/previous"',
-    '    rmdir "$s" 2>/dev/null || true',
-    `    rmdir ${quote(STATE_DIR)} 2>/dev/null || true`,
+    ...removeStateDirs(),
     "}",
   ];
 }
