@@ -27,7 +27,7 @@ frr_nspawn_on_exit() {
         if [ -z "$cause" ]; then cause=${frr_nspawn_err:-failed (exit $rc)}; fi
         echo "frr-nspawn: $0: ${cause:0:400}" >&2
     fi
-    if [ -n "$frr_nspawn_log" ]; then rm -f "$frr_nspawn_log"; fi
+    if [ -n "${frr_nspawn_log:-}" ]; then rm -f "$frr_nspawn_log"; fi
     exit "$rc"
 }
 frr_nspawn_frame() {

@@ -242,6 +242,12 @@ const FRAME_SETUP: readonly string[] = [
   "fi",
 ];
 
+/**
+ * Removes the frame's copy of stderr. The frame's EXIT handler runs it; a script that
+ * replaces that handler with its own (the image scripts, image-bash.ts) must run it too.
+ */
+export const REMOVE_FRAME_LOG = 'if [ -n "${frr_nspawn_log:-}" ]; then rm -f "$frr_nspawn_log"; fi';
+
 const FRAME_TRAPS: readonly string[] = [
   // errtrace: a command failing inside a function (a step body in the host library) is
   // reported by the ERR trap too, not only when the function returns.
@@ -279,7 +285,7 @@ function frameHandlers(onFailure: readonly string[]): string[] {
     '        if [ -z "$cause" ]; then cause=${frr_nspawn_err:-failed (exit $rc)}; fi',
     '        echo "frr-nspawn: $0: ${cause:0:400}" >&2',
     "    fi",
-    '    if [ -n "$frr_nspawn_log" ]; then rm -f "$frr_nspawn_log"; fi',
+    `    ${REMOVE_FRAME_LOG}`,
     '    exit "$rc"',
     "}",
   ];

@@ -3,7 +3,7 @@
  * image.ts): messages, the failure hint, cleanup of the temporary build directory and
  * the search of the build host's apt sources for a mirror.
  */
-import { quote } from "../shell";
+import { quote, REMOVE_FRAME_LOG } from "../shell";
 
 /**
  * Helpers every image script starts with. stdout is moved to fd 3 so that whatever the
@@ -55,9 +55,9 @@ export const PRELUDE: readonly string[] = [
   "        fi",
   "        frr_nspawn_release || status=1",
   "    fi",
-  // This handler replaces the frame's (shell.ts), which would remove the frame's copy of
-  // stderr: it goes here, or every run would leave it in /tmp.
-  '    if [[ -n ${frr_nspawn_log:-} ]]; then rm -f "$frr_nspawn_log"; fi',
+  // This handler replaces the frame's (shell.ts): without this line every run would
+  // leave the frame's copy of stderr in /tmp.
+  `    ${REMOVE_FRAME_LOG}`,
   '    exit "$status"',
   "}",
   "# Upstream version: no epoch, no Debian revision, no repack suffix (1:8.4.4+ds1-1~deb12u1 -> 8.4.4).",

@@ -3,7 +3,7 @@
  * minimal rootfs, add FRR, set it up for systemd-nspawn, trim it and export a tar that
  * `machinectl import-tar` reads. Pure: returns text.
  */
-import { command, contentInto, quote, script, writeFile } from "../shell";
+import { command, quote, script, writeFile } from "../shell";
 import { findMirrorLines, PRELUDE } from "./image-bash";
 import { configure, installFromFrrouting, installPackages, verify } from "./image-rootfs";
 import {
@@ -202,7 +202,6 @@ function exportImage(recipe: ImageRecipe, l: ImageLayout): string[] {
   ];
 }
 
-/** Bash that prints the result line on fd 3 (the script's stdout) from validated values. */
 /** A file the build puts beside the tarball whenever it succeeds (the push library). */
 export interface BesideImage {
   fileName: string;
@@ -214,24 +213,23 @@ export interface BesideImage {
  * temporary name. Other versions stay (another stack on this machine may build the same
  * recipe with another package version); they go with the folder.
  */
-function besideImage(file: BesideImage): string[] {
-  const tmp = `"$image_dir"/${quote(`${file.fileName}.frr-nspawn-tmp`)}`;
-  // The heredoc's body and delimiter stay unindented.
-  const [write, ...heredoc] = contentInto(tmp, file.text, "a file beside the image");
-  return [
-    `    ${write}`,
-    ...heredoc,
-    `    chmod 0644 ${tmp}`,
-    `    mv -f ${tmp} "$image_dir"/${quote(file.fileName)}`,
-  ];
+function besideImage(l: ImageLayout, file: BesideImage): string[] {
+  const lines = writeFile(`${l.dir}/${file.fileName}`, file.text, { mode: "0644" });
+  // Indented as the function's body, but for the heredoc's body and delimiter.
+  const heredocEnd = lines.length - 3;
+  return lines.map((line, i) => (i === 0 || i > heredocEnd ? `    ${line}` : line));
 }
 
+/**
+ * Bash that prints the result line on fd 3 (the script's stdout) from validated values,
+ * after putting `beside` in the image folder.
+ */
 function resultFunction(l: ImageLayout, hash: string, beside?: BesideImage): string[] {
   const head = `${RESULT_PREFIX}{"imagePath":${JSON.stringify(l.tar)},"sha256":"`;
   const tail = `","recipeHash":${JSON.stringify(hash)}}`;
   return [
     "frr_nspawn_result() {",
-    ...(beside === undefined ? [] : besideImage(beside)),
+    ...(beside === undefined ? [] : besideImage(l, beside)),
     "    local re_sha='^[0-9a-f]{64}$' re_size='^[0-9]+$' re_version='^[0-9A-Za-z.~-]+$'",
     '    [[ $1 =~ $re_sha ]] || die "not a sha256: $1"',
     '    [[ $2 =~ $re_size ]] || die "not a size: $2"',

@@ -163,6 +163,7 @@ describe("image recipe: debootstrap command", () => {
 describe("image build: the push library beside the tarball", () => {
   it("a local build writes it whenever it succeeds (built or reused)", () => {
     const script = renderImageBuildScript(BASE, { fileName: "push-0123.sh", text: "echo hi\n" });
+    const DIR = imageLayout(BASE).dir;
     const result = script.slice(
       script.indexOf("frr_nspawn_result() {"),
       script.indexOf("\n}\n", script.indexOf("frr_nspawn_result() {")),
@@ -171,11 +172,11 @@ describe("image build: the push library beside the tarball", () => {
       result.startsWith(
         [
           "frr_nspawn_result() {",
-          `    cat > "$image_dir"/push-0123.sh.frr-nspawn-tmp <<'FRR_NSPAWN_EOF'`,
+          `    cat > ${DIR}/push-0123.sh.frr-nspawn-tmp <<'FRR_NSPAWN_EOF'`,
           "echo hi",
           "FRR_NSPAWN_EOF",
-          '    chmod 0644 "$image_dir"/push-0123.sh.frr-nspawn-tmp',
-          '    mv -f "$image_dir"/push-0123.sh.frr-nspawn-tmp "$image_dir"/push-0123.sh',
+          `    chmod 0644 ${DIR}/push-0123.sh.frr-nspawn-tmp`,
+          `    mv -f ${DIR}/push-0123.sh.frr-nspawn-tmp ${DIR}/push-0123.sh`,
           "",
         ].join("\n"),
       ),

@@ -33,6 +33,9 @@ cp "$cfg" "$log.config"
 cp "$(dirname "$cfg")/known_hosts" "$log.known_hosts"
 for f in "$(dirname "$cfg")"/*key; do [ -e "$f" ] && printf 'MODE %s %s\\n' "\${f##*/}" "$(stat -c %a "$f")" >> "$log"; done
 printf 'DIR %s\\n' "$(dirname "$cfg")" >> "$log"
+if [ -n "\${SSH_ASKPASS:-}" ]; then
+  printf 'ASKPASS %s %s\\n' "$("$SSH_ASKPASS" "Enter passphrase for key '$(dirname "$cfg")/key':")" "$("$SSH_ASKPASS" "Enter passphrase for key '$(dirname "$cfg")/proxy_key':")" >> "$log"
+fi
 case "$*" in
   *"sha256sum --check"*) exit 1 ;;
 esac
@@ -195,6 +198,21 @@ for (const mode of ["inline", "library"] as const)
           `ARGV -F DIR/config frr-nspawn-target cat > ${REMOTE}.part && mv -f ${REMOTE}.part ${REMOTE}`,
         ],
       );
+    });
+
+    it("a key with a passphrase: ssh's askpass helper gives each key's own", () => {
+      const r = run(
+        pushEnvironment({
+          host: "192.0.2.10",
+          privateKey: KEY,
+          privateKeyPassword: "target-pass",
+          proxy: { host: "198.51.100.1", privateKey: PROXY_KEY, privateKeyPassword: "jump-pass" },
+        }),
+        mode,
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.log, /^ASKPASS target-pass jump-pass$/m);
+      assert.ok(!r.keysLeft);
     });
 
     it("without a key or an agent it fails saying what to give", () => {

@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import {
   command,
+  contentInto,
   frameFunctions,
   quote,
   script,
@@ -152,9 +153,19 @@ const REMOVE_KEYS = 'if [ -n "${dir:-}" ]; then rm -rf "$dir"; fi';
 export function pushFunctions(): string[] {
   const e = PUSH_ENV;
   const ssh = 'ssh -F "$dir/config" frr-nspawn-target';
-  // The askpass heredoc's lines stay unindented: its delimiter must start its line.
-  const askpass = new Set(["#!/bin/sh", 'case "$1" in', "esac", "FRR_NSPAWN_ASKPASS"]);
-  const body = [
+  // A key with a passphrase: ssh asks this helper, which prints it from the environment.
+  const askpass = [
+    "#!/bin/sh",
+    'case "$1" in',
+    `*proxy_key*) printf '%s\\n' "$${e.proxyKeyPassphrase}" ;;`,
+    `*) printf '%s\\n' "$${e.keyPassphrase}" ;;`,
+    "esac",
+    "",
+  ].join("\n");
+  // The heredoc's body and delimiter stay unindented: the delimiter must start its line.
+  const [writeAskpass, ...askpassHeredoc] = contentInto('"$dir/askpass"', askpass, "askpass");
+  const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
+  const beforeAskpass = [
     "local tar=$1 remote=$2 sum",
     "command -v ssh >/dev/null || die 'the OpenSSH client (ssh) is needed on the machine that runs pulumi to copy an FrrImage: install openssh-client, or give image: { url, sha256 }'",
     '[ -r "$tar" ] || die "$tar is missing: the build step makes it; run pulumi up again"',
@@ -178,15 +189,10 @@ export function pushFunctions(): string[] {
     `if [ -z "\${${e.key}:-}" ] && [ -z "\${SSH_AUTH_SOCK:-}" ]; then`,
     "    die 'the connection has no privateKey and there is no SSH agent: give connection.privateKey (or agentSocketPath), or give image: { url, sha256 }'",
     "fi",
-    // A key with a passphrase: ssh asks this helper, which prints it from the environment.
     `if [ -n "\${${e.keyPassphrase}:-}\${${e.proxyKeyPassphrase}:-}" ]; then`,
-    "    cat > \"$dir/askpass\" <<'FRR_NSPAWN_ASKPASS'",
-    "#!/bin/sh",
-    'case "$1" in',
-    `*proxy_key*) printf '%s\\n' "$${e.proxyKeyPassphrase}" ;;`,
-    `*) printf '%s\\n' "$${e.keyPassphrase}" ;;`,
-    "esac",
-    "FRR_NSPAWN_ASKPASS",
+    `    ${writeAskpass}`,
+  ];
+  const afterAskpass = [
     '    chmod 0700 "$dir/askpass"',
     '    export SSH_ASKPASS="$dir/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY="${DISPLAY:-:0}"',
     "fi",
@@ -213,7 +219,9 @@ export function pushFunctions(): string[] {
     '    printf \'%s\\n\' "$2" > "$dir/$1"',
     "}",
     "push_image() {",
-    ...body.map((l) => (askpass.has(l) || l.startsWith("*") ? l : `    ${l}`)),
+    ...indent(beforeAskpass),
+    ...askpassHeredoc,
+    ...indent(afterAskpass),
     "}",
   ];
 }
