@@ -3,6 +3,7 @@
  * time and heap are not mixed with another's. Prints one JSON line.
  *
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts components <hosts> <switches>
+ *     (FRR_NSPAWN_BENCH_PACKAGE=<path of bin/index.js> for the compiled package)
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts bare <count> <createBytes> <deleteBytes>
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts parented|outputs|ordered <count> <createBytes> <deleteBytes>
  */
@@ -58,10 +59,11 @@ function hostAddress(i: number): string {
 }
 
 function components(hosts: number, switches: number): void {
-  // Imported after setMocks, as Pulumi's mock tests must.
+  // Imported after setMocks, as Pulumi's mock tests must: the compiled package when
+  // run.ts names it (what npm installs), else the sources.
   const { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } =
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require("../index") as typeof import("../index");
+    require(process.env.FRR_NSPAWN_BENCH_PACKAGE ?? "../index") as typeof import("../index");
   const image = new FrrImage("image", { localSudo: false });
   const perSwitch = Math.ceil((hosts * 2) / switches);
   for (let i = 0; i < hosts; i++) {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: a benchmark, not a test. Prints one table:
  * - construction time and peak heap for a fleet (1,000 hosts with two uplinks each and
- *   50 switches) under the SDK's mocks, against the same number of bare
+ *   50 switches) under the SDK's mocks, with the package as `npm run build` compiles it, against the same number of bare
  *   `@pulumi/command` resources carrying scripts of the same average size;
  * - bytes of step inputs per host, and (a second table) per step of host h0000;
  * - the image's gzip size and cold build time (FrrImage's own build script, as root, with
@@ -41,6 +41,9 @@ const { values: opts } = parseArgs({
   },
 });
 
+/** The package as `npm run build` compiles it: what npm installs, and what users import. */
+const PACKAGE = path.join(__dirname, "..", "bin", "index.js");
+
 function child(args: string[]): Run {
   const out = execFileSync(
     process.execPath,
@@ -52,7 +55,11 @@ function child(args: string[]): Run {
       path.join(__dirname, "fleet-child.ts"),
       ...args,
     ],
-    { encoding: "utf8", maxBuffer: 64 * 2 ** 20 },
+    {
+      encoding: "utf8",
+      maxBuffer: 64 * 2 ** 20,
+      env: { ...process.env, FRR_NSPAWN_BENCH_PACKAGE: PACKAGE },
+    },
   );
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as Run;
 }
@@ -99,6 +106,10 @@ function main(): void {
   const hosts = Number(opts.hosts);
   const switches = Number(opts.switches);
   const runs = Number(opts.runs);
+  execFileSync("npm", ["run", "--silent", "build"], {
+    cwd: path.join(__dirname, ".."),
+    stdio: "inherit",
+  });
   const comp: Run[] = [];
   const bare: Run[] = [];
   const floors = ["parented", "outputs", "ordered"] as const;
@@ -185,7 +196,7 @@ function main(): void {
     console.log(`| ${a.padEnd(width)} | ${b.padEnd(width2)} | ${c} |`);
   }
   console.log(
-    `(${runs} runs each, alternating; node ${process.version}, ${os.cpus().length} cores)`,
+    `(${runs} runs each, alternating; the package as \`npm run build\` compiles it; node ${process.version}, ${os.cpus().length} cores)`,
   );
   console.log("");
   console.log("| step of h0000 | bytes of inputs |");

@@ -25,6 +25,7 @@ import {
   machineLibrary,
   RemoteTarget,
   remoteStep,
+  stepSource,
   verifyStep,
 } from "./steps";
 import { validateBgpLoopback } from "./validate/bgpLoopback";
@@ -253,18 +254,26 @@ export class BgpLoopback extends pulumi.ComponentResource {
           )
         : machineLibrary(machine);
     const step = (part: string) => libraryStep(name, part, lib);
-    const net = config.apply((c): HostNetworkConfig => ({
-      machine: c.machine,
-      loopback: c.frr.loopback,
-      interfaces: c.frr.interfaces,
-    }));
+    // Host networking does not wait for the machine's image: its scripts are known at
+    // preview even when the image is not.
+    const net = stepSource(
+      target,
+      config.apply((c): HostNetworkConfig => ({
+        machine: c.machine,
+        loopback: c.frr.loopback,
+        interfaces: c.frr.interfaces,
+      })),
+    );
     // With an NspawnMachine, the image it runs is part of the target: a new image is a
     // fresh rootfs, and the daemons and frr.conf steps then run again (an update).
-    const frr = pulumi.all([config, machine?.imageId]).apply(([c, imageId]): FrrTarget => ({
-      kind: "machine",
-      machine: c.machine,
-      imageId,
-    }));
+    const frr = stepSource(
+      target,
+      pulumi.all([config, machine?.imageId]).apply(([c, imageId]) => ({
+        c,
+        target: { kind: "machine", machine: c.machine, imageId } satisfies FrrTarget,
+        frrConf: renderHostFrrConf(c.frr),
+      })),
+    );
     this.frrConf = config.apply((c) => renderHostFrrConf(c.frr));
     this.daemons = config.apply((c) => renderDaemons(c.daemons, c.frr.frrVersion));
 
@@ -272,10 +281,11 @@ export class BgpLoopback extends pulumi.ComponentResource {
       this,
       `${name}-sysctl`,
       target,
-      net.apply((n) => ({
+      net,
+      (n) => ({
         create: renderSysctlApply(step("sysctl"), n),
         delete: renderSysctlRemove(step("sysctl"), n.machine),
-      })),
+      }),
       // After the library's install: this component's, or the machine (all its steps).
       { dependsOn: [lib.installed] },
     );
@@ -283,39 +293,42 @@ export class BgpLoopback extends pulumi.ComponentResource {
       this,
       `${name}-host-unit`,
       target,
-      net.apply((n) => ({
+      net,
+      (n) => ({
         create: renderHostUnitApply(step("host-unit"), n),
         delete: renderHostUnitRemove(step("host-unit"), n.machine),
-      })),
+      }),
       { dependsOn: [sysctl] },
     );
     const daemons = remoteStep(
       this,
       `${name}-daemons`,
       target,
-      pulumi.all([frr, this.daemons, config]).apply(([t, d, c]) => ({
+      frr,
+      ({ c, target: t }) => ({
         create: renderDaemonsApply(
           step("daemons"),
           t,
-          d,
+          renderDaemons(c.daemons, c.frr.frrVersion),
           renderFrrStopDropIn(c.frr.gracefulRestart === true),
         ),
         delete: renderDaemonsRemove(step("daemons"), t),
-      })),
+      }),
       { dependsOn: [hostUnit] },
     );
     const frrConfStep = remoteStep(
       this,
       `${name}-frr-conf`,
       target,
-      pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
-        create: renderFrrConfApply(step("frr-conf"), t, conf),
+      frr,
+      ({ c, target: t, frrConf }) => ({
+        create: renderFrrConfApply(step("frr-conf"), t, frrConf),
         delete: renderFrrConfRemove(
           step("frr-conf"),
           t,
           renderEmptyFrrConf(c.frr.frrVersion, c.frr.hostname, false),
         ),
-      })),
+      }),
       { dependsOn: [daemons] },
     );
     this.sessions =
@@ -325,15 +338,16 @@ export class BgpLoopback extends pulumi.ComponentResource {
             this,
             step("verify"),
             target,
-            pulumi.all([frr, this.frrConf, config]).apply(([t, conf, c]) => ({
+            frr,
+            ({ c, target: t, frrConf }) => ({
               frr: t,
               verify: {
                 neighbors: c.frr.interfaces,
                 advertise: [c.frr.loopback],
                 timeoutSeconds: c.verifyTimeoutSeconds,
-                frrConf: conf,
+                frrConf,
               },
-            })),
+            }),
             frrConfStep,
           );
     this.routerId = config.apply((c) => c.frr.routerId);

@@ -10,6 +10,7 @@ import * as command from "@pulumi/command";
 import { resolveValidated } from "./resolve";
 import { connection as validateConnection } from "./validate/connection";
 import { Problems, SECRET } from "./validate/problems";
+import type { RemoteTarget } from "./steps";
 
 /** How to reach a host over SSH. */
 export interface Connection extends command.types.input.remote.ConnectionArgs {
@@ -51,27 +52,19 @@ export function checkedConnection(
   });
 }
 
-/** What every remote step of a component gets, gated on every validation. */
-export interface GatedTarget {
-  connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
-  sudo: pulumi.Output<boolean>;
-  host: pulumi.Output<string>;
-}
-
 /**
- * The step target: the checked connection, known only once `gates` (the component's
- * validated config) are known too. A step whose connection is this never registers
- * before every input it depends on has passed validation.
+ * The step target (steps.ts `RemoteTarget`): the checked connection, known only once
+ * `gates` (the component's validated config) are known too. A step whose connection is
+ * this never registers before every input it depends on has passed validation.
  */
 export function gatedTarget(
   connection: pulumi.Output<CheckedConnection>,
   ...gates: pulumi.Output<unknown>[]
-): GatedTarget {
+): RemoteTarget {
   const gated = pulumi.all([connection, ...gates]).apply(([c]) => c as CheckedConnection);
   return {
     connection: pulumi.secret(gated.apply((c) => c.args)),
-    sudo: pulumi.unsecret(gated.apply((c) => c.sudo)),
-    host: pulumi.unsecret(gated.apply((c) => c.host)),
+    shell: pulumi.unsecret(gated.apply((c) => ({ sudo: c.sudo, host: c.host }))),
   };
 }
 

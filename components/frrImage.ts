@@ -12,7 +12,7 @@ import {
 import { Compression, Distribution, FrrPackageSource } from "./enums";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
 import { pushLibrary } from "./render/scripts/push";
-import { localStep, remoteStep, StepScripts } from "./steps";
+import { localStep, remoteStep, StepScripts, stepSource } from "./steps";
 import { validateFrrImage } from "./validate/frrImage";
 import { bool, optional } from "./validate/common";
 import { Problems } from "./validate/problems";
@@ -188,7 +188,7 @@ export class FrrImage extends pulumi.ComponentResource {
       validateFrrImage,
     );
     const hash = recipe.apply(recipeHash);
-    const scripts: pulumi.Output<StepScripts> = recipe.apply((r) => ({
+    const scripts = (r: ImageRecipe): StepScripts => ({
       // Built here, the image is pushed by NspawnMachine's push step, which sources the
       // push library the build writes beside the tarball.
       create: renderImageBuildScript(
@@ -198,20 +198,18 @@ export class FrrImage extends pulumi.ComponentResource {
           : undefined,
       ),
       delete: renderImageRemoveScript(r),
-    }));
+    });
     // A new recipe builds a new image before the old one is removed; a cold build takes
     // minutes (about 75 s here, more with xz or a slow mirror).
     const options = { triggers: [hash], timeoutSeconds: 3600 };
-    const build =
+    const builder =
       args.builder === undefined
-        ? localStep(this, `${name}-build`, args.localSudo ?? true, scripts, options)
-        : remoteStep(
-            this,
-            `${name}-build`,
-            gatedTarget(checkedConnection(`FrrImage "${name}"`, args.builder, "builder"), recipe),
-            scripts,
-            options,
-          );
+        ? undefined
+        : gatedTarget(checkedConnection(`FrrImage "${name}"`, args.builder, "builder"), recipe);
+    const build =
+      builder === undefined
+        ? localStep(this, `${name}-build`, args.localSudo ?? true, recipe, scripts, options)
+        : remoteStep(this, `${name}-build`, builder, stepSource(builder, recipe), scripts, options);
 
     const expected = recipe.apply(distroFrrVersion);
     const result = pulumi.all([build.stdout, expected]).apply(([stdout, version]) => {

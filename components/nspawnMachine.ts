@@ -31,7 +31,15 @@ import {
   renderPush,
 } from "./render/scripts/push";
 import { checkConstruction, plainProblems, resolveValidated } from "./resolve";
-import { hostLibrarySteps, libraryStep, localStep, RemoteTarget, remoteStep } from "./steps";
+import {
+  hostLibrarySteps,
+  libraryStep,
+  localStep,
+  RemoteTarget,
+  remoteStep,
+  StepSource,
+  stepSource,
+} from "./steps";
 import { StepId } from "./shell";
 import { validateNspawnMachine } from "./validate/nspawnMachine";
 import { InputError } from "./validate/problems";
@@ -130,14 +138,15 @@ export interface NspawnMachineArgs {
   bootTimeoutSeconds?: pulumi.Input<number>;
 }
 
-/** The image's kind and what identifies it in scripts, known at preview. */
-interface ImagePlan {
-  /** What the first step is. */
-  kind: "push" | "copy" | "fetch";
+/** What the machine's steps render from (one Output: see steps.ts `StepSource`). */
+interface MachineValues {
+  config: ReturnType<typeof validateNspawnMachine>;
   /** The image's identity: an FrrImage's recipe hash, else the given SHA-256. */
-  id: pulumi.Output<string>;
-  /** The tarball's extension (`.tar.gz`, …). */
-  extension: pulumi.Output<string>;
+  id: string;
+  /** The tarball's path on the host. */
+  tar: string;
+  /** What the tarball must hash to: an FrrImage's own checksum file, copied beside it. */
+  digest: ExpectedDigest;
 }
 
 /** A plain object: not an Output or a Promise (its fields may be). */
@@ -280,24 +289,25 @@ export class NspawnMachine extends pulumi.ComponentResource {
     );
     const connection = checkedConnection(subject, args.connection);
     const target: RemoteTarget = gatedTarget(connection, config);
-    const plan: ImagePlan = {
-      kind: fromBuild !== undefined ? "push" : image.url !== undefined ? "fetch" : "copy",
-      id: config.apply((c) => c.image.sha256),
-      extension: config.apply((c) =>
+    const kind = fromBuild !== undefined ? "push" : image.url !== undefined ? "fetch" : "copy";
+    const values = config.apply((c): MachineValues => {
+      const tar = remoteTarPath(
+        c.machineName,
+        c.image.sha256,
         tarExtension(c.image.kind === "file" ? c.image.path : new URL(c.image.url).pathname),
-      ),
-    };
-    const tar = pulumi
-      .all([config, plan.id, plan.extension])
-      .apply(([c, id, ext]) => remoteTarPath(c.machineName, id, ext));
-    // What the tarball must hash to: an FrrImage's own checksum file, copied beside it.
-    const digest = pulumi
-      .all([config, tar])
-      .apply(([c, t]): ExpectedDigest =>
-        fromBuild !== undefined ? { sha256File: `${t}.sha256` } : { sha256: c.image.sha256 },
       );
+      return {
+        config: c,
+        id: c.image.sha256,
+        tar,
+        digest:
+          fromBuild !== undefined ? { sha256File: `${tar}.sha256` } : { sha256: c.image.sha256 },
+      };
+    });
+    const id = values.apply((v) => v.id);
+    const source = stepSource(target, values);
 
-    if (plan.kind === "push") {
+    if (kind === "push") {
       checkPushConnection(name, args.connection);
     }
     // Every remote script of this component sources the host library: installed first.
@@ -312,12 +322,12 @@ export class NspawnMachine extends pulumi.ComponentResource {
     const step = (part: string) => libraryStep(name, part, lib);
     const delivered = this.deliver(
       name,
-      plan.kind,
+      kind,
       image,
       connection,
       target,
-      config,
-      tar,
+      values,
+      source,
       installed,
       step("fetch"),
     );
@@ -325,32 +335,35 @@ export class NspawnMachine extends pulumi.ComponentResource {
       this,
       `${name}-verify`,
       target,
-      pulumi.all([tar, digest]).apply(([t, d]) => ({
-        create: renderVerify(step("verify"), t, d),
-        delete: renderRemoveTar(step("verify"), t),
-      })),
-      { dependsOn: [delivered, installed], triggers: [plan.id] },
+      source,
+      (v) => ({
+        create: renderVerify(step("verify"), v.tar, v.digest),
+        delete: renderRemoveTar(step("verify"), v.tar),
+      }),
+      { dependsOn: [delivered, installed], triggers: [id] },
     );
     // Beside the running machine: a new image is imported before the old one's record goes.
     const imported = remoteStep(
       this,
       `${name}-import`,
       target,
-      pulumi.all([config, plan.id, tar]).apply(([c, id, t]) => ({
-        create: renderImport(step("import"), c.machineName, id, t),
-        delete: renderRemoveImage(step("import"), c.machineName, id),
-      })),
-      { dependsOn: [verify], triggers: [plan.id] },
+      source,
+      (v) => ({
+        create: renderImport(step("import"), v.config.machineName, v.id, v.tar),
+        delete: renderRemoveImage(step("import"), v.config.machineName, v.id),
+      }),
+      { dependsOn: [verify], triggers: [id] },
     );
     // Settings are the machine's (by name), not its image's: a new image keeps them.
     const settings = remoteStep(
       this,
       `${name}-settings`,
       target,
-      config.apply((c) => ({
+      source,
+      ({ config: c }) => ({
         create: renderSettings(step("settings"), c.machineName, c.settings, c.capabilities),
         delete: renderRemoveSettings(step("settings"), c.machineName),
-      })),
+      }),
       { dependsOn: [imported] },
     );
     // A new image id is an update of this step: its script switches the machine over.
@@ -358,16 +371,17 @@ export class NspawnMachine extends pulumi.ComponentResource {
       this,
       `${name}-start`,
       target,
-      pulumi.all([config, plan.id]).apply(([c, id]) => ({
-        create: renderStart(step("start"), c.machineName, id, c.bootTimeoutSeconds),
-        delete: renderStop(step("start"), c.machineName),
-      })),
+      source,
+      (v) => ({
+        create: renderStart(step("start"), v.config.machineName, v.id, v.config.bootTimeoutSeconds),
+        delete: renderStop(step("start"), v.config.machineName),
+      }),
       { dependsOn: [settings] },
     );
 
     // The start step's URN is known at preview and carries the dependency on it.
     this.machineName = pulumi.all([start.urn, config]).apply(([, c]) => c.machineName);
-    this.imageId = pulumi.all([start.urn, plan.id]).apply(([, id]) => id);
+    this.imageId = pulumi.all([start.urn, id]).apply(([, i]) => i);
     this.imageSha256 =
       fromBuild !== undefined ? fromBuild.sha256 : config.apply((c) => c.image.sha256);
     this.frrVersion = fromBuild !== undefined ? fromBuild.frrVersion : pulumi.output(undefined);
@@ -382,12 +396,12 @@ export class NspawnMachine extends pulumi.ComponentResource {
   /** The first step: the tarball to `tar` on the host. */
   private deliver(
     name: string,
-    kind: ImagePlan["kind"],
+    kind: "push" | "copy" | "fetch",
     image: NspawnImage,
     connection: pulumi.Output<CheckedConnection>,
     target: RemoteTarget,
-    config: pulumi.Output<ReturnType<typeof validateNspawnMachine>>,
-    tar: pulumi.Output<string>,
+    values: pulumi.Output<MachineValues>,
+    source: StepSource<MachineValues>,
     installed: pulumi.Resource,
     fetchStep: StepId,
   ): pulumi.Resource {
@@ -410,7 +424,8 @@ export class NspawnMachine extends pulumi.ComponentResource {
           false,
           // It sources the push library, which the image's build step wrote beside the
           // tarball. What it copies, the verify step's delete removes: it has no delete.
-          pulumi.all([build.tarPath, tar]).apply(([local, remote]) => ({
+          pulumi.all([build.tarPath, values]).apply(([local, v]) => ({ local, remote: v.tar })),
+          ({ local, remote }) => ({
             create: renderPush(
               {
                 name: step,
@@ -422,7 +437,7 @@ export class NspawnMachine extends pulumi.ComponentResource {
               local,
               remote,
             ),
-          })),
+          }),
           {
             nothingToUndo: true,
             dependsOn: [build],
@@ -437,10 +452,11 @@ export class NspawnMachine extends pulumi.ComponentResource {
           `${name}-copy`,
           {
             connection: target.connection,
-            source: config.apply(
-              (c) => new pulumi.asset.FileAsset(c.image.kind === "file" ? c.image.path : ""),
+            source: values.apply(
+              ({ config: c }) =>
+                new pulumi.asset.FileAsset(c.image.kind === "file" ? c.image.path : ""),
             ),
-            remotePath: tar,
+            remotePath: values.apply((v) => v.tar),
             // A new host alone would not copy again: the host is a trigger.
             triggers: [endpointOf(connection)],
           },
@@ -451,18 +467,19 @@ export class NspawnMachine extends pulumi.ComponentResource {
           this,
           `${name}-fetch`,
           target,
-          pulumi.all([config, tar]).apply(([c, t]) => ({
+          source,
+          ({ config: c, tar }) => ({
             create: renderFetch(
               fetchStep,
               c.image.kind === "url" ? c.image.url : "",
-              t,
+              tar,
               c.image.sha256,
             ),
-            delete: renderRemoveTar(fetchStep, t),
-          })),
+            delete: renderRemoveTar(fetchStep, tar),
+          }),
           {
             dependsOn: [installed],
-            triggers: [endpointOf(connection), config.apply((c) => c.image.sha256)],
+            triggers: [endpointOf(connection), values.apply((v) => v.id)],
           },
         );
     }

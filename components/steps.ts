@@ -32,12 +32,33 @@ export interface StepScripts {
   delete?: string;
 }
 
+/** How a remote step's scripts are run: through sudo or not, and the host its last line names. */
+export interface Shell {
+  sudo: boolean;
+  /** The host, named in a failed step's last line (`<secret>` for a secret host). */
+  host: string;
+}
+
 /** What every remote step of a component shares (see `gatedTarget`). */
 export interface RemoteTarget {
   connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
-  sudo: pulumi.Output<boolean>;
-  /** The host, named in a failed step's last line. */
-  host?: pulumi.Output<string>;
+  shell: pulumi.Output<Shell>;
+}
+
+/**
+ * What a component's steps render their scripts from: its values and the shell, in one
+ * Output. A component makes one (or one per set of values whose unknowns must not spread
+ * to other steps at preview) and every step renders from it: every Output costs at
+ * construction (each `pulumi.all` of n Outputs makes 2n + 1 of them), so the values are
+ * combined once per component, not once per step.
+ */
+export type StepSource<T> = pulumi.Output<{ shell: Shell; values: T }>;
+
+/** The {@link StepSource} of `values` for the steps run on `target`. */
+export function stepSource<T>(target: RemoteTarget, values?: pulumi.Output<T>): StepSource<T> {
+  return values === undefined
+    ? target.shell.apply((shell) => ({ shell, values: undefined as T }))
+    : pulumi.all([target.shell, values]).apply(([shell, v]) => ({ shell, values: v as T }));
 }
 
 export interface StepOptions {
@@ -67,27 +88,29 @@ export interface StepOptions {
 /** How long a step may run unless it says otherwise: every wait inside is shorter. */
 const DEFAULT_TIMEOUT_SECONDS = 900;
 
-/** The step's scripts as the provider's `create` and `delete` strings. */
-function wrapped(
-  scripts: pulumi.Output<StepScripts>,
-  sudo: pulumi.Input<boolean>,
-  host: pulumi.Input<string | undefined>,
+/**
+ * The step's scripts as the provider's `create` and `delete` strings: one Output each,
+ * straight from the source (rendering twice costs less than another Output).
+ */
+function wrapped<T>(
+  source: StepSource<T>,
+  render: (values: T) => StepScripts,
   name: string,
   options: StepOptions,
 ) {
-  const all = pulumi.all([scripts, sudo, host]);
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const run = (text: string, shell: Shell) =>
+    forLoginShell(text, { sudo: shell.sudo, name, host: shell.host, timeoutSeconds });
   return {
-    create: all.apply(([s, su, h]) =>
-      forLoginShell(s.create, { sudo: su, name, host: h, timeoutSeconds }),
-    ),
+    create: source.apply(({ shell, values }) => run(render(values).create, shell)),
     delete: options.nothingToUndo
       ? undefined
-      : all.apply(([s, su, h]) => {
-          if (s.delete === undefined) {
+      : source.apply(({ shell, values }) => {
+          const text = render(values).delete;
+          if (text === undefined) {
             throw new Error(`step ${name} has no delete script`);
           }
-          return forLoginShell(s.delete, { sudo: su, name, host: h, timeoutSeconds });
+          return run(text, shell);
         }),
   };
 }
@@ -103,18 +126,19 @@ function stepOptions(parent: pulumi.Resource, options: StepOptions): pulumi.Cust
 }
 
 /** A `remote.Command` running rendered scripts over SSH (bash, through sudo if asked). */
-export function remoteStep(
+export function remoteStep<T>(
   parent: pulumi.Resource,
   name: string,
   target: RemoteTarget,
-  scripts: pulumi.Output<StepScripts>,
+  source: StepSource<T>,
+  render: (values: T) => StepScripts,
   options: StepOptions = {},
 ): command.remote.Command {
   return new command.remote.Command(
     name,
     {
       connection: target.connection,
-      ...wrapped(scripts, target.sudo, target.host, name, options),
+      ...wrapped(source, render, name, options),
       triggers: options.triggers,
       // Over SSH, environment variables need the server's AcceptEnv: never rely on them.
       addPreviousOutputInEnv: false,
@@ -124,17 +148,24 @@ export function remoteStep(
 }
 
 /** A `local.Command` running a rendered script on the machine that runs Pulumi. */
-export function localStep(
+export function localStep<T>(
   parent: pulumi.Resource,
   name: string,
   sudo: boolean,
-  scripts: pulumi.Output<StepScripts>,
+  values: pulumi.Output<T>,
+  render: (values: T) => StepScripts,
   options: StepOptions = {},
 ): command.local.Command {
+  const shell: Shell = { sudo, host: "this machine" };
   return new command.local.Command(
     name,
     {
-      ...wrapped(scripts, sudo, "this machine", name, options),
+      ...wrapped(
+        values.apply((v) => ({ shell, values: v })),
+        render,
+        name,
+        options,
+      ),
       triggers: options.triggers,
       environment: options.environment,
       addPreviousOutputInEnv: false,
@@ -149,18 +180,23 @@ export function localStep(
  * library when `id` names it); returns the sessions'
  * states from its output.
  */
-export function verifyStep(
+export function verifyStep<T>(
   parent: pulumi.Resource,
   id: StepId,
   target: RemoteTarget,
-  spec: pulumi.Output<{ frr: FrrTarget; verify: VerifyConfig }>,
+  source: StepSource<T>,
+  spec: (values: T) => { frr: FrrTarget; verify: VerifyConfig },
   after: pulumi.Resource,
 ): pulumi.Output<Record<string, SessionState>> {
   const step = remoteStep(
     parent,
     stepOf(id).step,
     target,
-    spec.apply(({ frr, verify }) => ({ create: renderVerify(id, frr, verify) })),
+    source,
+    (values) => {
+      const { frr, verify } = spec(values);
+      return { create: renderVerify(id, frr, verify) };
+    },
     { dependsOn: [after], timeoutSeconds: VERIFY_STEP_LIMIT_SECONDS, nothingToUndo: true },
   );
   return step.stdout.apply(parseSessions);
@@ -205,7 +241,8 @@ export function hostLibrarySteps(
     parent,
     `${name}-lib`,
     target,
-    pulumi.output({
+    stepSource(target),
+    () => ({
       create: renderLibraryInstall(`${name}-lib`, `${name}-lib-copy`, lib, owner),
       delete: renderLibraryRemove(`${name}-lib`, lib, owner),
     }),

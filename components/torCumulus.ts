@@ -3,7 +3,7 @@ import { checkedConnection, Connection, gatedTarget } from "./connection";
 import { DIALECTS } from "./render/switch";
 import { checkConstruction, requirePlain, resolveValidated } from "./resolve";
 import { SessionState } from "./render/scripts/verify";
-import { RemoteTarget, remoteStep, verifyStep } from "./steps";
+import { RemoteTarget, remoteStep, stepSource, verifyStep } from "./steps";
 import { TorCli } from "./enums";
 import { validateTorCumulus } from "./validate/torCumulus";
 
@@ -195,18 +195,14 @@ export class TorCumulus extends pulumi.ComponentResource {
     );
     const dialect = DIALECTS[args.cli ?? TorCli.Nclu];
     const step = `${name}-${dialect.cli}`;
-    const configure = remoteStep(
-      this,
-      step,
-      target,
-      config.apply((c) => ({
-        create: dialect.applyScript(step, c),
-        delete: dialect.removeScript(step, c),
-      })),
-    );
-    this.commands = config.apply((c) =>
-      [...dialect.shared(c), ...dialect.owned(c).map((o) => o.add)].map((w) => w.join(" ")),
-    );
+    const source = stepSource(target, config);
+    const configure = remoteStep(this, step, target, source, (c) => ({
+      create: dialect.applyScript(step, c),
+      delete: dialect.removeScript(step, c),
+    }));
+    const commandsOf = (c: pulumi.Unwrap<typeof config>) =>
+      [...dialect.shared(c), ...dialect.owned(c).map((o) => o.add)].map((w) => w.join(" "));
+    this.commands = config.apply(commandsOf);
     // The switch's own FRR (Cumulus or plain) answers vtysh where the step runs.
     this.sessions =
       args.verify === false
@@ -215,16 +211,17 @@ export class TorCumulus extends pulumi.ComponentResource {
             this,
             `${name}-verify`,
             target,
-            pulumi.all([config, this.commands]).apply(([c, commands]) => ({
+            source,
+            (c) => ({
               frr: { kind: "host" as const },
               verify: {
                 neighbors: c.downlinks.map((d) => d.port),
                 advertise: [c.loopback],
                 timeoutSeconds: c.verifyTimeoutSeconds,
                 // A changed set of lines (ports, BFD, networks, …) verifies again.
-                frrConf: commands.join("\n"),
+                frrConf: commandsOf(c).join("\n"),
               },
-            })),
+            }),
             configure,
           );
     this.asn = config.apply((c) => c.asn);
