@@ -45,7 +45,7 @@ frr_nspawn_frame() {
     trap 'frr_nspawn_err="stopped by SIGTERM (did the step time out?)"; exit 143' TERM
 }
 frr_nspawn_lock() {
-    local path=$1 wait=$2
+    local path=${1:-/run/frr-nspawn.lock} wait=${2:-600}
     exec 8>>"$path"
     if ! flock --wait "$wait" 8; then
         echo "frr-nspawn: waited ${wait}s for ${path//[^A-Za-z0-9_.\/-]/_}, held by $(head -c 300 "$path" 2>/dev/null | tr -d '\n' || true)" >&2

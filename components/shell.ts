@@ -362,14 +362,16 @@ export function script(options: ScriptOptions, lines: readonly string[]): string
   // One line: a missing file fails `.` (bash reports it; that report is dropped for ours).
   return [
     ...header,
-    `. ${lib} 2>/dev/null || { echo "frr-nspawn: $0: "${quote(`the library ${options.library.path} is missing: replace the step ${options.library.installedBy} to install it`)} >&2; exit 1; }`,
+    `. ${lib} 2>/dev/null || { echo "frr-nspawn: $0: "${quote(`its library is missing: replace the step ${options.library.installedBy}`)} >&2; exit 1; }`,
     ...(onFailure.length === 0
       ? []
       : [`${ON_FAILURE_HOOK}() {`, ...onFailure.map((line) => `    ${line}`), "}"]),
     "frr_nspawn_frame",
     ...(lock === undefined
       ? []
-      : [command("frr_nspawn_lock", lock.path, String(Math.floor(lock.waitSeconds)))]),
+      : lock.path === HOST_LOCK && lock.waitSeconds === HOST_LOCK_WAIT_SECONDS
+        ? ["frr_nspawn_lock"]
+        : [command("frr_nspawn_lock", lock.path, String(Math.floor(lock.waitSeconds)))]),
     ...lines,
     "",
   ].join("\n");
@@ -379,7 +381,8 @@ export function script(options: ScriptOptions, lines: readonly string[]): string
  * The host library's frame (render/scripts/library.ts `renderHostLibrary` puts it first):
  * what every framed step would otherwise carry, as functions a step sources
  * (`frr_nspawn_frame`: {@link failureReporting}, with the step's `onFailure` lines as its
- * `frr_nspawn_on_failure` function; `frr_nspawn_lock PATH SECONDS`: {@link hostLock}).
+ * `frr_nspawn_on_failure` function; `frr_nspawn_lock [PATH SECONDS]`: {@link hostLock},
+ * by default {@link HOST_LOCK} for {@link HOST_LOCK_WAIT_SECONDS}).
  */
 export function frameFunctions(): string[] {
   const indent = (l: string) => (l === "" ? l : `    ${l}`);
@@ -389,7 +392,7 @@ export function frameFunctions(): string[] {
     ...[...FRAME_SETUP, ...FRAME_TRAPS].map(indent),
     "}",
     "frr_nspawn_lock() {",
-    "    local path=$1 wait=$2",
+    `    local path=\${1:-${HOST_LOCK}} wait=\${2:-${HOST_LOCK_WAIT_SECONDS}}`,
     '    exec 8>>"$path"',
     '    if ! flock --wait "$wait" 8; then',
     `        echo "frr-nspawn: waited \${wait}s for \${path//[^A-Za-z0-9_.\\/-]/_}, held by $(head -c 300 "$path" 2>/dev/null | tr -d '\\n' || true)" >&2`,

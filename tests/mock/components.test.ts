@@ -164,7 +164,7 @@ describe("components under the real SDK with mocks", () => {
           const text = String(step.inputs[k]);
           assert.ok(
             text.includes(
-              `\n. ${lib.path} 2>/dev/null || { echo "frr-nspawn: $0: "'the library ${lib.path} is missing: replace the step ${c}-lib to install it' >&2; exit 1; }\n`,
+              `\n. ${lib.path} 2>/dev/null || { echo "frr-nspawn: $0: "'its library is missing: replace the step ${c}-lib' >&2; exit 1; }\n`,
             ),
             `${step.name} ${k}`,
           );

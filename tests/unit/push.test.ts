@@ -123,7 +123,7 @@ describe("the push library", () => {
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,
-      "frr-nspawn: p on this machine: the library /nonexistent/push.sh is missing: replace the step img-build to install it\n",
+      "frr-nspawn: p on this machine: its library is missing: replace the step img-build\n",
     );
   });
 });

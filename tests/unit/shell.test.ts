@@ -480,16 +480,34 @@ describe("shell: the host library", () => {
       [
         "# frr-nspawn: demo: locks",
         "set -euo pipefail",
-        `. /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh 2>/dev/null || { echo "frr-nspawn: $0: "'the library /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh is missing: replace the step h1-lib to install it' >&2; exit 1; }`,
+        `. /var/lib/frr-nspawn/lib/frr-nspawn-0123456789abcdef.sh 2>/dev/null || { echo "frr-nspawn: $0: "'its library is missing: replace the step h1-lib' >&2; exit 1; }`,
         "frr_nspawn_on_failure() {",
         "    echo undo",
         "}",
         "frr_nspawn_frame",
-        "frr_nspawn_lock /run/frr-nspawn.lock 600",
+        "frr_nspawn_lock",
         "echo hello",
         "",
       ].join("\n"),
     );
+  });
+
+  it("a script sourcing it names a lock other than the host lock, and its wait", () => {
+    const text = script(
+      {
+        step: "demo",
+        description: "locks elsewhere",
+        lock: { path: "/run/other.lock", waitSeconds: 5 },
+        library: { path: "/var/lib/frr-nspawn/lib/x.sh", installedBy: "h1-lib" },
+      },
+      ["echo hello"],
+    );
+    assert.deepEqual(text.split("\n").slice(3), [
+      "frr_nspawn_frame",
+      "frr_nspawn_lock /run/other.lock 5",
+      "echo hello",
+      "",
+    ]);
   });
 
   it("a missing library stops the script first, naming the step that installs it", () => {
@@ -508,7 +526,7 @@ describe("shell: the host library", () => {
     assert.equal(r.stdout, "");
     assert.equal(
       r.stderr,
-      "frr-nspawn: h1-bgp-sysctl on 192.0.2.10: the library /nonexistent/frr-nspawn-lib.sh is missing: replace the step h1-lib to install it\n",
+      "frr-nspawn: h1-bgp-sysctl on 192.0.2.10: its library is missing: replace the step h1-lib\n",
     );
   });
 });
