@@ -264,13 +264,14 @@ export class BgpLoopback extends pulumi.ComponentResource {
         interfaces: c.frr.interfaces,
       })),
     );
-    // With an NspawnMachine, the image it runs is part of the target: a new image is a
-    // fresh rootfs, and the daemons and frr.conf steps then run again (an update).
-    const frr = stepSource(
+    // What the steps inside the machine render from. With an NspawnMachine, the image it
+    // runs is part of where FRR is: a new image is a fresh rootfs, and the daemons and
+    // frr.conf steps then run again (an update).
+    const inMachine = stepSource(
       target,
       pulumi.all([config, machine?.imageId]).apply(([c, imageId]) => ({
         c,
-        target: { kind: "machine", machine: c.machine, imageId } satisfies FrrTarget,
+        frr: { kind: "machine", machine: c.machine, imageId } satisfies FrrTarget,
         frrConf: renderHostFrrConf(c.frr),
       })),
     );
@@ -304,8 +305,8 @@ export class BgpLoopback extends pulumi.ComponentResource {
       this,
       `${name}-daemons`,
       target,
-      frr,
-      ({ c, target: t }) => ({
+      inMachine,
+      ({ c, frr: t }) => ({
         create: renderDaemonsApply(
           step("daemons"),
           t,
@@ -320,8 +321,8 @@ export class BgpLoopback extends pulumi.ComponentResource {
       this,
       `${name}-frr-conf`,
       target,
-      frr,
-      ({ c, target: t, frrConf }) => ({
+      inMachine,
+      ({ c, frr: t, frrConf }) => ({
         create: renderFrrConfApply(step("frr-conf"), t, frrConf),
         delete: renderFrrConfRemove(
           step("frr-conf"),
@@ -338,8 +339,8 @@ export class BgpLoopback extends pulumi.ComponentResource {
             this,
             step("verify"),
             target,
-            frr,
-            ({ c, target: t, frrConf }) => ({
+            inMachine,
+            ({ c, frr: t, frrConf }) => ({
               frr: t,
               verify: {
                 neighbors: c.frr.interfaces,
