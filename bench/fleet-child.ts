@@ -5,8 +5,10 @@
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts components <hosts> <switches>
  *     (FRR_NSPAWN_BENCH_PACKAGE=<path of bin/index.js> for the compiled package)
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts bare <count> <createBytes> <deleteBytes>
+ *   node --expose-gc -r tsx/cjs bench/fleet-child.ts keys <dir with id_ed25519 and id_rsa>
  *   node --expose-gc -r tsx/cjs bench/fleet-child.ts parented|outputs|ordered <count> <createBytes> <deleteBytes>
  */
+import * as fs from "node:fs";
 import * as v8 from "node:v8";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -159,6 +161,51 @@ function parented(
 }
 
 /**
+ * One host per way of logging in (`keys` mode), to show what the key costs in step
+ * inputs: every remote step carries the connection, key included. `keyDir` holds
+ * `id_ed25519` and `id_rsa` (run.ts makes them with ssh-keygen).
+ */
+const AUTH_VARIANTS = ["bench-key", "ed25519", "rsa-4096", "agent"] as const;
+
+function keys(keyDir: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { BgpLoopback, FrrImage, NspawnMachine } = require(
+    process.env.FRR_NSPAWN_BENCH_PACKAGE ?? "../index",
+  ) as typeof import("../index");
+  const image = new FrrImage("image", { localSudo: false });
+  const auth: Record<(typeof AUTH_VARIANTS)[number], Record<string, unknown>> = {
+    "bench-key": { privateKey: KEY },
+    ed25519: { privateKey: pulumi.secret(fs.readFileSync(`${keyDir}/id_ed25519`, "utf8")) },
+    "rsa-4096": { privateKey: pulumi.secret(fs.readFileSync(`${keyDir}/id_rsa`, "utf8")) },
+    agent: { agentSocketPath: "/run/user/1000/ssh-agent.socket" },
+  };
+  AUTH_VARIANTS.forEach((variant, i) => {
+    const connection = { host: hostAddress(i), user: "core", sudo: true, ...auth[variant] };
+    // Names as long as h0000's, so that only the connection differs.
+    const name = `k${String(i).padStart(4, "0")}`;
+    const machine = new NspawnMachine(`${name}-frr`, { connection, image: { frrImage: image } });
+    new BgpLoopback(`${name}-bgp`, {
+      connection,
+      machine,
+      loopback: "10.255.0.1",
+      asn: 4200000000,
+      interfaces: ["ens3", "ens4"],
+    });
+  });
+}
+
+/** Bytes of step inputs per host of {@link keys}, by way of logging in. */
+function bytesPerAuth(): Record<string, number> {
+  return Object.fromEntries(
+    AUTH_VARIANTS.map((variant, i) => {
+      const prefix = `k${String(i).padStart(4, "0")}-`;
+      const steps = seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith(prefix));
+      return [variant, steps.reduce((n, s) => n + Buffer.byteLength(JSON.stringify(s.inputs)), 0)];
+    }),
+  );
+}
+
+/**
  * Bytes of the inputs host h0000's steps carry into state (create/delete scripts,
  * connection, triggers and the rest), by step.
  */
@@ -174,6 +221,8 @@ async function main(): Promise<void> {
     components(Number(a), Number(b));
   } else if (mode === "parented" || mode === "outputs" || mode === "ordered") {
     parented(Number(a), Number(b), Number(c), mode !== "parented", mode === "ordered");
+  } else if (mode === "keys") {
+    keys(a);
   } else if (mode === "bare") {
     bare(Number(a), Number(b), Number(c));
   } else {
@@ -202,6 +251,7 @@ async function main(): Promise<void> {
       registrations: seen.length,
       commands: commands.length,
       bytesPerStep: mode === "components" ? bytesPerStep() : {},
+      bytesPerAuth: mode === "keys" ? bytesPerAuth() : {},
       createBytes: Math.round(scriptBytes("create")),
       deleteBytes: Math.round(scriptBytes("delete")),
     }),

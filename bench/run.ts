@@ -3,7 +3,8 @@
  * - construction time and peak heap for a fleet (1,000 hosts with two uplinks each and
  *   50 switches) under the SDK's mocks, with the package as `npm run build` compiles it, against the same number of bare
  *   `@pulumi/command` resources carrying scripts of the same average size;
- * - bytes of step inputs per host, and (a second table) per step of host h0000;
+ * - bytes of step inputs per host (with the bench's short key, then with real keys and with
+ *   an agent), and (a second table) per step of host h0000;
  * - the image's gzip size and cold build time (FrrImage's own build script, as root, with
  *   debootstrap; `--no-image` leaves it out).
  *
@@ -27,6 +28,8 @@ interface Run {
   commands: number;
   /** Bytes of inputs of host h0000's steps, by step (components only). */
   bytesPerStep: Record<string, number>;
+  /** Bytes of step inputs per host, by way of logging in (keys only). */
+  bytesPerAuth: Record<string, number>;
   createBytes: number;
   deleteBytes: number;
 }
@@ -62,6 +65,22 @@ function child(args: string[]): Run {
     },
   );
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as Run;
+}
+
+/** Step inputs per host by way of logging in, with keys ssh-keygen makes for the run. */
+function keyBytes(): Record<string, number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "frr-nspawn-bench-keys-"));
+  try {
+    for (const [type, file, bits] of [
+      ["ed25519", "id_ed25519", []],
+      ["rsa", "id_rsa", ["-b", "4096"]],
+    ] as const) {
+      execFileSync("ssh-keygen", ["-q", "-t", type, ...bits, "-N", "", "-f", path.join(dir, file)]);
+    }
+    return child(["keys", dir]).bytesPerAuth;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function median(xs: number[]): number {
@@ -163,11 +182,24 @@ function main(): void {
     ],
     ["heap ratio components/bare", range(ratio("heapPeakMB"), "×"), ""],
     [
-      "step inputs per host",
+      "step inputs per host (the bench's short key)",
       `${(Object.values(comp[0].bytesPerStep).reduce((a, b) => a + b, 0) / 1024).toFixed(1)} KB`,
       "goal ≤ 12 KB",
     ],
   ];
+  const perAuth = keyBytes();
+  const auth = {
+    ed25519: "… with an ed25519 key (ssh-keygen's)",
+    "rsa-4096": "… with an RSA 4096 key (ssh-keygen's)",
+    agent: "… with an agent (`agentSocketPath`), no key",
+  };
+  for (const [variant, label] of Object.entries(auth)) {
+    rows.push([
+      `step inputs per host ${label}`,
+      `${(perAuth[variant] / 1024).toFixed(1)} KB`,
+      "every remote step carries the connection",
+    ]);
+  }
   if (opts.breakdown) {
     const what = {
       parented: "under two empty components per host",
