@@ -33,6 +33,7 @@ cp "$cfg" "$log.config"
 cp "$(dirname "$cfg")/known_hosts" "$log.known_hosts"
 for f in "$(dirname "$cfg")"/*key; do [ -e "$f" ] && printf 'MODE %s %s\\n' "\${f##*/}" "$(stat -c %a "$f")" >> "$log"; done
 printf 'DIR %s\\n' "$(dirname "$cfg")" >> "$log"
+printf 'AGENT %s\\n' "\${SSH_AUTH_SOCK:-}" >> "$log"
 if [ -n "\${SSH_ASKPASS:-}" ]; then
   printf 'ASKPASS %s %s\\n' "$("$SSH_ASKPASS" "Enter passphrase for key '$(dirname "$cfg")/key':")" "$("$SSH_ASKPASS" "Enter passphrase for key '$(dirname "$cfg")/proxy_key':")" >> "$log"
 fi
@@ -212,6 +213,23 @@ for (const mode of ["inline", "library"] as const)
       );
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.log, /^ASKPASS target-pass jump-pass$/m);
+      assert.ok(!r.keysLeft);
+    });
+
+    it("with an agent and no key: ssh gets the agent's socket, and no key file is written", () => {
+      const r = run(
+        pushEnvironment({ host: "192.0.2.10", agentSocketPath: "/run/user/1000/agent.sock" }),
+        mode,
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const agents = r.log.split("\n").filter((l) => l.startsWith("AGENT "));
+      assert.ok(agents.length >= 2, r.log);
+      assert.ok(
+        agents.every((l) => l === "AGENT /run/user/1000/agent.sock"),
+        r.log,
+      );
+      assert.doesNotMatch(r.log, /^MODE /m);
+      assert.doesNotMatch(r.config, /IdentityFile/);
       assert.ok(!r.keysLeft);
     });
 
