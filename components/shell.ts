@@ -129,6 +129,26 @@ export function contentInto(target: string, content: string, what = "a file's co
 }
 
 /**
+ * `lines` indented one level, as a function's body, except each quoted heredoc's body
+ * and delimiter (from {@link contentInto}, {@link writeFile} or {@link withStdin}): they
+ * stay as they are, since the content is byte for byte and the delimiter must start its
+ * line.
+ */
+export function indentBody(lines: readonly string[]): string[] {
+  let delimiter: string | undefined;
+  return lines.map((line) => {
+    if (delimiter !== undefined) {
+      if (line === delimiter) {
+        delimiter = undefined;
+      }
+      return line;
+    }
+    delimiter = /<<'([A-Za-z0-9_]+)'$/.exec(line)?.[1];
+    return line === "" ? line : `    ${line}`;
+  });
+}
+
+/**
  * Shell lines running `commandLine` with `content` byte for byte on its stdin, through a
  * quoted heredoc (no expansion) whose delimiter cannot occur in the content. A heredoc
  * always ends with a newline, so `content` must end with one.

@@ -3,7 +3,7 @@
  * minimal rootfs, add FRR, set it up for systemd-nspawn, trim it and export a tar that
  * `machinectl import-tar` reads. Pure: returns text.
  */
-import { command, quote, script, writeFile } from "../shell";
+import { command, indentBody, quote, script, writeFile } from "../shell";
 import { findMirrorLines, PRELUDE } from "./image-bash";
 import { configure, installFromFrrouting, installPackages, verify } from "./image-rootfs";
 import {
@@ -214,10 +214,7 @@ export interface BesideImage {
  * recipe with another package version); they go with the folder.
  */
 function besideImage(l: ImageLayout, file: BesideImage): string[] {
-  const lines = writeFile(`${l.dir}/${file.fileName}`, file.text, { mode: "0644" });
-  // Indented as the function's body, but for the heredoc's body and delimiter.
-  const heredocEnd = lines.length - 3;
-  return lines.map((line, i) => (i === 0 || i > heredocEnd ? `    ${line}` : line));
+  return indentBody(writeFile(`${l.dir}/${file.fileName}`, file.text, { mode: "0644" }));
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   forLoginShell,
   heredocDelimiter,
   hostLock,
+  indentBody,
   quote,
   script,
   ScriptOptions,
@@ -224,6 +225,49 @@ describe("shell.writeFile", () => {
       () => writeFile("/tmp/x", "a\0b"),
       /the content for \/tmp\/x contains a NUL byte/,
     );
+  });
+});
+
+describe("shell.indentBody", () => {
+  const cases: [string, string[], string[]][] = [
+    ["plain lines; an empty one stays empty", ["a", "", "b"], ["    a", "", "    b"]],
+    [
+      "a heredoc's body and delimiter stay; the lines after it are indented",
+      ["if x; then", "    cat > f <<'EOF'", "  two spaces", "EOF", "fi", "echo done"],
+      [
+        "    if x; then",
+        "        cat > f <<'EOF'",
+        "  two spaces",
+        "EOF",
+        "    fi",
+        "    echo done",
+      ],
+    ],
+    [
+      "a line that merely names the delimiter inside the body does not end it early",
+      ["cat <<'X_1'", "X_1 but not alone", "X_1", "y"],
+      ["    cat <<'X_1'", "X_1 but not alone", "X_1", "    y"],
+    ],
+  ];
+  for (const [what, lines, expected] of cases) {
+    it(what, () => assert.deepEqual(indentBody(lines), expected));
+  }
+
+  it("indents writeFile's lines, and the indented function writes the same bytes", () => {
+    const content = "line one\n  indented\nEOF\n";
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "indent-test-"));
+    try {
+      const file = path.join(dir, "out");
+      const body = indentBody(writeFile(file, content, { mode: "0600" }));
+      assert.equal(body[0].startsWith("    cat > "), true, body[0]);
+      const r = spawnSync("bash", ["-c", ["f() {", ...body, "}", "f"].join("\n")], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.readFileSync(file, "utf8"), content);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

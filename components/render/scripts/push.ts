@@ -15,6 +15,7 @@ import {
   command,
   contentInto,
   frameFunctions,
+  indentBody,
   quote,
   script,
   sourcesLibrary,
@@ -162,10 +163,7 @@ export function pushFunctions(): string[] {
     "esac",
     "",
   ].join("\n");
-  // The heredoc's body and delimiter stay unindented: the delimiter must start its line.
-  const [writeAskpass, ...askpassHeredoc] = contentInto('"$dir/askpass"', askpass, "askpass");
-  const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
-  const beforeAskpass = [
+  const body = [
     "local tar=$1 remote=$2 sum",
     "command -v ssh >/dev/null || die 'the OpenSSH client (ssh) is needed on the machine that runs pulumi to copy an FrrImage: install openssh-client, or give image: { url, sha256 }'",
     '[ -r "$tar" ] || die "$tar is missing: the build step makes it; run pulumi up again"',
@@ -190,9 +188,7 @@ export function pushFunctions(): string[] {
     "    die 'the connection has no privateKey and there is no SSH agent: give connection.privateKey (or agentSocketPath), or give image: { url, sha256 }'",
     "fi",
     `if [ -n "\${${e.keyPassphrase}:-}\${${e.proxyKeyPassphrase}:-}" ]; then`,
-    `    ${writeAskpass}`,
-  ];
-  const afterAskpass = [
+    ...indentBody(contentInto('"$dir/askpass"', askpass, "askpass")),
     '    chmod 0700 "$dir/askpass"',
     '    export SSH_ASKPASS="$dir/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY="${DISPLAY:-:0}"',
     "fi",
@@ -219,9 +215,7 @@ export function pushFunctions(): string[] {
     '    printf \'%s\\n\' "$2" > "$dir/$1"',
     "}",
     "push_image() {",
-    ...indent(beforeAskpass),
-    ...askpassHeredoc,
-    ...indent(afterAskpass),
+    ...indentBody(body),
     "}",
   ];
 }
