@@ -90,7 +90,9 @@ const DEFAULT_TIMEOUT_SECONDS = 900;
 
 /**
  * The step's scripts as the provider's `create` and `delete` strings: one Output each,
- * straight from the source (rendering twice costs less than another Output).
+ * straight from the source. The renderers run twice (they are pure, and all of
+ * components/ is 2% of the construction's CPU profile at 300 hosts) rather than a third
+ * Output per step holding both.
  */
 function wrapped<T>(
   source: StepSource<T>,

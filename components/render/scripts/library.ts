@@ -210,7 +210,7 @@ export function renderLibraryRemove(step: string, lib: HostLibrary, owner: strin
     '    . "$lib"',
     "    frr_nspawn_frame",
     "fi",
-    'rm -f "$copy" "$users"/' + quote(checkedOwner(owner)),
+    `rm -f "$copy" "$users"/${quote(checkedOwner(owner))}`,
     'if rmdir "$users" 2>/dev/null; then',
     '    rm -f "$lib"',
     '    echo "frr-nspawn: host library $lib removed (no component uses it)"',
