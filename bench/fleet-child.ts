@@ -68,28 +68,46 @@ function hostAddress(i: number): string {
   return `10.${Math.floor(i / 250)}.${i % 250}.10`;
 }
 
+type Package = typeof import("../index");
+
+/**
+ * The package, imported after setMocks, as Pulumi's mock tests must: the compiled one
+ * when run.ts names it (what npm installs), else the sources.
+ */
+function loadPackage(): Package {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(process.env.FRR_NSPAWN_BENCH_PACKAGE ?? "../index") as Package;
+}
+
+/** Host `<prefix><i, 4 digits>`: an NspawnMachine and a dual-homed BgpLoopback. */
+function host(
+  pkg: Package,
+  image: InstanceType<Package["FrrImage"]>,
+  prefix: string,
+  i: number,
+  login: Record<string, unknown>,
+): void {
+  const connection = { host: hostAddress(i), user: "core", sudo: true, ...login };
+  const name = `${prefix}${String(i).padStart(4, "0")}`;
+  const machine = new pkg.NspawnMachine(`${name}-frr`, { connection, image: { frrImage: image } });
+  new pkg.BgpLoopback(`${name}-bgp`, {
+    connection,
+    machine,
+    loopback: `10.255.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+    asn: 4200000000 + i,
+    interfaces: ["ens3", "ens4"],
+  });
+}
+
 function components(hosts: number, switches: number): void {
-  // Imported after setMocks, as Pulumi's mock tests must: the compiled package when
-  // run.ts names it (what npm installs), else the sources.
-  const { BgpLoopback, FrrImage, NspawnMachine, TorCumulus } =
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(process.env.FRR_NSPAWN_BENCH_PACKAGE ?? "../index") as typeof import("../index");
-  const image = new FrrImage("image", { localSudo: false });
+  const pkg = loadPackage();
+  const image = new pkg.FrrImage("image", { localSudo: false });
   const perSwitch = Math.ceil((hosts * 2) / switches);
   for (let i = 0; i < hosts; i++) {
-    const connection = { host: hostAddress(i), user: "core", privateKey: KEY, sudo: true };
-    const name = `h${String(i).padStart(4, "0")}`;
-    const machine = new NspawnMachine(`${name}-frr`, { connection, image: { frrImage: image } });
-    new BgpLoopback(`${name}-bgp`, {
-      connection,
-      machine,
-      loopback: `10.255.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      asn: 4200000000 + i,
-      interfaces: ["ens3", "ens4"],
-    });
+    host(pkg, image, "h", i, { privateKey: KEY });
   }
   for (let s = 0; s < switches; s++) {
-    new TorCumulus(`tor${String(s).padStart(2, "0")}`, {
+    new pkg.TorCumulus(`tor${String(s).padStart(2, "0")}`, {
       connection: { host: `10.254.${s}.1`, user: "cumulus", privateKey: KEY, sudo: true },
       asn: 65000 + s,
       loopback: `10.254.255.${s + 1}`,
@@ -168,40 +186,35 @@ function parented(
 const AUTH_VARIANTS = ["bench-key", "ed25519", "rsa-4096", "agent"] as const;
 
 function keys(keyDir: string): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { BgpLoopback, FrrImage, NspawnMachine } = require(
-    process.env.FRR_NSPAWN_BENCH_PACKAGE ?? "../index",
-  ) as typeof import("../index");
-  const image = new FrrImage("image", { localSudo: false });
-  const auth: Record<(typeof AUTH_VARIANTS)[number], Record<string, unknown>> = {
+  const pkg = loadPackage();
+  const image = new pkg.FrrImage("image", { localSudo: false });
+  const login: Record<(typeof AUTH_VARIANTS)[number], Record<string, unknown>> = {
     "bench-key": { privateKey: KEY },
     ed25519: { privateKey: pulumi.secret(fs.readFileSync(`${keyDir}/id_ed25519`, "utf8")) },
     "rsa-4096": { privateKey: pulumi.secret(fs.readFileSync(`${keyDir}/id_rsa`, "utf8")) },
     agent: { agentSocketPath: "/run/user/1000/ssh-agent.socket" },
   };
-  AUTH_VARIANTS.forEach((variant, i) => {
-    const connection = { host: hostAddress(i), user: "core", sudo: true, ...auth[variant] };
-    // Names as long as h0000's, so that only the connection differs.
-    const name = `k${String(i).padStart(4, "0")}`;
-    const machine = new NspawnMachine(`${name}-frr`, { connection, image: { frrImage: image } });
-    new BgpLoopback(`${name}-bgp`, {
-      connection,
-      machine,
-      loopback: "10.255.0.1",
-      asn: 4200000000,
-      interfaces: ["ens3", "ens4"],
-    });
-  });
+  // Names as long as h0000's, so that only the connection differs.
+  AUTH_VARIANTS.forEach((variant, i) => host(pkg, image, "k", i, login[variant]));
+}
+
+/** The command resources of the host whose steps are named `<prefix>…`. */
+function stepsOf(prefix: string): Seen[] {
+  return seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith(prefix));
+}
+
+/** Bytes of a step's inputs as state holds them (JSON). */
+function inputBytes(step: Seen): number {
+  return Buffer.byteLength(JSON.stringify(step.inputs));
 }
 
 /** Bytes of step inputs per host of {@link keys}, by way of logging in. */
 function bytesPerAuth(): Record<string, number> {
   return Object.fromEntries(
-    AUTH_VARIANTS.map((variant, i) => {
-      const prefix = `k${String(i).padStart(4, "0")}-`;
-      const steps = seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith(prefix));
-      return [variant, steps.reduce((n, s) => n + Buffer.byteLength(JSON.stringify(s.inputs)), 0)];
-    }),
+    AUTH_VARIANTS.map((variant, i) => [
+      variant,
+      stepsOf(`k${String(i).padStart(4, "0")}-`).reduce((n, s) => n + inputBytes(s), 0),
+    ]),
   );
 }
 
@@ -210,8 +223,7 @@ function bytesPerAuth(): Record<string, number> {
  * connection, triggers and the rest), by step.
  */
 function bytesPerStep(): Record<string, number> {
-  const host = seen.filter((s) => s.type.startsWith("command:") && s.name.startsWith("h0000-"));
-  return Object.fromEntries(host.map((s) => [s.name, Buffer.byteLength(JSON.stringify(s.inputs))]));
+  return Object.fromEntries(stepsOf("h0000-").map((s) => [s.name, inputBytes(s)]));
 }
 
 async function main(): Promise<void> {
