@@ -78,24 +78,28 @@ export interface TorCumulusArgs {
    */
   cli?: TorCli;
   /**
-   * The switch's Cumulus Linux release with `cli: "nvue"`, e.g. `"5.9"` or `"5.15"`:
-   * 5.15 renamed `ip address` → `ipv4 address`, `ip neighbor-discovery` →
-   * `ipv6 neighbor-discovery` and `enable on` → `state enabled`. Required with nvue,
-   * refused with the other dialects.
+   * The switch's Cumulus Linux release with `cli: "nvue"`, from 5.1 (the first with NVUE's
+   * router-advertisement commands), e.g. `"5.9"` or `"5.15"`: 5.15 renamed `ip address` →
+   * `ipv4 address`, `ip neighbor-discovery` → `ipv6 neighbor-discovery` and `enable on` →
+   * `state enabled`, and attaches BFD through profiles; before 5.9 the apply has no message
+   * and is followed by `nv config save` (5.9 saves on apply). Required with nvue, refused
+   * with the other dialects.
    * @default none (required with `cli: "nvue"`)
    */
   cumulusVersion?: pulumi.Input<string>;
   /**
-   * The commit (`net commit description`) or apply (`nv config apply -m`) message.
+   * The commit (`net commit description`) or apply (`nv config apply -m`, from 5.9) message.
    * @default "frr-nspawn <project>/<stack> <name>"
    */
   commitDescription?: pulumi.Input<string>;
   /**
    * Fast failover: BFD on every downlink's BGP neighbour, FRR's default timers (300 ms × 3),
    * for hosts whose BgpLoopback has `bfd: true`. NCLU `net add bgp neighbor swpN bfd`; NVUE
-   * `nv set vrf default router bgp neighbor swpN bfd enable on` (5.15+: `bfd state
-   * enabled`, and BFD must first be enabled on the switch with `nv set router bfd state
-   * enabled`, which restarts its FRR and is left to the operator); vtysh `neighbor swpN bfd`, where bfdd must be on in the switch's daemons file
+   * `nv set vrf default router bgp neighbor swpN bfd enable on` (5.15+: the profile
+   * `frr-nspawn` with those timers, set when absent and kept, and `… neighbor swpN bfd
+   * profile frr-nspawn`; BFD must first be on on the switch, `nv set router bfd state
+   * enabled`, which restarts its FRR and is left to the operator: the step fails before
+   * staging anything otherwise); vtysh `neighbor swpN bfd`, where bfdd must be on in the switch's daemons file
    * (turned on when frr-nspawn turns bgpd on; otherwise the step fails rather than restart
    * a switch's FRR). Own lines: `false` removes them again. Plain.
    * @default false

@@ -82,16 +82,24 @@ function uniquePorts(downlinks: SwitchDownlink[], problems: Problems): void {
   });
 }
 
-/** A Cumulus Linux 5.x release, `"5.9"`, `"5.15"` or `"5.15.1"`: it picks the NVUE syntax. */
+/**
+ * A Cumulus Linux 5.x release from 5.1, `"5.9"`, `"5.15"` or `"5.15.1"`: it picks the NVUE
+ * syntax. 5.0 has NVUE but not the router-advertisement commands (nvue-reference
+ * Neighbor-Discovery.md: "Introduced in Cumulus Linux 5.1.0").
+ */
 export function cumulusVersion(
   value: unknown,
   path: string,
   problems: Problems,
 ): string | undefined {
-  if (typeof value !== "string" || !/^5\.[0-9]{1,2}(\.[0-9]{1,3})?$/.test(value)) {
+  if (
+    typeof value !== "string" ||
+    !/^5\.[0-9]{1,2}(\.[0-9]{1,3})?$/.test(value) ||
+    value.split(".")[1] === "0"
+  ) {
     problems.add(
       path,
-      `${show(value)} is not a Cumulus Linux 5.x release; write it like "5.9" or "5.15" (NVUE exists from 5.0; 5.15 renamed commands)`,
+      `${show(value)} is not a Cumulus Linux release from 5.1 on; write it like "5.9" or "5.15" (NVUE's router-advertisement commands exist from 5.1; 5.15 renamed commands)`,
     );
     return undefined;
   }

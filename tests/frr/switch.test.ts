@@ -141,7 +141,8 @@ function frrLines(c: SwitchConfig, d: SwitchDialect): string[] {
   const lines = [
     `interface ${p} / ipv6 nd ra-interval ${c.downlinks[0].raInterval}`,
     `interface ${p} / ipv6 nd ra-lifetime ${c.downlinks[0].raLifetime}`,
-    `interface ${p} / no ipv6 nd suppress-ra`,
+    // NCLU sets no RA line: Cumulus turns RA on for a BGP unnumbered neighbour itself.
+    ...(d.cli === "nclu" ? [] : [`interface ${p} / no ipv6 nd suppress-ra`]),
     `router bgp 65000 / neighbor ${p} interface remote-as external`,
     ...c.networks.map((n) => `router bgp 65000 / address-family ipv4 unicast / network ${n}`),
   ];
@@ -321,7 +322,19 @@ describe("switch dialects on real FRR (net/nv test doubles, two resources, the s
       });
 
       it("bfd on adds one BFD line per downlink; off takes only those lines off again", () => {
-        const bfdKey = "router bgp 65000 / neighbor swp1 bfd";
+        const profiles = d.cli === "nvue" && version === "5.15";
+        const bfdKey = `router bgp 65000 / neighbor swp1 bfd${profiles ? " profile frr-nspawn" : ""}`;
+        if (profiles) {
+          // 5.15 attaches a profile; BFD itself is on only when the operator turned it on
+          // (it restarts the switch's FRR): until then the step fails, staging nothing.
+          const k = keys();
+          const r = run(d.applyScript("a", { ...a, bfd: true }));
+          assert.notEqual(r.status, 0);
+          assert.match(r.out, /bfd needs BFD on on this switch \(nv set router bfd state enabled/);
+          assert.deepEqual(keys(), k);
+          assert.equal(ok("nv config diff"), "");
+          ok("nv set router bfd state enabled && nv config apply --assume-yes -m 'BFD on'");
+        }
         if (d.cli === "vtysh") {
           // A plain-FRR switch needs bfdd; frr-nspawn does not restart a switch's FRR for it.
           const k = keys();
@@ -335,6 +348,14 @@ describe("switch dialects on real FRR (net/nv test doubles, two resources, the s
         let k = keys();
         assert.ok(k.includes(bfdKey), k.join("\n"));
         assert.ok(!k.includes("router bgp 65000 / neighbor swp2 bfd"), "b's neighbour got BFD");
+        if (profiles) {
+          const listing = ok("nv config show -o commands");
+          assert.match(listing, /^nv set router bfd profile frr-nspawn detect-multiplier 3$/m);
+          assert.match(
+            listing,
+            /^nv set vrf default router bgp neighbor swp1 bfd profile frr-nspawn$/m,
+          );
+        }
         ok(d.applyScript("a", a));
         k = keys();
         assert.ok(!k.includes(bfdKey), `still there: ${bfdKey}`);

@@ -390,7 +390,6 @@ describe("components under the real SDK with mocks", () => {
       "net add bgp autonomous-system 65000",
       "net add bgp router-id 1.1.1.1",
       "net add bgp ipv4 unicast network 1.1.1.1/32",
-      "net del interface swp1 ipv6 nd suppress-ra",
       "net add interface swp1 ipv6 nd ra-interval 5",
       "net add interface swp1 ipv6 nd ra-lifetime 15",
       "net add bgp neighbor swp1 remote-as external",
@@ -463,14 +462,17 @@ describe("components under the real SDK with mocks", () => {
     const last = async (t: TorCumulus) => (await cmds(t)).at(-1);
     assert.equal(await last(n), "net add bgp neighbor swp1 bfd");
     assert.equal(await last(v), "nv set vrf default router bgp neighbor swp2 bfd enable on");
-    assert.equal(await last(w), "nv set vrf default router bgp neighbor swp3 bfd state enabled");
+    assert.equal(
+      await last(w),
+      "nv set vrf default router bgp neighbor swp3 bfd profile frr-nspawn",
+    );
     assert.ok((await cmds(y)).includes("router bgp 65000 neighbor swp4 bfd"));
     assert.ok(!(await cmds(off)).some((c) => c.includes("bfd")));
     await rec.settle();
     const del = (name: string) => String(rec.byName(name).inputs.delete);
     assert.match(del("n-nclu"), /nclu del bgp neighbor swp1 bfd >\/dev\/null; fi$/m);
     assert.match(del("v-nvue"), /nvue unset vrf default router bgp neighbor swp2 bfd enable >/);
-    assert.match(del("w-nvue"), /nvue unset vrf default router bgp neighbor swp3 bfd state >/);
+    assert.match(del("w-nvue"), /nvue unset vrf default router bgp neighbor swp3 bfd >/);
     assert.match(
       del("y-vtysh"),
       /frr -c 'configure terminal' -c 'router bgp 65000' -c 'no neighbor swp4 bfd'/,

@@ -42,6 +42,12 @@ const IFACE_59 =
   "content/cumulus-linux-59/Layer-1-and-Switch-Ports/Interface-Configuration-and-Management/_index.md";
 const ND_REF = "content/nvue-reference/Set-and-Unset-Commands/Neighbor-Discovery.md";
 const CHANGED_515 = "content/cumulus-linux-515/Whats-New/New-and-Changed-NVUE-Commands.md";
+const VRF_44 = "content/cumulus-linux-44/Layer-3/VRFs/Virtual-Routing-and-Forwarding-VRF.md";
+const BFD_515 = "content/cumulus-linux-515/Layer-3/Bidirectional-Forwarding-Detection-BFD.md";
+const WHATS_NEW_515 = "content/cumulus-linux-515/Whats-New/_index.md";
+const CONFIG_REF = "content/nvue-reference/Config-Commands.md";
+const NCLU_DEL =
+  "Use the `net add` and `net del` commands to stage and remove configuration changes";
 const NVUE_CLI_59 =
   "content/cumulus-linux-59/System-Configuration/NVIDIA-User-Experience-NVUE/NVUE-CLI.md";
 
@@ -59,10 +65,18 @@ export const NCLU_FORMS: DocumentedForm[] = [
     verbatim: true,
   },
   {
-    form: f(`net (add|del) interface ${PORT} ipv6 nd ra-interval ${NUM}`),
+    form: f(`net add interface ${PORT} ipv6 nd ra-interval ${NUM}`),
     page: BGP_37,
-    example: "net add interface swp1 ipv6 nd ra-interval 5 (BGP unnumbered needs RA)",
+    example:
+      "net add interface <interface> ipv6 nd ra-interval <interval> (in seconds; RA is on by itself for BGP unnumbered)",
     verbatim: true,
+  },
+  {
+    form: f(`net del interface ${PORT} ipv6 nd ra-interval ${NUM}`),
+    page: NCLU_44,
+    example: NCLU_DEL,
+    verbatim: false,
+    note: "the net del of the ra-interval line above",
   },
   {
     form: f(`net (add|del) interface ${PORT} ipv6 nd ra-lifetime ${NUM}`),
@@ -70,14 +84,6 @@ export const NCLU_FORMS: DocumentedForm[] = [
     example: "ipv6 nd ra-interval: the same `ipv6 nd` family, lifetime in seconds",
     verbatim: false,
     note: "the seed's procedure (shared/seed) runs it; the page documents RA timing with ra-interval",
-  },
-  {
-    form: f(`net (add|del) interface ${PORT} ipv6 nd suppress-ra`),
-    page: BGP_37,
-    example:
-      "To configure a BGP unnumbered interface, you must enable IPv6 neighbor discovery router advertisements",
-    verbatim: false,
-    note: "FRR's `no ipv6 nd suppress-ra` as NCLU writes it (net del … suppress-ra)",
   },
   {
     form: f(`net add bgp autonomous-system ${NUM}`),
@@ -92,24 +98,45 @@ export const NCLU_FORMS: DocumentedForm[] = [
     verbatim: true,
   },
   {
-    form: f(`net (add|del) bgp ipv4 unicast network ${PREFIX}`),
+    form: f(`net add bgp ipv4 unicast network ${PREFIX}`),
     page: BGP_44,
     example: "net add bgp ipv4 unicast network 10.10.10.1/32",
     verbatim: true,
   },
   {
-    form: f(`net (add|del) bgp neighbor ${PORT} remote-as external`),
+    form: f(`net del bgp ipv4 unicast network ${PREFIX}`),
+    page: NCLU_44,
+    example: NCLU_DEL,
+    verbatim: false,
+    note: "the net del of the network line above",
+  },
+  {
+    form: f(`net add bgp neighbor ${PORT} remote-as external`),
     page: BGP_41,
     example:
       "net add bgp neighbor swp51 remote-as external (BGP Unnumbered; frr.conf: neighbor swp51 interface)",
     verbatim: true,
   },
   {
-    form: f(`net (add|del) bgp neighbor ${PORT} bfd`),
+    form: f(`net del bgp neighbor ${PORT} remote-as external`),
+    page: VRF_44,
+    example:
+      "The NCLU command to remove a BGP neighbor (`net del bgp neighbor <interface> remote-as <asn>`)",
+    verbatim: true,
+  },
+  {
+    form: f(`net add bgp neighbor ${PORT} bfd`),
     page: BFD_44,
     example:
       "net add bgp neighbor swp1 bfd (BFD in BGP, default intervals; frr.conf: neighbor swp1 bfd)",
     verbatim: true,
+  },
+  {
+    form: f(`net del bgp neighbor ${PORT} bfd`),
+    page: NCLU_44,
+    example: NCLU_DEL,
+    verbatim: false,
+    note: "the net del of the bfd line above",
   },
   {
     form: f("net pending"),
@@ -220,10 +247,25 @@ export const NVUE_515_FORMS: DocumentedForm[] = [
     verbatim: true,
   },
   {
-    form: f(`nv (set|unset) vrf default router bgp neighbor ${PORT} bfd state( enabled)?`),
-    page: CHANGED_515,
+    form: f(
+      `nv set router bfd profile frr-nspawn (detect-multiplier|min-rx-interval|min-tx-interval) ${NUM}`,
+    ),
+    page: BFD_515,
     example:
-      "nv set vrf <vrf-id> router bgp neighbor <neighbor-id> bfd enable on|off → … bfd state enabled|disabled (the 5.15 BFD page still prints `bfd enable on`: the changes table wins)",
+      "nv set router bfd profile BFD1 detect-multiplier 10 (also min-tx-interval, min-rx-interval)",
+    verbatim: true,
+  },
+  {
+    form: f(`nv set vrf default router bgp neighbor ${PORT} bfd profile frr-nspawn`),
+    page: BFD_515,
+    example:
+      "nv set vrf default router bgp neighbor swp51 bfd profile BFD1 (5.15 removed `… bfd enable`: What's New, removed NVUE commands; the changes table's `bfd state enabled` row is contradicted there and on this page)",
+    verbatim: true,
+  },
+  {
+    form: f(`nv unset vrf default router bgp neighbor ${PORT} bfd`),
+    page: WHATS_NEW_515,
+    example: "New NVUE commands: nv unset vrf <vrf-id> router bgp neighbor <neighbor-id> bfd",
     verbatim: true,
   },
 ];
@@ -269,11 +311,24 @@ export const NVUE_COMMON_FORMS: DocumentedForm[] = [
   {
     form: f("nv config apply --assume-yes -m .+"),
     page: NVUE_CLI_59,
-    example: "nv config apply (--assume-yes, -m <message>)",
-    verbatim: false,
-    note: "domain notes: --assume-yes is documented in every 5.x; -y only up to 5.9",
+    example:
+      "Add Configuration Apply Messages: nv config apply -m <message> (5.9 and later; --assume-yes below)",
+    verbatim: true,
   },
-  { form: f("nv config detach"), page: NVUE_CLI_59, example: "nv config detach", verbatim: false },
+  {
+    form: f("nv config apply --assume-yes"),
+    page: CONFIG_REF,
+    example: "nv config apply: `--y` or `--assume-yes` automatically replies yes to all prompts",
+    verbatim: true,
+  },
+  {
+    form: f("nv config save"),
+    page: CONFIG_REF,
+    example:
+      "In Cumulus Linux 5.8 and earlier, … This command does not save the configuration; … without having to run the `nv config save` command",
+    verbatim: true,
+  },
+  { form: f("nv config detach"), page: NVUE_CLI_59, example: "nv config detach", verbatim: true },
   {
     form: f("nv config show -o commands"),
     page: NVUE_CLI_59,

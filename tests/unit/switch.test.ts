@@ -94,6 +94,13 @@ const cases: [string, SwitchDialect, SwitchConfig, "net" | "nv", DocumentedForm[
   ["nclu", DIALECTS.nclu, TWO, "net", NCLU_FORMS],
   ["nvue 5.9", DIALECTS.nvue, TWO, "nv", [...NVUE_59_FORMS, ...NVUE_COMMON_FORMS]],
   [
+    "nvue 5.4 (no -m, then nv config save)",
+    DIALECTS.nvue,
+    { ...TWO, cumulusVersion: "5.4" },
+    "nv",
+    [...NVUE_59_FORMS, ...NVUE_COMMON_FORMS],
+  ],
+  [
     "nvue 5.15",
     DIALECTS.nvue,
     { ...TWO, cumulusVersion: "5.15" },
@@ -149,7 +156,7 @@ describe("switch dialects: every emitted line is a documented command form", () 
 });
 
 describe("switch dialects: one ownership model", () => {
-  it("nclu: switch-wide lines, then own lines; RA on, interval, lifetime per port", () => {
+  it("nclu: switch-wide lines, then own lines; RA interval and lifetime per port (RA is on by itself)", () => {
     assert.deepEqual(
       DIALECTS.nclu.shared(TWO).map((w) => w.join(" ")),
       [
@@ -164,10 +171,8 @@ describe("switch dialects: one ownership model", () => {
     assert.deepEqual(
       DIALECTS.nclu.owned(TWO).map((o) => `${o.add.join(" ")} | ${o.remove.join(" ")}`),
       [
-        "net del interface swp1 ipv6 nd suppress-ra | net add interface swp1 ipv6 nd suppress-ra",
         "net add interface swp1 ipv6 nd ra-interval 5 | net del interface swp1 ipv6 nd ra-interval 5",
         "net add interface swp1 ipv6 nd ra-lifetime 15 | net del interface swp1 ipv6 nd ra-lifetime 15",
-        "net del interface swp12s1 ipv6 nd suppress-ra | net add interface swp12s1 ipv6 nd suppress-ra",
         "net add interface swp12s1 ipv6 nd ra-interval 30 | net del interface swp12s1 ipv6 nd ra-interval 30",
         "net add interface swp12s1 ipv6 nd ra-lifetime 0 | net del interface swp12s1 ipv6 nd ra-lifetime 0",
         "net add bgp ipv4 unicast network 10.1.0.0/24 | net del bgp ipv4 unicast network 10.1.0.0/24",
@@ -273,7 +278,8 @@ describe("switch dialects: bfd", () => {
   const OFF = { ...TWO, bfd: false };
   const adds = (d: SwitchDialect, c: SwitchConfig) =>
     d.owned(c).map((o) => o.add.join(d.cli === "vtysh" ? " / " : " "));
-  const cases: [string, SwitchDialect, string, string[]][] = [
+  // Title, dialect, release, own BFD lines, and switch-wide lines bfd adds (5.15's profile).
+  const cases: [string, SwitchDialect, string, string[], string[]?][] = [
     [
       "nclu",
       DIALECTS.nclu,
@@ -297,8 +303,13 @@ describe("switch dialects: bfd", () => {
       DIALECTS.nvue,
       "5.15",
       [
-        "nv set vrf default router bgp neighbor swp1 bfd state enabled | nv unset vrf default router bgp neighbor swp1 bfd state",
-        "nv set vrf default router bgp neighbor swp12s1 bfd state enabled | nv unset vrf default router bgp neighbor swp12s1 bfd state",
+        "nv set vrf default router bgp neighbor swp1 bfd profile frr-nspawn | nv unset vrf default router bgp neighbor swp1 bfd",
+        "nv set vrf default router bgp neighbor swp12s1 bfd profile frr-nspawn | nv unset vrf default router bgp neighbor swp12s1 bfd",
+      ],
+      [
+        "nv set router bfd profile frr-nspawn detect-multiplier 3",
+        "nv set router bfd profile frr-nspawn min-rx-interval 300",
+        "nv set router bfd profile frr-nspawn min-tx-interval 300",
       ],
     ],
     [
@@ -311,7 +322,7 @@ describe("switch dialects: bfd", () => {
       ],
     ],
   ];
-  for (const [title, d, version, expected] of cases) {
+  for (const [title, d, version, expected, profile = []] of cases) {
     it(`${title}: one own line per downlink, after its neighbour; bfd false owns exactly the rest`, () => {
       const on = { ...TWO, cumulusVersion: version };
       const off = { ...OFF, cumulusVersion: version };
@@ -335,18 +346,39 @@ describe("switch dialects: bfd", () => {
         const line = a.findIndex((x) => x.includes(`neighbor ${port} bfd`));
         assert.ok(neighbour >= 0 && line > neighbour, `${port}: ${neighbour} ${line}`);
       }
-      assert.equal(
-        d
-          .shared(on)
-          .map((w) => w.join(" "))
-          .join("\n"),
-        d
-          .shared(off)
-          .map((w) => w.join(" "))
-          .join("\n"),
+      assert.deepEqual(
+        d.shared(on).map((w) => w.join(" ")),
+        [...d.shared(off).map((w) => w.join(" ")), ...profile],
       );
     });
   }
+
+  it("nvue 5.15: bfd fails before staging unless BFD is on switch-wide; remove never asks for it", () => {
+    const on = { ...TWO, cumulusVersion: "5.15" };
+    const apply = DIALECTS.nvue.applyScript("s", on);
+    const check = apply.indexOf(
+      "if ! nvue_listing | grep -Fxq 'nv set router bfd state enabled'; then",
+    );
+    assert.ok(check > 0, apply);
+    assert.ok(check < apply.indexOf("staged=1"), "the check must come before anything is staged");
+    assert.match(apply, /bfd needs BFD on on this switch/);
+    assert.doesNotMatch(DIALECTS.nvue.removeScript("s", on), /bfd state enabled/);
+    assert.doesNotMatch(DIALECTS.nvue.applyScript("s", { ...on, bfd: false }), /bfd state enabled/);
+    assert.doesNotMatch(
+      DIALECTS.nvue.applyScript("s", { ...on, cumulusVersion: "5.14" }),
+      /bfd state enabled/,
+    );
+  });
+
+  it("nvue: from 5.9 the apply has a message and saves itself; before, nv config save follows", () => {
+    assert.match(
+      DIALECTS.nvue.applyScript("s", { ...TWO, cumulusVersion: "5.9" }),
+      /\n {4}nvue config apply --assume-yes -m 'frr-nspawn p\/s tor'\nfi\n/,
+    );
+    const old = DIALECTS.nvue.applyScript("s", { ...TWO, cumulusVersion: "5.8" });
+    assert.match(old, /\n {4}nvue config apply --assume-yes\n {4}nvue config save\nfi\n/);
+    assert.doesNotMatch(old, / -m /);
+  });
 
   it("vtysh: bfdCheckControlPlaneFailure adds one own line per downlink after the BFD lines, only with bfd", () => {
     const sep = " / ";
@@ -437,5 +469,86 @@ describe("vtysh listing: running-config lines with their contexts", () => {
     assert.ok(
       keys.includes("router bgp 65000 / address-family ipv4 unicast / network 10.255.0.2/32"),
     );
+  });
+});
+
+/** The bash functions a dialect's apply script defines (before anything runs). */
+function listingFunctions(d: SwitchDialect, c: SwitchConfig, first: string): string {
+  const script = d.applyScript("s", c);
+  return script.slice(script.indexOf(`${first}() {`), script.indexOf("\nstaged=0\n"));
+}
+
+/** What `has` sees: the dialect's listing function run on `printed` as the tool's output. */
+function listed(d: SwitchDialect, c: SwitchConfig, printed: string[]): string[] {
+  const [tool, first, listing] =
+    d.cli === "nclu" ? ["net", "nclu", "nclu_listing"] : ["nv", "nvue", "nvue_listing"];
+  const r = spawnSync(
+    "bash",
+    [
+      "-c",
+      `set -euo pipefail; ${tool}() { printf '%s\\n' "$LISTING"; }; ${listingFunctions(d, c, first)}\n${listing}`,
+    ],
+    { encoding: "utf8", env: { ...process.env, LISTING: printed.join("\n") } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trimEnd().split("\n");
+}
+
+describe("switch listings as Cumulus prints them: grouped ports, neighbours as frr.conf has them", () => {
+  it("nclu: one port per line, a port with settings also alone, the neighbour in the form added", () => {
+    // Lines of the leaf01 `net show configuration commands` listing in cumulus-linux-42
+    // …/EVPN-Multihoming.md, and this dialect's lines grouped the same way.
+    const lines = listed(DIALECTS.nclu, TWO, [
+      "net add bgp autonomous-system 5556",
+      "net add interface ipmr-lo,lo,swp1-4 pim",
+      "net add bgp router-id 172.16.0.21",
+      "net add bgp neighbor swp1 interface v6only remote-as external",
+      "net add interface swp1-4 mtu 9202",
+      "net add loopback lo ip address 172.16.0.21/32",
+      "net add vxlan vx-1000-1009,4001-4003 mtu 9152",
+      "net add interface swp12s0-1,swp1 ipv6 nd ra-lifetime 0",
+      "net add bgp neighbor swp12s1 interface remote-as external",
+    ]);
+    for (const want of [
+      "net add interface swp3",
+      "net add interface swp4 mtu 9202",
+      "net add interface ipmr-lo pim",
+      "net add interface lo",
+      "net add interface swp2 pim",
+      "net add interface swp12s1",
+      "net add interface swp12s1 ipv6 nd ra-lifetime 0",
+      "net add interface swp1 ipv6 nd ra-lifetime 0",
+      "net add bgp neighbor swp1 interface v6only remote-as external",
+      "net add bgp neighbor swp1 remote-as external",
+      "net add bgp neighbor swp12s1 remote-as external",
+      "net add bgp autonomous-system 5556",
+      "net add vxlan vx-1000-1009,4001-4003 mtu 9152",
+    ]) {
+      assert.ok(lines.includes(want), `${want}\n---\n${lines.join("\n")}`);
+    }
+    assert.ok(!lines.includes("net add interface swp5"));
+    assert.ok(!lines.includes("net add interface swp12s2"));
+  });
+
+  it("nvue: one interface per line; vrf default's ASN and router-id are the switch's", () => {
+    const lines = listed(DIALECTS.nvue, TWO, [
+      // As printed by `nv config show -o commands` (NVIDIA's 5.1 demo): ports grouped, the
+      // ASN and router-id under vrf default.
+      "nv set interface swp51-54 link state up",
+      "nv set interface swp1,swp12s1 ip neighbor-discovery router-advertisement interval 5000",
+      "nv set vrf default router bgp autonomous-system 65101",
+      "nv set vrf default router bgp router-id 10.10.10.1",
+    ]);
+    for (const want of [
+      "nv set interface swp53 link state up",
+      "nv set interface swp12s1 ip neighbor-discovery router-advertisement interval 5000",
+      "nv set interface swp1 ip neighbor-discovery router-advertisement interval 5000",
+      "nv set router bgp autonomous-system 65101",
+      "nv set vrf default router bgp autonomous-system 65101",
+      "nv set router bgp router-id 10.10.10.1",
+    ]) {
+      assert.ok(lines.includes(want), `${want}\n---\n${lines.join("\n")}`);
+    }
+    assert.ok(!lines.includes("nv set interface swp53"), "nvue lists no bare ports");
   });
 });

@@ -427,7 +427,11 @@ describe("component validation collects every problem at once", () => {
       ],
       [
         { cli: "nvue", cumulusVersion: "4.4" },
-        '"4.4" is not a Cumulus Linux 5.x release; write it like "5.9" or "5.15" (NVUE exists from 5.0; 5.15 renamed commands)',
+        '"4.4" is not a Cumulus Linux release from 5.1 on; write it like "5.9" or "5.15" (NVUE\'s router-advertisement commands exist from 5.1; 5.15 renamed commands)',
+      ],
+      [
+        { cli: "nvue", cumulusVersion: "5.0" },
+        '"5.0" is not a Cumulus Linux release from 5.1 on; write it like "5.9" or "5.15" (NVUE\'s router-advertisement commands exist from 5.1; 5.15 renamed commands)',
       ],
       [{ cli: "nclu", cumulusVersion: "5.9" }, 'only applies to cli "nvue", not "nclu"'],
     ];

@@ -42,6 +42,47 @@ export interface Flow {
   commit(message: string): string[];
 }
 
+/**
+ * A bash function `name` that reads a configuration listing on stdin and prints it with
+ * every line `<lead><list> <rest>` written once per interface of `<list>`. Cumulus's
+ * listings group ports: `net add interface swp1-4 mtu 9202`, `net add interface
+ * ipmr-lo,lo,swp1-4 pim`, `net add vxlan vx-1000-1009,4001-4003 …` (a bare number takes
+ * the last name's prefix), as printed by `net show configuration commands` on
+ * cumulus-linux-42 …/EVPN-Multihoming.md, and `nv set interface swp51-54 link state up`
+ * in `nv config show -o commands`. With `bare`, each interface of a line with settings is
+ * also printed alone (`net add interface swp1`): NCLU lists a configured port that has
+ * settings only with them, and any of them brings the port up.
+ */
+export function expandInterfacesFunction(
+  name: string,
+  lead: string,
+  bare: boolean,
+  /** awk rules run first on every line (one awk in all: one process per listing). */
+  rules: string[] = [],
+): string[] {
+  const program = [
+    ...rules,
+    "index($0, lead) != 1 { print; next }",
+    "{",
+    '    rest = substr($0, length(lead) + 1); sp = index(rest, " ")',
+    '    if (sp) { list = substr(rest, 1, sp - 1); tail = substr(rest, sp) } else { list = rest; tail = "" }',
+    '    n = split(list, items, ","); prefix = ""',
+    "    for (i = 1; i <= n; i++) {",
+    '        if (!match(items[i], /[0-9]+(-[0-9]+)?$/)) { print lead items[i] tail; if (bare && tail != "") print lead items[i]; continue }',
+    "        p = substr(items[i], 1, RSTART - 1); span = substr(items[i], RSTART)",
+    '        if (p == "") p = prefix; else prefix = p',
+    '        dash = index(span, "-"); first = (dash ? substr(span, 1, dash - 1) : span) + 0; last = (dash ? substr(span, dash + 1) : span) + 0',
+    '        for (j = first; j <= last; j++) { print lead p j tail; if (bare && tail != "") print lead p j }',
+    "    }",
+    "}",
+  ].join("\n");
+  return [
+    `${name}() {`,
+    `    awk -v lead=${quote(lead)} -v bare=${bare ? 1 : 0} ${quote(program)}`,
+    "}",
+  ];
+}
+
 /** The script frame: the switch-wide lock, and a failure discards this run's staged work only. */
 function frame(flow: Flow, step: string, description: string, lines: string[]): string {
   return script(

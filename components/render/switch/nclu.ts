@@ -8,12 +8,20 @@
  *   (Ansible's check_pending cuts it off the same way);
  * - a commit with nothing to change prints "commit ignored" (Ansible: unchanged, abort);
  * - `net` can exit 0 while printing `ERROR:`; so every call is checked for it, and after
- *   the commit `net show configuration commands` must list every expected line;
+ *   the commit `net show configuration commands` must list every expected line. That
+ *   listing groups ports (`net add interface swp1-4 mtu 9202`) and prints an unnumbered
+ *   neighbour as frr.conf has it (`net add bgp neighbor swp1 interface v6only remote-as
+ *   external`; cumulus-linux-42 EVPN-Multihoming.md), so it is read one port per line
+ *   and with the neighbour also in the form this dialect adds it;
+ * - RA needs no line of its own: "IPv6 route advertisements (RAs) are automatically
+ *   enabled on an interface with IPv6 addresses; the `no ipv6 nd suppress-ra` command is
+ *   not needed for BGP unnumbered" (cumulus-linux-37 Border-Gateway-Protocol-BGP.md), so
+ *   only the RA interval and lifetime are set, and destroy never suppresses RA;
  * - `net del bgp autonomous-system N` removes the whole `router bgp`: never emitted.
  */
 import { TorCli } from "../../enums";
 import { quote, warn } from "../../shell";
-import { Flow, renderApply, renderRemove } from "./flow";
+import { Flow, expandInterfacesFunction, renderApply, renderRemove } from "./flow";
 import {
   OwnedLine,
   SwitchConfig,
@@ -49,11 +57,19 @@ const flow: Flow = {
     "    sed -e 's/\\x1b\\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' <<<\"$out\"",
     "}",
     // The rows of the command list (after its dashed rule): staged commands, changing or not.
+    // The listing one port per line; an unnumbered neighbour also as `net add bgp neighbor
+    // swpN remote-as external`, the form this dialect adds and removes.
+    ...expandInterfacesFunction("nclu_lines", "net add interface ", true, [
+      '/^net add bgp neighbor [^ ]+ interface (v6only )?remote-as / { print; sub(/ interface (v6only )?remote-as /, " remote-as "); print; next }',
+    ]),
+    "nclu_listing() {",
+    "    nclu show configuration commands | nclu_lines",
+    "}",
     "pending_commands() {",
     "    nclu pending | awk '/^-+ +-+/ { rows = 1; next } rows && NF { print }'",
     "}",
   ],
-  listing: "nclu show configuration commands",
+  listing: "nclu_listing",
   asnSed: "s/^net add bgp autonomous-system \\([0-9][0-9]*\\)$/\\1/p",
   routerIdSed: "s/^net add bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p",
   before: [
@@ -92,7 +108,7 @@ function shared(c: SwitchConfig): Words[] {
   ];
 }
 
-/** This resource's lines: RA per port (removed lifetime first), networks, neighbours, BFD. */
+/** This resource's lines: RA timing per port (removed lifetime first), networks, neighbours, BFD. */
 function owned(c: SwitchConfig): OwnedLine[] {
   const pair = (...rest: string[]): OwnedLine => ({
     add: net("add", ...rest),
@@ -100,11 +116,6 @@ function owned(c: SwitchConfig): OwnedLine[] {
   });
   return [
     ...c.downlinks.flatMap((d) => [
-      // RA on: FRR's `no ipv6 nd suppress-ra`.
-      {
-        add: net("del", "interface", d.port, "ipv6", "nd", "suppress-ra"),
-        remove: net("add", "interface", d.port, "ipv6", "nd", "suppress-ra"),
-      },
       pair("interface", d.port, "ipv6", "nd", "ra-interval", String(d.raInterval)),
       pair("interface", d.port, "ipv6", "nd", "ra-lifetime", String(d.raLifetime)),
     ]),

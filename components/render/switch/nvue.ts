@@ -1,20 +1,37 @@
 /**
- * Cumulus Linux 5.x with NVUE (`nv set/unset`, `nv config apply`), per the
+ * Cumulus Linux 5.1 and later with NVUE (`nv set/unset`, `nv config apply`), per the
  * CumulusNetworks/docs pages cited in tests/unit/switch-docs.ts:
  * - RA is off by default and enabled per port; its interval is in **milliseconds**
- *   (70–1800000), its lifetime in seconds;
+ *   (70–1800000), its lifetime in seconds; its commands exist from 5.1.0 (nvue-reference
+ *   Neighbor-Discovery.md: "Introduced in Cumulus Linux 5.1.0"), so 5.0 is refused;
  * - 5.15 renamed `interface … ip address` → `ipv4 address`, `ip neighbor-discovery` →
- *   `ipv6 neighbor-discovery` and `… enable on` → `… state enabled` ("New and Changed
- *   NVUE Commands": RA's and a neighbour's `bfd enable on` alike); `cumulusVersion` picks
- *   the syntax;
+ *   `ipv6 neighbor-discovery` and RA's `enable on` → `state enabled` ("New and Changed
+ *   NVUE Commands"); `cumulusVersion` picks the syntax;
+ * - BFD: up to 5.14 `… neighbor swpN bfd enable on` (cumulus-linux-59 BFD page); 5.15
+ *   removed it ("What's New": removed `… neighbor <neighbor-id> bfd enable`, new `nv set
+ *   router bfd state`, `nv set router bfd profile <profile-name>` and `… neighbor
+ *   <neighbor-id> bfd profile <profile-name>`), and its BFD page enables BFD switch-wide
+ *   (`nv set router bfd state enabled`: "the FRR service will restart, affecting all
+ *   configured routing protocols") and attaches a profile to each neighbour. So from 5.15
+ *   an apply with `bfd` fails, before staging anything, unless BFD is on (frr-nspawn does
+ *   not restart a switch's FRR that carries sessions, as with vtysh's bfdd); the profile
+ *   {@link BFD_PROFILE} (FRR's default timers, written out) is set when absent and never
+ *   removed, like the ASN; each neighbour's `bfd profile` line is this resource's;
  * - the change set is staged with `nv set`/`nv unset` and applied once with
- *   `nv config apply --assume-yes -m MESSAGE`; `nv config diff` shows what is pending;
+ *   `nv config apply --assume-yes` (with `-m MESSAGE` from 5.9, where the NVUE CLI page
+ *   documents it); up to 5.8 `nv config apply` does not save ("the configuration does not
+ *   persist after a reboot", nvue-reference Config-Commands.md; auto save is on by default
+ *   from 5.9), so there `nv config save` follows;
+ * - `nv config show -o commands` groups interfaces (`nv set interface swp51-54 link state
+ *   up`), and the ASN and router-id may be set per VRF instead of globally (cumulus-linux-59
+ *   Basic-BGP-Configuration.md): the listing is read one interface per line, and
+ *   `vrf default`'s ASN and router-id count as the switch's;
  * - delete unsets this resource's neighbours, networks and RA settings only: never
  *   `nv unset router bgp`, `vrf default router bgp` or `interface lo` whole.
  */
 import { TorCli } from "../../enums";
 import { quote, warn } from "../../shell";
-import { Flow, renderApply, renderRemove } from "./flow";
+import { Flow, expandInterfacesFunction, renderApply, renderRemove } from "./flow";
 import {
   OwnedLine,
   SwitchConfig,
@@ -40,6 +57,9 @@ export function atLeast(version: string, major: number, minor: number): boolean 
   return a > major || (a === major && b >= minor);
 }
 
+/** The name of the BFD profile TorCumulus sets on 5.15 and later (switch-wide, kept). */
+export const BFD_PROFILE = "frr-nspawn";
+
 /** The syntax a release uses: 5.15 renamed three parts of the commands TorCumulus emits. */
 export function nvueSyntax(cumulusVersion: string): NvueSyntax {
   return atLeast(cumulusVersion, 5, 15)
@@ -50,43 +70,70 @@ export function nvueSyntax(cumulusVersion: string): NvueSyntax {
 const nv = (verb: "set" | "unset", ...rest: string[]): Words => ["nv", verb, ...rest];
 const BGP = ["vrf", "default", "router", "bgp"];
 
-const flow: Flow = {
-  functions: [
-    "nvue() {",
-    "    local out",
-    '    if ! out=$(nv "$@" 2>&1) || grep -qi "^error" <<<"$out"; then',
-    '        echo "frr-nspawn: nv $* failed:" >&2',
-    '        printf "%s\\n" "$out" >&2',
-    "        return 1",
-    "    fi",
-    '    printf "%s\\n" "$out"',
-    "}",
-  ],
-  listing: "nvue config show -o commands",
-  asnSed: "s/^nv set router bgp autonomous-system \\([0-9][0-9]*\\)$/\\1/p",
-  routerIdSed: "s/^nv set router bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p",
-  before: [
-    "pending=$(nvue config diff)",
-    'if [ -n "$(sed "/^[[:space:]]*$/d" <<<"$pending")" ]; then',
-    `    ${warn("the switch has NVUE changes pending that this run did not stage; apply or detach them (nv config apply / nv config detach) and run again. nv config diff:")}`,
-    '    printf "%s\\n" "$pending" >&2',
-    "    exit 1",
-    "fi",
-  ],
-  discard: "nv config detach",
-  run: (words) => `nvue ${words.slice(1).map(quote).join(" ")} >/dev/null`,
-  key: (words) => words.join(" "),
-  commit: (message) => [
-    'if [ -n "$(nvue config diff | sed "/^[[:space:]]*$/d")" ]; then',
-    `    nvue config apply --assume-yes -m ${quote(message)}`,
-    "fi",
-    'if [ -n "$(nvue config diff | sed "/^[[:space:]]*$/d")" ]; then',
-    `    ${warn("nv config apply left changes pending:")}`,
-    "    nv config diff >&2",
-    "    exit 1",
-    "fi",
-  ],
-};
+/** The line the listing shows when BFD is on switch-wide (5.15 and later). */
+const BFD_ON = "nv set router bfd state enabled";
+
+/**
+ * The flow of one release: from 5.9 the apply carries a message and saves itself. `bfdOn`:
+ * BFD must already be on switch-wide (5.15+ with `bfd`, on apply only).
+ */
+function flowFor(cumulusVersion: string, bfdOn: boolean): Flow {
+  const saves = atLeast(cumulusVersion, 5, 9);
+  return {
+    functions: [
+      "nvue() {",
+      "    local out",
+      '    if ! out=$(nv "$@" 2>&1) || grep -qi "^error" <<<"$out"; then',
+      '        echo "frr-nspawn: nv $* failed:" >&2',
+      '        printf "%s\\n" "$out" >&2',
+      "        return 1",
+      "    fi",
+      '    printf "%s\\n" "$out"',
+      "}",
+      // One interface per line; `vrf default`'s ASN and router-id also as the switch's.
+      ...expandInterfacesFunction("nvue_lines", "nv set interface ", false, [
+        '/^nv set vrf default router bgp (autonomous-system|router-id) / { print; sub(/^nv set vrf default router bgp /, "nv set router bgp "); print; next }',
+      ]),
+      "nvue_listing() {",
+      "    nvue config show -o commands | nvue_lines",
+      "}",
+    ],
+    listing: "nvue_listing",
+    asnSed: "s/^nv set router bgp autonomous-system \\([0-9][0-9]*\\)$/\\1/p",
+    routerIdSed: "s/^nv set router bgp router-id \\([0-9.][0-9.]*\\)$/\\1/p",
+    before: [
+      "pending=$(nvue config diff)",
+      'if [ -n "$(sed "/^[[:space:]]*$/d" <<<"$pending")" ]; then',
+      `    ${warn("the switch has NVUE changes pending that this run did not stage; apply or detach them (nv config apply / nv config detach) and run again. nv config diff:")}`,
+      '    printf "%s\\n" "$pending" >&2',
+      "    exit 1",
+      "fi",
+      ...(bfdOn
+        ? [
+            `if ! nvue_listing | grep -Fxq ${quote(BFD_ON)}; then`,
+            `    ${warn(`bfd needs BFD on on this switch (${BFD_ON}, then nv config apply), and that restarts the switch's FRR, so frr-nspawn leaves it to you: turn it on when it suits, and run again`)}`,
+            "    exit 1",
+            "fi",
+          ]
+        : []),
+    ],
+    discard: "nv config detach",
+    run: (words) => `nvue ${words.slice(1).map(quote).join(" ")} >/dev/null`,
+    key: (words) => words.join(" "),
+    commit: (message) => [
+      'if [ -n "$(nvue config diff | sed "/^[[:space:]]*$/d")" ]; then',
+      ...(saves
+        ? [`    nvue config apply --assume-yes -m ${quote(message)}`]
+        : ["    nvue config apply --assume-yes", "    nvue config save"]),
+      "fi",
+      'if [ -n "$(nvue config diff | sed "/^[[:space:]]*$/d")" ]; then',
+      `    ${warn("nv config apply left changes pending:")}`,
+      "    nv config diff >&2",
+      "    exit 1",
+      "fi",
+    ],
+  };
+}
 
 function shared(c: SwitchConfig): Words[] {
   const s = nvueSyntax(c.cumulusVersion);
@@ -98,7 +145,21 @@ function shared(c: SwitchConfig): Words[] {
     ...sharedNetworks(c).map((p) =>
       nv("set", ...BGP, "address-family", "ipv4-unicast", "network", p),
     ),
+    // 5.15: a profile with FRR's default timers (the 5.15 BFD page: multiplier 3, 300 ms
+    // each way), set when absent and kept: other resources use it. BFD itself must be on.
+    ...(c.bfd && profiles(c)
+      ? [
+          nv("set", "router", "bfd", "profile", BFD_PROFILE, "detect-multiplier", "3"),
+          nv("set", "router", "bfd", "profile", BFD_PROFILE, "min-rx-interval", "300"),
+          nv("set", "router", "bfd", "profile", BFD_PROFILE, "min-tx-interval", "300"),
+        ]
+      : []),
   ];
+}
+
+/** Whether a release attaches BFD to a neighbour through a profile (5.15 and later). */
+function profiles(c: SwitchConfig): boolean {
+  return atLeast(c.cumulusVersion, 5, 15);
 }
 
 function owned(c: SwitchConfig): OwnedLine[] {
@@ -123,10 +184,14 @@ function owned(c: SwitchConfig): OwnedLine[] {
     }),
     ...ownedNetworks(c).map((p) => entry([...BGP, "address-family", "ipv4-unicast", "network"], p)),
     ...c.downlinks.map((d) => entry([...BGP, "neighbor"], d.port, ["remote-as", "external"])),
-    // BFD per neighbour: `… neighbor swp51 bfd enable on` (cumulus-linux-59 BFD page),
-    // `… bfd state enabled` from 5.15 (its "New and Changed NVUE Commands").
+    // BFD per neighbour: `… neighbor swp51 bfd enable on` (cumulus-linux-59 BFD page);
+    // from 5.15 `… neighbor swp51 bfd profile BFD1`, removed with `nv unset … bfd`.
     ...(c.bfd
-      ? c.downlinks.map((d) => leaf([...BGP, "neighbor", d.port, "bfd", s.on[0]], [s.on[1]]))
+      ? c.downlinks.map((d) =>
+          profiles(c)
+            ? leaf([...BGP, "neighbor", d.port, "bfd"], ["profile", BFD_PROFILE])
+            : leaf([...BGP, "neighbor", d.port, "bfd", "enable"], ["on"]),
+        )
       : []),
   ];
 }
@@ -136,6 +201,15 @@ export const nvue: SwitchDialect = {
   describes: "switch config with NVUE",
   shared,
   owned,
-  applyScript: (step, c) => renderApply(flow, step, nvue.describes, c, shared(c), owned(c)),
-  removeScript: (step, c) => renderRemove(flow, step, nvue.describes, c, owned(c)),
+  applyScript: (step, c) =>
+    renderApply(
+      flowFor(c.cumulusVersion, c.bfd && profiles(c)),
+      step,
+      nvue.describes,
+      c,
+      shared(c),
+      owned(c),
+    ),
+  removeScript: (step, c) =>
+    renderRemove(flowFor(c.cumulusVersion, false), step, nvue.describes, c, owned(c)),
 };
