@@ -192,6 +192,46 @@ describe("lab driver (local commands)", function () {
     const r2 = runCli("destroy", program, state, cfg());
     assert.equal(r2.summary.ran, 0);
   });
+
+  it("deletes independent resources at once, as one antichain (ScheduleDeletes)", () => {
+    const r1 = up({ withC: "false", twins: "true" });
+    assert.equal(r1.code, 0, r1.stderr);
+    const mark = log().length;
+    const r = runCli("destroy", program, state, cfg({ withC: "false", twins: "true" }));
+    assert.equal(r.code, 0, r.stderr);
+    const l = log().slice(mark);
+    const last = Math.max(l.indexOf("start-t1"), l.indexOf("start-t2"));
+    const first = Math.min(l.indexOf("end-t1"), l.indexOf("end-t2"));
+    assert.ok(last >= 0 && last < first, `both deletes start before either ends: ${l.join(",")}`);
+    // pair-b depends on pair-a: its delete ends before pair-a's starts.
+    assert.ok(l.indexOf("delete-b-out-3") < l.indexOf("delete-a"), l.join(","));
+    assert.deepEqual(readState(state).resources, {});
+  });
+
+  it("a failed delete: the one running beside it finishes and leaves state; the run fails", () => {
+    // The delete that runs is the one in state (the create's inputs).
+    const r1 = up({ withC: "false", twins: "true", twinFails: "true" });
+    assert.equal(r1.code, 0, r1.stderr);
+    const mark = log().length;
+    const r = runCli(
+      "destroy",
+      program,
+      state,
+      cfg({ withC: "false", twins: "true", twinFails: "true" }),
+    );
+    assert.equal(r.code, 1);
+    const l = log().slice(mark);
+    assert.ok(l.includes("end-t2") && l.includes("end-t1"), l.join(","));
+    const left = names(readState(state));
+    assert.ok(left.includes("t1"), left.join(","));
+    assert.ok(!left.includes("t2"), left.join(","));
+    // The other deletes of that antichain ran; nothing waits behind it in this program.
+    // t1's delete is fixed by an update (a changed delete re-runs create), then destroyed.
+    assert.equal(up({ withC: "false", twins: "true" }).code, 0);
+    const r2 = runCli("destroy", program, state, cfg({ withC: "false", twins: "true" }));
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(readState(state).resources, {});
+  });
 });
 
 // ------------------------------------------------------------- remote ---

@@ -7,7 +7,12 @@ import * as path from "node:path";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import type * as structproto from "google-protobuf/google/protobuf/struct_pb";
-import { StateStore, deletionOrder, dependentReplacements } from "./state";
+import {
+  StateStore,
+  deletionAntichains,
+  dependentReplacements,
+  transitiveDependencies,
+} from "./state";
 import type { ConfigEntry } from "./engine-config";
 export { configEnv, type ConfigEntry } from "./engine-config";
 import { checkFailureMessages, checkInputs } from "./check";
@@ -62,6 +67,9 @@ export interface RunOptions {
 }
 
 class StepError extends Error {}
+
+/** A delete refused because the resource is protected (the engine goes on past it). */
+class ProtectedDeleteError extends StepError {}
 
 export class Engine {
   private readonly state: StateStore;
@@ -180,7 +188,7 @@ export class Engine {
     deleting: Set<string>,
   ): Promise<void> {
     if (!replacement && r.options.protect) {
-      throw new StepError(deleteProtectedMessage(r.urn));
+      throw new ProtectedDeleteError(deleteProtectedMessage(r.urn));
     }
     // Already deleted: only leaves the state (step_generator.go GenerateDeletes →
     // RemovePendingReplaceStep).
@@ -463,23 +471,58 @@ export class Engine {
     }
   }
 
-  /** Deletes in dependency order; stops at the first failure (protected resources included). */
+  /**
+   * Deletes antichain by antichain (pulumi v3.248.0 deployment_executor.go
+   * performPostSteps with step_generator.go ScheduleDeletes): the deletes of one antichain
+   * run at once (step_executor.go ExecuteParallel), and the next antichain starts when they
+   * are done. A failed delete cancels the run (step_executor.go cancelDueToError): the
+   * deletes already running finish and leave the state, no later antichain starts. A
+   * protected resource's refusal is the exception cancelDueToError makes: the run goes on
+   * without what that resource depends on (TransitiveDependenciesOf) and fails at the end.
+   */
   private async runDeletes(items: ResourceState[]): Promise<void> {
     const pendings = new Set(this.state.data.pendingDeletes);
     const deleting = new Set(items.filter((r) => !pendings.has(r)).map((r) => r.urn));
-    const ordered = deletionOrder(items);
-    this.planDeletes(ordered, deleting);
-    for (const r of ordered) {
-      const pending = pendings.has(r);
-      await this.deleteResource(r, pending, deleting);
-      if (this.preview) {
-        continue;
+    const chains = deletionAntichains(items);
+    this.planDeletes(chains.flat(), deleting);
+    const skipped = new Set<ResourceState>();
+    let refused: Error | undefined;
+    for (const chain of chains) {
+      const running = chain.filter((r) => !skipped.has(r));
+      const results = await Promise.allSettled(
+        running.map(async (r) => {
+          const pending = pendings.has(r);
+          await this.deleteResource(r, pending, deleting);
+          if (this.preview) {
+            return;
+          }
+          if (pending) {
+            this.state.removePendingDelete(r);
+          } else {
+            this.state.remove(r.urn);
+          }
+        }),
+      );
+      let failed: unknown;
+      results.forEach((result, i) => {
+        if (result.status === "fulfilled") {
+          return;
+        }
+        if (result.reason instanceof ProtectedDeleteError) {
+          refused ??= result.reason;
+          for (const dep of transitiveDependencies(items, running[i])) {
+            skipped.add(dep);
+          }
+        } else {
+          failed ??= result.reason;
+        }
+      });
+      if (failed !== undefined) {
+        throw failed;
       }
-      if (pending) {
-        this.state.removePendingDelete(r);
-      } else {
-        this.state.remove(r.urn);
-      }
+    }
+    if (refused) {
+      throw refused;
     }
   }
 

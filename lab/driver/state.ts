@@ -84,27 +84,59 @@ function urn(res: ResourceState): string {
   return res.urn;
 }
 
+/** Whether `r` depends on the resource `target`: its parent, or among its dependencies. */
+function dependsOnUrn(r: ResourceState, target: string): boolean {
+  return r.parent === target || r.options.dependencies.includes(target);
+}
+
 /**
- * Orders resources for deletion: dependents before their dependencies
- * (dependencies and parent links), otherwise reverse registration order.
+ * The deletes in antichains, as pulumi v3.248.0 step_generator.go ScheduleDeletes makes
+ * them: round by round, every condemned resource none of whose dependencies (parent,
+ * dependencies: graph.DependencyGraph DependenciesOf) is still condemned goes into one
+ * antichain; the list is then reversed, so dependents go first. The deletes of one
+ * antichain run at once, each antichain after the one before (deployment_executor.go
+ * performPostSteps). Within an antichain: reverse registration order (only the log's order).
  */
-export function deletionOrder(items: ResourceState[]): ResourceState[] {
-  const remaining = new Set(items);
-  const result: ResourceState[] = [];
-  const dependsOnUrn = (r: ResourceState, target: string): boolean =>
-    r.parent === target || r.options.dependencies.includes(target);
-  while (remaining.size > 0) {
-    const candidates = [...remaining].filter(
-      (x) => ![...remaining].some((y) => y !== x && y.urn !== x.urn && dependsOnUrn(y, x.urn)),
+export function deletionAntichains(items: ResourceState[]): ResourceState[][] {
+  const condemned = new Set(items);
+  const chains: ResourceState[][] = [];
+  while (condemned.size > 0) {
+    const all = [...condemned];
+    let chain = all.filter(
+      (r) => !all.some((other) => other !== r && other.urn !== r.urn && dependsOnUrn(r, other.urn)),
     );
-    // A cycle cannot happen with a well-formed program; fall back to order if it does.
-    const pool = candidates.length > 0 ? candidates : [...remaining];
-    pool.sort((a, b) => b.order - a.order);
-    const next = pool[0];
-    result.push(next);
-    remaining.delete(next);
+    // A cycle cannot happen with a well-formed program; fall back to one at a time if it does.
+    if (chain.length === 0) {
+      chain = [all.sort((a, b) => a.order - b.order)[0]];
+    }
+    for (const r of chain) {
+      condemned.delete(r);
+    }
+    chains.push(chain.sort((a, b) => b.order - a.order));
   }
-  return result;
+  return chains.reverse();
+}
+
+/**
+ * Everything among `items` that `r` depends on, directly or not (graph.DependencyGraph
+ * TransitiveDependenciesOf): what the engine no longer deletes once `r`'s delete failed.
+ */
+export function transitiveDependencies(
+  items: ResourceState[],
+  r: ResourceState,
+): Set<ResourceState> {
+  const found = new Set<ResourceState>();
+  const queue = [r];
+  while (queue.length > 0) {
+    const next = queue.pop() as ResourceState;
+    for (const candidate of items) {
+      if (!found.has(candidate) && candidate !== next && dependsOnUrn(next, candidate.urn)) {
+        found.add(candidate);
+        queue.push(candidate);
+      }
+    }
+  }
+  return found;
 }
 
 /**
