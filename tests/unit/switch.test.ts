@@ -6,6 +6,9 @@
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 import { DIALECTS, SwitchConfig, SwitchDialect, Words } from "../../components/render/switch";
 import { atLeast, nvueSyntax } from "../../components/render/switch/nvue";
@@ -550,5 +553,51 @@ describe("switch listings as Cumulus prints them: grouped ports, neighbours as f
       assert.ok(lines.includes(want), `${want}\n---\n${lines.join("\n")}`);
     }
     assert.ok(!lines.includes("nv set interface swp53"), "nvue lists no bare ports");
+  });
+});
+
+describe("nclu: an update after the suppress-ra line was dropped (before 0396099 it was owned)", () => {
+  it("lets the old line go without suppressing RA; other stale lines are still removed", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nclu-disowned-"));
+    try {
+      const c = { ...TWO, downlinks: [TWO.downlinks[0]], bfd: false };
+      const state = `/var/lib/frr-nspawn/switch/${c.id}.owned`;
+      // What 0396099's parent wrote: RA on, and an ra-interval this update no longer wants.
+      const old = [
+        "net del interface swp1 ipv6 nd suppress-ra\tnclu add interface swp1 ipv6 nd suppress-ra >/dev/null",
+        "net add interface swp1 ipv6 nd ra-interval 9\tnclu del interface swp1 ipv6 nd ra-interval 9 >/dev/null",
+      ];
+      // A listing that shows both old lines, as a switch might.
+      fs.writeFileSync(
+        path.join(dir, "net"),
+        [
+          "#!/bin/bash",
+          `case "$*" in`,
+          `  "show configuration commands") printf '%s\\n' 'net del interface swp1 ipv6 nd suppress-ra' 'net add interface swp1 ipv6 nd ra-interval 9' ;;`,
+          `  add*|del*) echo "$*" >> ${dir}/calls ;;`,
+          `  commit*) echo "commit ignored" ;;`,
+          "esac",
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      const script = DIALECTS.nclu.applyScript("s", c);
+      const r = spawnSync(
+        "unshare",
+        [
+          "--mount",
+          "bash",
+          "-c",
+          `mount -t tmpfs none /var/lib && mkdir -p ${path.dirname(state)} && printf '%s\\n' "$OLD" > ${state} && PATH=${dir}:$PATH bash -s`,
+        ],
+        { input: script, encoding: "utf8", env: { ...process.env, OLD: old.join("\n") } },
+      );
+      const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
+      assert.ok(calls.includes("del interface swp1 ipv6 nd ra-interval 9"), calls.join("\n"));
+      assert.ok(!calls.some((x) => x.includes("suppress-ra")), calls.join("\n"));
+      // The stub commits nothing, so the script stops at its check of the listing.
+      assert.match(r.stdout + r.stderr, /does not show what was applied/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

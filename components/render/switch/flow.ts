@@ -40,6 +40,11 @@ export interface Flow {
   key(words: Words): string;
   /** Lines that apply what was staged, doing nothing when nothing changed. */
   commit(message: string): string[];
+  /**
+   * bash patterns of keys an earlier release of this package owned and this one no longer
+   * sets: on update they leave the state file without their removal running.
+   */
+  disowned?: string[];
 }
 
 /**
@@ -191,6 +196,9 @@ export function renderApply(
     // last added first (as destroy does).
     `if [ -e ${quote(state)} ]; then`,
     "    while IFS=$'\\t' read -r key remove; do",
+    ...(flow.disowned ?? []).map(
+      (pattern) => `        case "$key" in ${pattern}) continue ;; esac`,
+    ),
     `        if awk -F'\\t' -v r="$remove" '$2 == r { found = 1 } END { exit !found }' ${quote(wanted)}; then continue; fi`,
     '        if has "$key"; then staged=1; eval "$remove"; fi',
     `    done < <(tac ${quote(state)})`,

@@ -82,6 +82,9 @@ const flow: Flow = {
   discard: "net abort",
   run: (words) => `nclu ${words.slice(1).map(quote).join(" ")} >/dev/null`,
   key: (words) => words.join(" "),
+  // Before 0396099 this dialect owned `net del interface swpN ipv6 nd suppress-ra` (RA on); its
+  // removal would now suppress RA, which Cumulus turns on by itself: let it go as it is.
+  disowned: ["'net del interface '*' ipv6 nd suppress-ra'"],
   commit: (message) => [
     'if [ -n "$(pending_changes)" ]; then',
     `    out=$(nclu commit description ${quote(message)})`,
