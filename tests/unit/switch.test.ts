@@ -138,9 +138,8 @@ describe("switch dialects: every emitted line is a documented command form", () 
       ["net commit description a b", "net add bgp z"],
     );
     assert.throws(() => matchOne(NCLU_FORMS, "net del bgp autonomous-system 65000"));
-    assert.throws(() =>
-      matchOne(NCLU_FORMS, "net add bgp neighbor swp1 interface remote-as external"),
-    );
+    // Not a documented form (4.3 documents `net add bgp neighbor swp51 graceful-restart-mode helper`).
+    assert.throws(() => matchOne(NCLU_FORMS, "net add bgp graceful-restart-helper"));
     assert.throws(() =>
       matchOne(
         [...NVUE_515_FORMS, ...NVUE_COMMON_FORMS],
