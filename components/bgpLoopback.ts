@@ -170,7 +170,7 @@ export interface BgpLoopbackArgs {
    * Hitless FRR restarts: `bgp graceful-restart` and `bgp graceful-restart
    * preserve-fw-state` (the host is a restarting speaker, the TORs, as GR helpers, keep
    * its routes while its bgpd restarts), and zebra keeps its kernel routes when it exits
-   * and sweeps those not reclaimed 120 s after it starts (`-r -K 120` appended to zebra's
+   * and sweeps those not reclaimed 120 s after it starts (`-r -K120` appended to zebra's
    * options in the daemons file), its next hops inline (`no zebra nexthop kernel
    * enable`), which a restarted zebra takes back intact. The machine's frr.service
    * stops zebra first (a drop-in), so bgpd's withdrawals as it exits never reach the

@@ -7,8 +7,21 @@
  *
  * Options for hitless restarts and fast failover (domain-notes, "Hitless restarts"):
  * bfdd (`bfdd=yes`) for `neighbor … bfd`; zebra's `-r` (`--retain`: leave the routes it
- * installed in the kernel when it exits) and `-K N` (`--graceful_restart N`: at start,
+ * installed in the kernel when it exits) and `-KN` (`--graceful_restart=N`: at start,
  * keep the kernel's routes of a previous run and sweep those not reclaimed after N s).
+ *
+ * The seconds are attached to `-K`, never a separate word: from FRR 10.2 `-K` is a
+ * libfrr option whose argument is optional (frr-10.3 lib/libfrr.c: longopts
+ * `{ "graceful_restart", optional_argument, NULL, 'K' }`, optstring `"hvdM:F:N:o:K::"`,
+ * added by frr_preinit() before zebra's own `"rK:"` in zebra/main.c main()), and getopt
+ * gives an optional argument only when attached: `-K 120` is `-K` without a time, the
+ * `120` is left over unread, and zebra_main_router_started() (zebra/main.c) then arms
+ * rib_sweep_route for ZEBRA_GR_DEFAULT_RIB_SWEEP_TIME, 500 s (zebra/zebra_router.h).
+ * On 8.4 `-K` is zebra's own with a required argument (frr-8.4.4 zebra/main.c:
+ * `"baz:e:rK:s:"`, `graceful_restart = atoi(optarg)`), which takes `-K120` too. Measured
+ * in tests/frr/retain.test.ts: zebra's rib_sweep_route timer (`show thread timers` on
+ * 8.4, `show event timers` on 10.3) starts at 120 s with `-K120` on both lines; with
+ * `-K 120` at 120 s on 8.4.4 and at 500 s on 10.3.
  */
 import { frrProfile, vtyDaemons } from "./frrProfile";
 
@@ -24,7 +37,7 @@ export interface DaemonsConfig {
    */
   bfd?: boolean;
   /**
-   * Keep zebra's kernel routes across an FRR restart: appends `-r -K <seconds>` to
+   * Keep zebra's kernel routes across an FRR restart: appends `-r -K<seconds>` to
    * zebra's options, the seconds being how long the previous run's routes stay after a
    * start before zebra sweeps those bgpd has not installed again.
    * @default undefined (zebra removes its routes when it exits)
@@ -54,11 +67,11 @@ export const DAEMON_OPTIONS_PATTERN = /^[A-Za-z0-9 ._=/:,-]*$/;
 /**
  * The daemons file for FRR `frrVersion`: bgpd on (and bfdd with `bfd`), and an
  * `<daemon>_options` line for every daemon of that release line that runs (zebra and
- * bgpd with the given options, zebra's with `-r -K N` appended for
+ * bgpd with the given options, zebra's with `-r -KN` appended for
  * `retainRoutesSeconds`, the others with `-A 127.0.0.1`).
  */
 export function renderDaemons(c: DaemonsConfig, frrVersion: string): string {
-  const retain = c.retainRoutesSeconds === undefined ? "" : ` -r -K ${c.retainRoutesSeconds}`;
+  const retain = c.retainRoutesSeconds === undefined ? "" : ` -r -K${c.retainRoutesSeconds}`;
   const given: Record<string, string> = {
     zebra: `${c.zebraOptions}${retain}`,
     bgpd: c.bgpdOptions,

@@ -206,7 +206,7 @@ describe("daemons, nspawn settings, host files", () => {
       ],
     ],
   ];
-  it("daemons file with bfd and route retention: bfdd on, its VTY local, zebra -r -K", () => {
+  it("daemons file with bfd and route retention: bfdd on, its VTY local, zebra -r -K120 (attached)", () => {
     assert.equal(
       renderDaemons({ ...DEFAULT_DAEMONS, bfd: true, retainRoutesSeconds: 120 }, "10.3"),
       [
@@ -214,7 +214,7 @@ describe("daemons, nspawn settings, host files", () => {
         "bgpd=yes",
         "bfdd=yes",
         "vtysh_enable=yes",
-        'zebra_options=" -A 127.0.0.1 -s 90000000 -r -K 120"',
+        'zebra_options=" -A 127.0.0.1 -s 90000000 -r -K120"',
         'mgmtd_options=" -A 127.0.0.1"',
         'staticd_options=" -A 127.0.0.1"',
         'bgpd_options=" -A 127.0.0.1"',
