@@ -36,11 +36,16 @@ const SHIM = [
   "running() {",
   '    [ -e /var/run/frr/watchfrr.pid ] && kill -0 "$(cat /var/run/frr/watchfrr.pid)" 2>/dev/null',
   "}",
+  // The daemons inherit the init script's descriptors: keep the caller's pipes out of
+  // them, and the script frame's (shell.ts: 3, its stderr; 8, the host lock, which
+  // daemons holding it would keep from every later script).
+  "detach() {",
+  '    "$@" </dev/null >>/var/run/frr/rig-init.log 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-',
+  "}",
   'case " $* " in',
   '*" is-active "*) running ;;',
-  // The daemons inherit the init script's output: keep the caller's pipes out of it.
-  '*" restart "*) /usr/lib/frr/frrinit.sh restart >>/var/run/frr/rig-init.log 2>&1 ;;',
-  '*" start "*) running || /usr/lib/frr/frrinit.sh start >>/var/run/frr/rig-init.log 2>&1 ;;',
+  '*" restart "*) detach /usr/lib/frr/frrinit.sh restart ;;',
+  '*" start "*) running || detach /usr/lib/frr/frrinit.sh start ;;',
   "*) exit 0 ;;",
   "esac",
   "",
