@@ -193,7 +193,11 @@ export interface BgpLoopbackArgs {
  * then `${name}-verify` (unless `verify` is false).
  */
 export class BgpLoopback extends pulumi.ComponentResource {
-  /** The rendered frr.conf. */
+  /**
+   * The rendered frr.conf. It has no forwarding lines: on the host the frr.conf step adds
+   * `no ip forwarding` / `no ipv6 forwarding` where the kernel has that forwarding off,
+   * so FRR never changes the host's forwarding (README, "What lands on the hosts").
+   */
   public readonly frrConf: pulumi.Output<string>;
   /** The rendered /etc/frr/daemons. */
   public readonly daemons: pulumi.Output<string>;
@@ -327,7 +331,7 @@ export class BgpLoopback extends pulumi.ComponentResource {
         delete: renderFrrConfRemove(
           step("frr-conf"),
           t,
-          renderEmptyFrrConf(c.frr.frrVersion, c.frr.hostname, false),
+          renderEmptyFrrConf(c.frr.frrVersion, c.frr.hostname),
         ),
       }),
       { dependsOn: [daemons] },

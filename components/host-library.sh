@@ -606,8 +606,38 @@ daemons_remove() {
         in_frr systemctl restart frr
     fi
 }
+mirror_forwarding() {
+    local ipv4=on ipv6=on value line put= lines=()
+    if value=$(in_frr cat /proc/net/snmp 2>/dev/null); then
+        value=$(sed -n '2p' <<<"$value")
+        if [ "${value:0:5}" != "Ip: 1" ]; then ipv4=off; fi
+    fi
+    if value=$(in_frr cat /proc/sys/net/ipv6/conf/all/forwarding 2>/dev/null); then
+        case ${value:0:1} in [1-9]) ;; *) ipv6=off ;; esac
+    fi
+    while IFS= read -r line || [ -n "$line" ]; do
+        case $line in
+        'ip forwarding' | 'no ip forwarding' | 'ipv6 forwarding' | 'no ipv6 forwarding') continue ;;
+        'frr version '* | 'frr defaults '* | 'hostname '*) ;;
+        *)
+            if [ -z "$put" ]; then
+                if [ "$ipv4" = off ]; then lines+=('no ip forwarding'); fi
+                if [ "$ipv6" = off ]; then lines+=('no ipv6 forwarding'); fi
+                put=1
+            fi
+            ;;
+        esac
+        lines+=("$line")
+    done <"$1"
+    if [ -z "$put" ]; then
+        if [ "$ipv4" = off ]; then lines+=('no ip forwarding'); fi
+        if [ "$ipv6" = off ]; then lines+=('no ipv6 forwarding'); fi
+    fi
+    if [ "${#lines[@]}" -gt 0 ]; then printf '%s\n' "${lines[@]}"; fi >"$1"
+}
 frr_conf_apply() {
     local check
+    mirror_forwarding "$staged"
     if ! check=$(in_frr vtysh --dryrun -f "/etc/frr/${staged##*/}" 2>&1) || grep -Eq '^line [0-9]+: %' <<<"$check"; then
         rm -f "$staged"
         echo 'frr-nspawn: vtysh --dryrun rejected the new frr.conf, so it was not put in place or applied:' >&2
@@ -634,6 +664,7 @@ frr_conf_remove() {
     fi
     install_stdin "$1/frr.conf" 0640
     chown --reference="$1" "$1/frr.conf"
+    mirror_forwarding "$1/frr.conf"
     apply_conf "the config could not be removed from the running FRR" || exit 1
     rm -f "$1/frr.conf"
     echo 'frr-nspawn: BGP config removed from the running FRR and frr.conf deleted'

@@ -119,28 +119,89 @@ export function compareInterfaceNames(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
-function header(
-  frrVersion: string,
-  hostname: string,
-  forwarding: boolean,
-  zebra: readonly string[] = [],
-): string[] {
+function header(frrVersion: string, hostname: string, zebra: readonly string[] = []): string[] {
   return [
     `frr version ${frrVersion}`,
     "frr defaults traditional",
     `hostname ${hostname}`,
-    ...(forwarding ? [] : ["no ip forwarding", "no ipv6 forwarding"]),
     ...zebra,
     "service integrated-vtysh-config",
     "!",
   ];
 }
 
+/** The kernel's forwarding, as zebra reads it (see {@link withKernelForwarding}). */
+export interface KernelForwarding {
+  /** `/proc/net/snmp`'s IpForwarding is 1 (or the file cannot be read). */
+  ipv4: boolean;
+  /** `/proc/sys/net/ipv6/conf/all/forwarding` is not 0 (or the file cannot be read). */
+  ipv6: boolean;
+}
+
+/** The lines FRR lists for each kind of forwarding that is off. */
+export const FORWARDING_OFF_LINES = {
+  ipv4: "no ip forwarding",
+  ipv6: "no ipv6 forwarding",
+} as const;
+
+/** Lines about forwarding that never stay in a rendered file as given. */
+const FORWARDING_LINES = [
+  "ip forwarding",
+  FORWARDING_OFF_LINES.ipv4,
+  "ipv6 forwarding",
+  FORWARDING_OFF_LINES.ipv6,
+];
+
+/**
+ * What the apply script (frrApply.ts `mirror_forwarding`, run where FRR runs just before
+ * FRR reads the file) makes of a rendered frr.conf: any forwarding line taken out, then
+ * `no ip forwarding` and `no ipv6 forwarding` put back right after the leading `frr
+ * version`/`frr defaults`/`hostname` lines for each kind the kernel has off, which is
+ * where and when FRR's own `show running-config` lists them.
+ *
+ * No renderer writes forwarding lines: the host's forwarding is the host's (Docker needs
+ * `ip_forward=1`), and FRR must neither change it nor fight it. Both release lines
+ * (frr-8.4.4 and frr-10.3 zebra/zebra_vty.c, unchanged between them):
+ * - `no ip forwarding` writes 0 to /proc/sys/net/ipv4/ip_forward unless ipforward()
+ *   already reads it off (no_ip_forwarding → ipforward_off(), zebra/ipforward_proc.c),
+ *   and fails "Can't turn off IP forwarding" when it cannot write (the same for IPv6);
+ * - config_write_forwarding() lists `no ip forwarding` exactly when ipforward() reads
+ *   it off, and never lists `ip forwarding`;
+ * - frr-reload.py (tools/frr-reload.py lines_to_config) removes a running-only line
+ *   `no ip forwarding` by sending `ip forwarding`, which ipforward_on() writes as 1.
+ * So a file that always says `no ip forwarding` turned a forwarding host's IPv4 and IPv6
+ * forwarding off where FRR may write /proc/sys, and where it may not (systemd-nspawn
+ * mounts /proc/sys read-only in a machine sharing the host's network: checked with
+ * systemd 252) every later `frr-reload.py` tried again and failed, and so did the apply;
+ * a file that never says it turned a non-forwarding host's forwarding on at the next
+ * reload (tests/frr/forwarding.test.ts shows each on 8.4.4 and 10.3). With the kernel's
+ * own state in the file there is nothing to change: `no ip forwarding` with forwarding
+ * already off writes nothing, and the reload finds no difference. The file keeps the
+ * state of its last apply: forwarding turned on later meets a stale `no ip forwarding`
+ * at FRR's next start (in the machine it fails, logged, and changes nothing), until the
+ * next apply.
+ */
+export function withKernelForwarding(conf: string, k: KernelForwarding): string {
+  const off = [
+    ...(k.ipv4 ? [] : [FORWARDING_OFF_LINES.ipv4]),
+    ...(k.ipv6 ? [] : [FORWARDING_OFF_LINES.ipv6]),
+  ];
+  const lines = conf.split("\n");
+  const last = lines.pop(); // "" after the final newline
+  const kept = lines.filter((line) => !FORWARDING_LINES.includes(line));
+  let at = kept.findIndex((line) => !/^(frr version|frr defaults|hostname) /.test(line));
+  if (at < 0) {
+    at = kept.length;
+  }
+  return [...kept.slice(0, at), ...off, ...kept.slice(at), last].join("\n");
+}
+
 /**
  * The host's frr.conf: a peer-group with `remote-as external`, every uplink an
  * unnumbered (`interface`) member, the loopback and extra networks announced, and a
  * policy that exports only those prefixes (the host never becomes transit) and accepts
- * what the TOR sends. `no ip forwarding` stays explicit: a host is not a router. With
+ * what the TOR sends. No forwarding lines: the apply adds the kernel's own
+ * ({@link withKernelForwarding}). With
  * `gracefulRestart`, `bgp graceful-restart` and `bgp graceful-restart preserve-fw-state`
  * (zebra keeps the kernel's routes: the F bit) follow the router-id, and zebra keeps
  * next hops inline ({@link NO_KERNEL_NEXTHOP_GROUPS}); with `bfd`,
@@ -181,7 +242,6 @@ export function renderHostFrrConf(c: HostFrrConfig, form: FrrConfForm = "file"):
     header: header(
       c.frrVersion,
       c.hostname,
-      false,
       c.gracefulRestart === true ? [NO_KERNEL_NEXTHOP_GROUPS] : [],
     ),
     interfaces: [],
@@ -220,7 +280,7 @@ export function renderSwitchFrrConf(c: SwitchFrrConfig, form: FrrConfForm = "fil
     "!",
   ];
   return layout(frrProfile(c.frrVersion), form, {
-    header: header(c.frrVersion, c.hostname, true),
+    header: header(c.frrVersion, c.hostname),
     interfaces: interfaceBlocks(c),
     router,
     prefixLists: [],
@@ -326,12 +386,9 @@ function interfaceBlocks(c: SwitchFrrConfig): string[] {
 
 /**
  * The frr.conf left behind when a component is destroyed: the header only, so a reload
- * removes every BGP, policy and interface line the component put there.
+ * removes every BGP, policy and interface line the component put there (the apply adds
+ * the kernel's forwarding lines to it too: {@link withKernelForwarding}).
  */
-export function renderEmptyFrrConf(
-  frrVersion: string,
-  hostname: string,
-  forwarding: boolean,
-): string {
-  return [...header(frrVersion, hostname, forwarding), ""].join("\n");
+export function renderEmptyFrrConf(frrVersion: string, hostname: string): string {
+  return [...header(frrVersion, hostname), ""].join("\n");
 }

@@ -99,7 +99,7 @@ describe("rendered frr.conf passes FRR's own parser (vtysh --dryrun)", () => {
   }
 
   it("the header-only config left by destroy parses", () => {
-    assert.ok(dryrun(renderEmptyFrrConf("8.4.4", "frr", false)).ok);
+    assert.ok(dryrun(renderEmptyFrrConf("8.4.4", "frr")).ok);
   });
 
   // The parser must be able to say no, or the checks above prove nothing.

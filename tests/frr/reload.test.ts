@@ -57,7 +57,7 @@ for (const kind of RIG_KINDS) {
     function applied(render: (form?: FrrConfForm) => string): void {
       const r = rig.apply(render());
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-      assert.equal(rig.running(), render("listing"));
+      assert.equal(rig.running(), rig.listing(render("listing")));
       assert.equal(rig.reloadTest(), "");
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
     }
@@ -89,17 +89,19 @@ for (const kind of RIG_KINDS) {
       applied((f) => sw([dl("swp1", 5, 15)], f)));
 
     it("destroy: an empty config, the file removed, every daemon still up", () => {
-      const r = rig.remove(hostname, true);
+      const r = rig.remove(hostname);
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       assert.equal(
         rig.running(),
-        `frr version ${rig.version}\nfrr defaults traditional\nhostname ${hostname}\nservice integrated-vtysh-config\n!\n`,
+        rig.listing(
+          `frr version ${rig.version}\nfrr defaults traditional\nhostname ${hostname}\nservice integrated-vtysh-config\n!\n`,
+        ),
       );
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
     });
 
     it("destroy again: nothing left, still success", () => {
-      const r = rig.remove(hostname, true);
+      const r = rig.remove(hostname);
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     });
 
@@ -108,7 +110,7 @@ for (const kind of RIG_KINDS) {
         renderHostFrrConf({ ...SEED_HOST, frrVersion: rig.version, hostname }, form);
       applied(conf);
       applied(conf);
-      const r = rig.remove(hostname, false);
+      const r = rig.remove(hostname);
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       assert.doesNotMatch(rig.running(), /router bgp|route-map|prefix-list/);
       assert.deepEqual(rig.daemonPids(), pids, "a daemon restarted or crashed");
@@ -128,7 +130,10 @@ for (const kind of RIG_KINDS) {
         } finally {
           restore();
         }
-        assert.equal(rig.running(), sw([dl("swp1", 5, 15), dl("swp2", 10, 30)], "listing"));
+        assert.equal(
+          rig.running(),
+          rig.listing(sw([dl("swp1", 5, 15), dl("swp2", 10, 30)], "listing")),
+        );
       });
 
       it("a reload that exits non-zero and leaves differences: failure, naming them", () => {
@@ -159,7 +164,7 @@ for (const kind of RIG_KINDS) {
       );
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /vtysh --dryrun rejected the new frr\.conf/);
-      assert.equal(rig.running(), sw([dl("swp1", 5, 15)], "listing"));
+      assert.equal(rig.running(), rig.listing(sw([dl("swp1", 5, 15)], "listing")));
     });
   });
 }

@@ -18,7 +18,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { DaemonsConfig, DEFAULT_DAEMONS, renderDaemons } from "../../components/render/daemons";
-import { renderEmptyFrrConf } from "../../components/render/frrConf";
+import {
+  KernelForwarding,
+  renderEmptyFrrConf,
+  withKernelForwarding,
+} from "../../components/render/frrConf";
 import { renderFrrConfApply, renderFrrConfRemove } from "../../components/render/scripts/frrApply";
 import { mountTrixieRoot, unmountFrrRoot } from "./trixieRoot";
 
@@ -63,12 +67,14 @@ export class FrrRig {
   /** The host path of the rig's /var/run/frr. */
   private readonly runDir: string;
   private readonly prefix: string[];
+  /** Makes /proc/sys read-only where FRR runs; returns the undo (see readOnlyProcSys). */
+  private readonly procSysReadOnly: () => () => void;
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
     public readonly kind: RigKind,
     private readonly dir: string,
-    ns: string,
+    private readonly ns: string,
   ) {
     // Whatever fails half-way is undone: no namespace, mount or directory is left behind.
     try {
@@ -89,6 +95,15 @@ export class FrrRig {
         this.runDir = `${root}/run/frr`;
         sh("chroot", [root, "install", "-d", "-o", "frr", "-g", "frr", "/run/frr"]);
         this.prefix = ["ip", "netns", "exec", ns, "chroot", root, ...env];
+        // In the host's mount namespace, on the rootfs's own /proc (every `ip netns exec`
+        // copies it); unmounted before that /proc is.
+        this.procSysReadOnly = () => {
+          const undo = () => void spawnSync("umount", ["-l", `${root}/proc/sys`]);
+          this.cleanups.push(undo);
+          sh("mount", ["--bind", `${root}/proc/sys`, `${root}/proc/sys`]);
+          sh("mount", ["-o", "remount,bind,ro", `${root}/proc/sys`]);
+          return undo;
+        };
       } else {
         const etc = path.join(dir, "etc");
         const run = path.join(dir, "run");
@@ -125,6 +140,15 @@ export class FrrRig {
         this.etc = etc;
         this.runDir = run;
         this.prefix = ["nsenter", `--mount=${nsDir}/mnt`, `--net=/run/netns/${ns}`, "--", ...env];
+        // In the rig's own mount namespace, which goes with it.
+        this.procSysReadOnly = () => {
+          this.check([
+            "sh",
+            "-c",
+            "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys",
+          ]);
+          return () => void this.check(["umount", "/proc/sys"]);
+        };
       }
       const full = this.check(["dpkg-query", "-W", "-f=${Version}", "frr"]);
       this.version = /^(?:[0-9]+:)?([0-9.]+)/.exec(full)?.[1] ?? full;
@@ -169,14 +193,10 @@ export class FrrRig {
   }
 
   /** Removes the config with the package's own destroy script; returns its result. */
-  remove(hostname: string, forwarding: boolean): SpawnSyncReturns<string> {
+  remove(hostname: string): SpawnSyncReturns<string> {
     return this.run(
       ["bash", "-s"],
-      renderFrrConfRemove(
-        "rig",
-        { kind: "host" },
-        renderEmptyFrrConf(this.version, hostname, forwarding),
-      ),
+      renderFrrConfRemove("rig", { kind: "host" }, renderEmptyFrrConf(this.version, hostname)),
     );
   }
 
@@ -202,6 +222,54 @@ export class FrrRig {
       { mode: 0o755 },
     );
     return () => fs.renameSync(`${file}.real`, file);
+  }
+
+  /**
+   * Sets the rig's network namespace's forwarding: /proc/sys/net/ipv4/ip_forward and
+   * /proc/sys/net/ipv6/conf/all/forwarding, the files zebra writes (frr-10.3
+   * zebra/ipforward_proc.c). Through the host's /proc, so also while the rig's is
+   * read-only. A new namespace starts with both off.
+   */
+  setForwarding(k: KernelForwarding): void {
+    const [v4, v6] = [Number(k.ipv4), Number(k.ipv6)];
+    sh("ip", [
+      "netns",
+      "exec",
+      this.ns,
+      "sh",
+      "-c",
+      `echo ${v4} >/proc/sys/net/ipv4/ip_forward && echo ${v6} >/proc/sys/net/ipv6/conf/all/forwarding`,
+    ]);
+  }
+
+  /** The namespace's forwarding, read where FRR runs. */
+  kernelForwarding(): KernelForwarding {
+    const [v4, v6] = this.check([
+      "cat",
+      "/proc/sys/net/ipv4/ip_forward",
+      "/proc/sys/net/ipv6/conf/all/forwarding",
+    ]).split("\n");
+    return { ipv4: v4 !== "0", ipv6: v6 !== "0" };
+  }
+
+  /** What FRR lists for a rendered listing on this rig's kernel: its forwarding lines added. */
+  listing(rendered: string): string {
+    return withKernelForwarding(rendered, this.kernelForwarding());
+  }
+
+  /**
+   * Makes /proc/sys read-only where FRR runs, as systemd-nspawn mounts it in a machine
+   * without a network namespace of its own (checked with systemd 252: in such a machine
+   * `/proc/sys` is mounted `ro` and `echo 0 >/proc/sys/net/ipv4/ip_forward` fails with
+   * "Read-only file system"). Returns the undo; the rig's stop undoes it too.
+   */
+  readOnlyProcSys(): () => void {
+    return this.procSysReadOnly();
+  }
+
+  /** Stops FRR (frrinit.sh), leaving the rig in place for another start. */
+  stopFrr(): void {
+    this.check(["sh", "-c", "/usr/lib/frr/frrinit.sh stop >/dev/null 2>&1"]);
   }
 
   /** `show running-config` without vtysh's framing lines. */

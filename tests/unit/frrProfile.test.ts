@@ -42,7 +42,7 @@ describe("frr.conf in FRR 10's order", () => {
   it("host: policy right after the header, route-maps sorted by name", () => {
     const conf = renderHostFrrConf({ ...SEED_HOST, frrVersion: "10.3" });
     assert.equal(
-      conf.split("\n").slice(7, 15).join("\n"),
+      conf.split("\n").slice(5, 13).join("\n"),
       [
         "ip prefix-list TOR-OUT seq 5 permit 2.2.2.2/32",
         "!",

@@ -321,10 +321,7 @@ describe("host library: a step that sources it leaves out what it defines, and n
     ["daemons", (s) => renderDaemonsApply(s, machine, DAEMONS, renderFrrStopDropIn(true))],
     ["remove daemons", (s) => renderDaemonsRemove(s, machine)],
     ["frr.conf", (s) => renderFrrConfApply(s, machine, renderHostFrrConf(SEED_HOST))],
-    [
-      "remove frr.conf",
-      (s) => renderFrrConfRemove(s, machine, renderEmptyFrrConf("8.4.4", "frr", false)),
-    ],
+    ["remove frr.conf", (s) => renderFrrConfRemove(s, machine, renderEmptyFrrConf("8.4.4", "frr"))],
     [
       "bgp verify",
       (s) =>
@@ -369,6 +366,7 @@ describe("host library: a step that sources it leaves out what it defines, and n
       "machine_gone",
       "machine_running",
       "mgmtd_retry",
+      "mirror_forwarding",
       "remove_image",
       "remove_machine",
       "remove_tar",

@@ -12,6 +12,7 @@ import {
   renderEmptyFrrConf,
   renderHostFrrConf,
   renderSwitchFrrConf,
+  withKernelForwarding,
 } from "../../components/render/frrConf";
 import { renderHostUnit, renderSysctl } from "../../components/render/hostNetwork";
 import {
@@ -25,7 +26,10 @@ function golden(name: string): string {
   return fs.readFileSync(path.join(__dirname, "..", "golden", name), "utf8");
 }
 
-/** The lines of the seed's own frr.conf (shared/seed), indentation aside. */
+/**
+ * The lines of the seed's own frr.conf (shared/seed), indentation aside; its `no ipv6
+ * forwarding` is zebra's listing of a host whose IPv6 forwarding was off.
+ */
 const SEED_FRR_CONF_LINES = [
   "frr defaults traditional",
   "hostname frr",
@@ -48,8 +52,10 @@ describe("frr.conf for the host", () => {
     assert.equal(conf, golden("host-seed.frr.conf"));
   });
 
-  it("holds every line of the seed's frr.conf", () => {
-    const lines = conf.split("\n").map((l) => l.trim());
+  it("holds every line of the seed's frr.conf, with the seed host's forwarding (IPv6 off)", () => {
+    const lines = withKernelForwarding(conf, { ipv4: true, ipv6: false })
+      .split("\n")
+      .map((l) => l.trim());
     for (const line of SEED_FRR_CONF_LINES) {
       assert.ok(lines.includes(line), `missing: ${line}`);
     }
@@ -69,9 +75,49 @@ describe("frr.conf for the host", () => {
     assert.doesNotMatch(conf, /ebgp-requires-policy/);
   });
 
-  it("keeps forwarding off explicitly", () => {
-    assert.match(conf, /^no ip forwarding\nno ipv6 forwarding$/m);
+  it("says nothing about forwarding: the apply adds the kernel's own", () => {
+    assert.doesNotMatch(conf, /forwarding/);
   });
+
+  const head = "frr version 8.4.4\nfrr defaults traditional\nhostname frr\n";
+  const forwardingTable: [string, string, { ipv4: boolean; ipv6: boolean }, string][] = [
+    [
+      "both on: no line",
+      `${head}service x\n!\n`,
+      { ipv4: true, ipv6: true },
+      `${head}service x\n!\n`,
+    ],
+    [
+      "both off: both lines after hostname",
+      `${head}no zebra nexthop kernel enable\n!\n`,
+      { ipv4: false, ipv6: false },
+      `${head}no ip forwarding\nno ipv6 forwarding\nno zebra nexthop kernel enable\n!\n`,
+    ],
+    ["IPv4 off only", `${head}!\n`, { ipv4: false, ipv6: true }, `${head}no ip forwarding\n!\n`],
+    [
+      "IPv6 off only, given lines replaced",
+      `${head}ip forwarding\nno ip forwarding\n!\nipv6 forwarding\n`,
+      { ipv4: true, ipv6: false },
+      `${head}no ipv6 forwarding\n!\n`,
+    ],
+    [
+      "header only: the lines last",
+      "frr version 10.3\nhostname h\n",
+      { ipv4: false, ipv6: false },
+      "frr version 10.3\nhostname h\nno ip forwarding\nno ipv6 forwarding\n",
+    ],
+    [
+      "indented lines are not the global ones",
+      ` no ip forwarding\n`,
+      { ipv4: true, ipv6: true },
+      ` no ip forwarding\n`,
+    ],
+  ];
+  for (const [title, given, kernel, expected] of forwardingTable) {
+    it(`withKernelForwarding: ${title}`, () => {
+      assert.equal(withKernelForwarding(given, kernel), expected);
+    });
+  }
 
   const table: [string, Partial<typeof SEED_HOST>, string[]][] = [
     [
@@ -105,7 +151,7 @@ describe("frr.conf for the host", () => {
     );
     assert.match(
       both,
-      /^no ipv6 forwarding\nno zebra nexthop kernel enable\nservice integrated-vtysh-config$/m,
+      /^hostname frr\nno zebra nexthop kernel enable\nservice integrated-vtysh-config$/m,
     );
   });
 
@@ -180,7 +226,7 @@ describe("frr.conf for a plain-FRR switch", () => {
 
   it("empty config keeps only the header", () => {
     assert.equal(
-      renderEmptyFrrConf("8.4.4", "tor", true),
+      renderEmptyFrrConf("8.4.4", "tor"),
       "frr version 8.4.4\nfrr defaults traditional\nhostname tor\nservice integrated-vtysh-config\n!\n",
     );
   });

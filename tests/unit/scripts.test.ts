@@ -11,8 +11,15 @@ import {
   DEFAULT_DAEMONS,
   FRR_STOP_DROP_IN,
 } from "../../components/render/daemons";
-import { renderEmptyFrrConf, renderHostFrrConf } from "../../components/render/frrConf";
 import {
+  KernelForwarding,
+  renderEmptyFrrConf,
+  renderHostFrrConf,
+  renderSwitchFrrConf,
+  withKernelForwarding,
+} from "../../components/render/frrConf";
+import {
+  mirrorForwardingFunction,
   renderDaemonsApply,
   renderDaemonsRemove,
   renderFrrConfApply,
@@ -84,7 +91,7 @@ const scripts: [string, string][] = [
     [`frr.conf (${t.kind})`, renderFrrConfApply("s", t, renderHostFrrConf(SEED_HOST))],
     [
       `remove frr.conf (${t.kind})`,
-      renderFrrConfRemove("s", t, renderEmptyFrrConf("8.4.4", "frr", false)),
+      renderFrrConfRemove("s", t, renderEmptyFrrConf("8.4.4", "frr")),
     ],
   ]),
   ...Object.values(DIALECTS).flatMap((d): [string, string][] => [
@@ -238,6 +245,84 @@ describe("step scripts", () => {
     const replace = text.indexOf('    mv -f "$staged" "$1/frr.conf"');
     assert.ok(check > 0 && replace > check, JSON.stringify([check, replace]));
     assert.ok(text.includes("grep -Eq '^line [0-9]+: %'"));
+  });
+
+  it("the staged frr.conf gets the kernel's forwarding lines before the dry run, and the destroy's too", () => {
+    const apply = renderFrrConfApply("s", { kind: "host" }, "x\n");
+    const mirror = apply.indexOf('    mirror_forwarding "$staged"\n');
+    const check = apply.indexOf("in_frr vtysh --dryrun");
+    assert.ok(mirror > 0 && check > mirror, JSON.stringify([mirror, check]));
+    const remove = renderFrrConfRemove("s", { kind: "host" }, "x\n");
+    const installed = remove.indexOf('    mirror_forwarding "$1/frr.conf"\n');
+    const applied = remove.indexOf('    apply_conf "the config could not be removed');
+    assert.ok(installed > 0 && applied > installed, JSON.stringify([installed, applied]));
+  });
+
+  it("mirror_forwarding reads the kernel as zebra does and writes what withKernelForwarding says", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "forwarding-"));
+    // /proc/net/snmp's second line: IpForwarding 1 (on) or 2 (off); IPv6 all/forwarding.
+    const kernels: [string, Record<string, string | undefined>, KernelForwarding][] = [
+      ["both on", { snmp: "Ip: 1 64 0\n", v6: "1\n" }, { ipv4: true, ipv6: true }],
+      ["both off", { snmp: "Ip: 2 64 0\n", v6: "0\n" }, { ipv4: false, ipv6: false }],
+      ["IPv4 off", { snmp: "Ip: 2 64 0\n", v6: "1\n" }, { ipv4: false, ipv6: true }],
+      ["IPv6 off", { snmp: "Ip: 1 64 0\n", v6: "0\n" }, { ipv4: true, ipv6: false }],
+      // zebra's ipforward*() return -1 for a file they cannot open: not listed as off.
+      [
+        "no files (IPv6 disabled at boot)",
+        { snmp: undefined, v6: undefined },
+        { ipv4: true, ipv6: true },
+      ],
+      // ipforward() without a second line returns 0: off.
+      ["snmp without a second line", { snmp: "", v6: "1\n" }, { ipv4: false, ipv6: true }],
+    ];
+    const confs = [
+      renderHostFrrConf(SEED_HOST),
+      renderHostFrrConf({ ...SEED_HOST, frrVersion: "10.3", gracefulRestart: true }),
+      renderSwitchFrrConf(SEED_SWITCH),
+      renderEmptyFrrConf("8.4.4", "frr"),
+      "frr version 8.4.4\nhostname frr\nno ip forwarding\nipv6 forwarding\n!",
+    ];
+    const script = [
+      "set -euo pipefail",
+      // Every /proc path read under the fake root.
+      'in_frr() { local a args=(); for a in "$@"; do case $a in /proc/*) a=$FAKE$a ;; esac; args+=("$a"); done; "${args[@]}"; }',
+      ...mirrorForwardingFunction(),
+      'mirror_forwarding "$1"',
+    ].join("\n");
+    try {
+      for (const [what, files, kernel] of kernels) {
+        const fake = path.join(dir, what.replace(/\W+/g, "-"));
+        fs.mkdirSync(`${fake}/proc/net`, { recursive: true });
+        fs.mkdirSync(`${fake}/proc/sys/net/ipv6/conf/all`, { recursive: true });
+        if (files.snmp !== undefined) {
+          // The header line, then the values (none: the file ends after the header).
+          const values = files.snmp === "" ? "" : `\n${files.snmp}`;
+          fs.writeFileSync(
+            `${fake}/proc/net/snmp`,
+            `Ip: Forwarding DefaultTTL InReceives${values}`,
+          );
+        }
+        if (files.v6 !== undefined) {
+          fs.writeFileSync(`${fake}/proc/sys/net/ipv6/conf/all/forwarding`, files.v6);
+        }
+        for (const [i, conf] of confs.entries()) {
+          const file = path.join(dir, `frr-${i}.conf`);
+          fs.writeFileSync(file, conf);
+          const r = spawnSync("bash", ["-c", script, "s", file], {
+            encoding: "utf8",
+            env: { ...process.env, FAKE: fake },
+          });
+          assert.equal(r.status, 0, `${what}, conf ${i}: ${r.stderr}`);
+          assert.equal(
+            fs.readFileSync(file, "utf8"),
+            withKernelForwarding(conf.endsWith("\n") ? conf : `${conf}\n`, kernel),
+            `${what}, conf ${i}`,
+          );
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   it("a VLAN uplink's sysctl key is written with / and reaches the right /proc/sys file", () => {

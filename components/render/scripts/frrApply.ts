@@ -19,6 +19,7 @@ import {
 } from "../../shell";
 import { INTERFACE_PLAN_PY } from "./interfacePlan";
 import { FRR_STOP_DROP_IN } from "../daemons";
+import { FORWARDING_OFF_LINES } from "../frrConf";
 import {
   FrrTarget,
   frrEtc,
@@ -235,16 +236,66 @@ export function renderDaemonsRemove(step: StepId, target: FrrTarget): string {
 }
 
 /**
+ * Lines defining `mirror_forwarding FILE`, which rewrites an frr.conf in place as
+ * frrConf.ts {@link withKernelForwarding} describes: no forwarding line but `no ip
+ * forwarding` / `no ipv6 forwarding` after the leading `frr version`, `frr defaults` and
+ * `hostname` lines for each kind the kernel has off. The kernel's state is read where
+ * FRR runs, from the files zebra reads, the way it reads them (frr-8.4.4 and frr-10.3
+ * zebra/ipforward_proc.c): ipforward() takes IPv4 as on only when the second line of
+ * /proc/net/snmp starts `Ip: 1`, ipforward_ipv6() takes IPv6 as off when the first
+ * character of /proc/sys/net/ipv6/conf/all/forwarding is not a non-zero number; an
+ * unreadable file gives -1, which config_write_forwarding() (zebra/zebra_vty.c) does
+ * not list as off.
+ */
+export function mirrorForwardingFunction(): string[] {
+  return [
+    "mirror_forwarding() {",
+    "    local ipv4=on ipv6=on value line put= lines=()",
+    "    if value=$(in_frr cat /proc/net/snmp 2>/dev/null); then",
+    "        value=$(sed -n '2p' <<<\"$value\")",
+    '        if [ "${value:0:5}" != "Ip: 1" ]; then ipv4=off; fi',
+    "    fi",
+    "    if value=$(in_frr cat /proc/sys/net/ipv6/conf/all/forwarding 2>/dev/null); then",
+    "        case ${value:0:1} in [1-9]) ;; *) ipv6=off ;; esac",
+    "    fi",
+    '    while IFS= read -r line || [ -n "$line" ]; do',
+    "        case $line in",
+    `        ${quote("ip forwarding")} | ${quote(FORWARDING_OFF_LINES.ipv4)} | ${quote("ipv6 forwarding")} | ${quote(FORWARDING_OFF_LINES.ipv6)}) continue ;;`,
+    "        'frr version '* | 'frr defaults '* | 'hostname '*) ;;",
+    "        *)",
+    '            if [ -z "$put" ]; then',
+    `                if [ "$ipv4" = off ]; then lines+=(${quote(FORWARDING_OFF_LINES.ipv4)}); fi`,
+    `                if [ "$ipv6" = off ]; then lines+=(${quote(FORWARDING_OFF_LINES.ipv6)}); fi`,
+    "                put=1",
+    "            fi",
+    "            ;;",
+    "        esac",
+    '        lines+=("$line")',
+    '    done <"$1"',
+    '    if [ -z "$put" ]; then',
+    `        if [ "$ipv4" = off ]; then lines+=(${quote(FORWARDING_OFF_LINES.ipv4)}); fi`,
+    `        if [ "$ipv6" = off ]; then lines+=(${quote(FORWARDING_OFF_LINES.ipv6)}); fi`,
+    "    fi",
+    '    if [ "${#lines[@]}" -gt 0 ]; then printf \'%s\\n\' "${lines[@]}"; fi >"$1"',
+    "}",
+  ];
+}
+
+/**
  * Lines defining `frr_conf_apply ETC` and `frr_conf_remove ETC`, the frr.conf step's body
- * and delete. Apply (after `stage_file ETC frr.conf`): check the staged file with `vtysh
- * --dryrun` where FRR runs, then start FRR (first apply) or replace the file and apply it
- * (`apply_conf`). Remove (a header-only config on stdin): apply it while FRR runs
- * (removing every interface, BGP and policy line), then remove the file.
+ * and delete. Apply (after `stage_file ETC frr.conf`): give the staged file the kernel's
+ * forwarding lines ({@link mirrorForwardingFunction}), check it with `vtysh --dryrun`
+ * where FRR runs, then start FRR (first apply) or replace the file and apply it
+ * (`apply_conf`). Remove (a header-only config on stdin, given the kernel's forwarding
+ * lines too): apply it while FRR runs (removing every interface, BGP and policy line),
+ * then remove the file.
  */
 export function frrConfFunctions(): string[] {
   return [
+    ...mirrorForwardingFunction(),
     "frr_conf_apply() {",
     "    local check",
+    '    mirror_forwarding "$staged"',
     // The same file seen from where FRR runs: /etc/frr/<its unique name>.
     `    if ! check=$(in_frr vtysh --dryrun -f "/etc/frr/\${staged##*/}" 2>&1) || grep -Eq ${quote(DRYRUN_REJECTED_LINE.source)} <<<"$check"; then`,
     '        rm -f "$staged"',
@@ -273,6 +324,7 @@ export function frrConfFunctions(): string[] {
     "    fi",
     '    install_stdin "$1/frr.conf" 0640',
     '    chown --reference="$1" "$1/frr.conf"',
+    '    mirror_forwarding "$1/frr.conf"',
     '    apply_conf "the config could not be removed from the running FRR" || exit 1',
     '    rm -f "$1/frr.conf"',
     `    ${say(`BGP config removed from the running FRR and frr.conf deleted`)}`,

@@ -56,7 +56,7 @@ import { verifySessionsFunction } from "./verify";
  * unit steps and their deletes (`install_stdin`, `sysctl_apply`, `sysctl_remove`,
  * `host_unit_apply`, `host_unit_remove`) and its daemons and frr.conf steps
  * (`drop_in_apply`, `drop_in_remove`, `stage_file`, `daemons_apply`, `daemons_remove`,
- * `frr_conf_apply`, `frr_conf_remove`) and verify step (`verify_sessions`, with the
+ * `mirror_forwarding`, `frr_conf_apply`, `frr_conf_remove`) and verify step (`verify_sessions`, with the
  * check's Python in `verify_check_py`), which those steps call with their values. The same text on every host; a change to it is a
  * new file (its name carries its digest), so a step always sources the version it was
  * written for.
