@@ -93,15 +93,18 @@ export const FRR_STOP_DROP_IN = "/etc/systemd/system/frr.service.d/frr-nspawn-st
 
 /**
  * The frr.service drop-in that stops zebra first, or undefined without graceful restart.
- * FRR's own `frrinit.sh stop` stops zebra last, and 8.4's bgpd withdraws its routes from
- * zebra as it exits (10.3's did so once in three runs), so zebra deleted them from the
- * kernel; with zebra (`-r`) gone first the kernel keeps them until the next start takes
+ * FRR's own `frrinit.sh stop` stops zebra last on 8.4 (frr-8.4.4 tools/frrcommon.sh.in
+ * all_stop; reverted in 8.5, so 10.3 stops every daemon at once), and 8.4's bgpd withdraws
+ * its routes from zebra as it exits (10.3's did so once in three runs), so zebra deleted
+ * them from the kernel; with zebra (`-r`) gone first the kernel keeps them until the next start takes
  * them back (`-K`). Measured in tests/rack (single-homed host, 20/s ping): on 8.4.4 a
  * restart lost 167 pings without it and 0 with it (and frrConf's policy-first file);
  * 10.3 lost 0 in most runs without it but 220 once, and 0 in every run with it, so every
- * release line takes it. `frrinit.sh stop` still runs after it and stops the rest (it
- * says it cannot stop watchfrr and zebra, which are gone). watchfrr goes first: it
- * would start zebra again.
+ * release line takes it. `frrinit.sh stop` still runs after it and stops the rest (on
+ * 8.4 it says it cannot stop watchfrr and zebra, which are gone; 8.4's `daemon_stop`
+ * ignores `--quiet` and calls `log_success_msg`, which this `bash -c` does not define, so
+ * the journal shows "command not found" there: noise only, the stop still returns 0).
+ * watchfrr goes first: it would start zebra again.
  */
 export function renderFrrStopDropIn(gracefulRestart: boolean): string | undefined {
   if (!gracefulRestart) {
