@@ -607,32 +607,23 @@ daemons_remove() {
     fi
 }
 mirror_forwarding() {
-    local ipv4=on ipv6=on value line put= lines=()
+    local value line put= lines=() off=()
     if value=$(in_frr cat /proc/net/snmp 2>/dev/null); then
         value=$(sed -n '2p' <<<"$value")
-        if [ "${value:0:5}" != "Ip: 1" ]; then ipv4=off; fi
+        if [ "${value:0:5}" != "Ip: 1" ]; then off+=('no ip forwarding'); fi
     fi
     if value=$(in_frr cat /proc/sys/net/ipv6/conf/all/forwarding 2>/dev/null); then
-        case ${value:0:1} in [1-9]) ;; *) ipv6=off ;; esac
+        case ${value:0:1} in [1-9]) ;; *) off+=('no ipv6 forwarding') ;; esac
     fi
     while IFS= read -r line || [ -n "$line" ]; do
         case $line in
         'ip forwarding' | 'no ip forwarding' | 'ipv6 forwarding' | 'no ipv6 forwarding') continue ;;
         'frr version '* | 'frr defaults '* | 'hostname '*) ;;
-        *)
-            if [ -z "$put" ]; then
-                if [ "$ipv4" = off ]; then lines+=('no ip forwarding'); fi
-                if [ "$ipv6" = off ]; then lines+=('no ipv6 forwarding'); fi
-                put=1
-            fi
-            ;;
+        *) if [ -z "$put" ]; then lines+=("${off[@]}"); put=1; fi ;;
         esac
         lines+=("$line")
     done <"$1"
-    if [ -z "$put" ]; then
-        if [ "$ipv4" = off ]; then lines+=('no ip forwarding'); fi
-        if [ "$ipv6" = off ]; then lines+=('no ipv6 forwarding'); fi
-    fi
+    if [ -z "$put" ]; then lines+=("${off[@]}"); fi
     if [ "${#lines[@]}" -gt 0 ]; then printf '%s\n' "${lines[@]}"; fi >"$1"
 }
 frr_conf_apply() {

@@ -147,7 +147,7 @@ function shared(c: SwitchConfig): Words[] {
     ),
     // 5.15: a profile with FRR's default timers (the 5.15 BFD page: multiplier 3, 300 ms
     // each way), set when absent and kept: other resources use it. BFD itself must be on.
-    ...(c.bfd && profiles(c)
+    ...(c.bfd && bfdProfiles(c)
       ? [
           nv("set", "router", "bfd", "profile", BFD_PROFILE, "detect-multiplier", "3"),
           nv("set", "router", "bfd", "profile", BFD_PROFILE, "min-rx-interval", "300"),
@@ -158,7 +158,7 @@ function shared(c: SwitchConfig): Words[] {
 }
 
 /** Whether a release attaches BFD to a neighbour through a profile (5.15 and later). */
-function profiles(c: SwitchConfig): boolean {
+function bfdProfiles(c: SwitchConfig): boolean {
   return atLeast(c.cumulusVersion, 5, 15);
 }
 
@@ -188,7 +188,7 @@ function owned(c: SwitchConfig): OwnedLine[] {
     // from 5.15 `… neighbor swp51 bfd profile BFD1`, removed with `nv unset … bfd`.
     ...(c.bfd
       ? c.downlinks.map((d) =>
-          profiles(c)
+          bfdProfiles(c)
             ? leaf([...BGP, "neighbor", d.port, "bfd"], ["profile", BFD_PROFILE])
             : leaf([...BGP, "neighbor", d.port, "bfd", "enable"], ["on"]),
         )
@@ -203,7 +203,7 @@ export const nvue: SwitchDialect = {
   owned,
   applyScript: (step, c) =>
     renderApply(
-      flowFor(c.cumulusVersion, c.bfd && profiles(c)),
+      flowFor(c.cumulusVersion, c.bfd && bfdProfiles(c)),
       step,
       nvue.describes,
       c,
