@@ -55,8 +55,9 @@ export interface Flow {
  * the last name's prefix), as printed by `net show configuration commands` on
  * cumulus-linux-42 …/EVPN-Multihoming.md, and `nv set interface swp51-54 link state up`
  * in `nv config show -o commands`. With `bare`, each interface of a line with settings is
- * also printed alone (`net add interface swp1`): NCLU lists a configured port that has
- * settings only with them, and any of them brings the port up.
+ * also printed alone (`net add interface swp1`): that listing shows a configured port
+ * that has settings only with them (it has no bare `net add interface swp1-4`), so a port
+ * with settings counts as configured.
  */
 export function expandInterfacesFunction(
   name: string,
