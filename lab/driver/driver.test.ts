@@ -223,10 +223,10 @@ describe("lab driver (local commands)", function () {
     const l = log().slice(mark);
     assert.ok(l.includes("end-t2") && l.includes("end-t1"), l.join(","));
     const left = names(readState(state));
-    assert.ok(left.includes("t1"), left.join(","));
-    assert.ok(!left.includes("t2"), left.join(","));
+    assert.ok(left.includes("t2"), left.join(","));
+    assert.ok(!left.includes("t1"), left.join(","));
     // The other deletes of that antichain ran; nothing waits behind it in this program.
-    // t1's delete is fixed by an update (a changed delete re-runs create), then destroyed.
+    // t2's delete is fixed by an update (a changed delete re-runs create), then destroyed.
     assert.equal(up({ withC: "false", twins: "true" }).code, 0);
     const r2 = runCli("destroy", program, state, cfg({ withC: "false", twins: "true" }));
     assert.equal(r2.code, 0, r2.stderr);
