@@ -496,6 +496,13 @@ function listed(d: SwitchDialect, c: SwitchConfig, printed: string[]): string[] 
   return r.stdout.trimEnd().split("\n");
 }
 
+/** Every line of `wants` is among `lines` (what `has` would find). */
+function assertListed(lines: string[], wants: string[]): void {
+  for (const want of wants) {
+    assert.ok(lines.includes(want), `${want}\n---\n${lines.join("\n")}`);
+  }
+}
+
 describe("switch listings as Cumulus prints them: grouped ports, neighbours as frr.conf has them", () => {
   it("nclu: one port per line, a port with settings also alone, the neighbour in the form added", () => {
     // Lines of the leaf01 `net show configuration commands` listing in cumulus-linux-42
@@ -511,7 +518,7 @@ describe("switch listings as Cumulus prints them: grouped ports, neighbours as f
       "net add interface swp12s0-1,swp1 ipv6 nd ra-lifetime 0",
       "net add bgp neighbor swp12s1 interface remote-as external",
     ]);
-    for (const want of [
+    assertListed(lines, [
       "net add interface swp3",
       "net add interface swp4 mtu 9202",
       "net add interface ipmr-lo pim",
@@ -525,9 +532,7 @@ describe("switch listings as Cumulus prints them: grouped ports, neighbours as f
       "net add bgp neighbor swp12s1 remote-as external",
       "net add bgp autonomous-system 5556",
       "net add vxlan vx-1000-1009,4001-4003 mtu 9152",
-    ]) {
-      assert.ok(lines.includes(want), `${want}\n---\n${lines.join("\n")}`);
-    }
+    ]);
     assert.ok(!lines.includes("net add interface swp5"));
     assert.ok(!lines.includes("net add interface swp12s2"));
   });
@@ -541,16 +546,14 @@ describe("switch listings as Cumulus prints them: grouped ports, neighbours as f
       "nv set vrf default router bgp autonomous-system 65101",
       "nv set vrf default router bgp router-id 10.10.10.1",
     ]);
-    for (const want of [
+    assertListed(lines, [
       "nv set interface swp53 link state up",
       "nv set interface swp12s1 ip neighbor-discovery router-advertisement interval 5000",
       "nv set interface swp1 ip neighbor-discovery router-advertisement interval 5000",
       "nv set router bgp autonomous-system 65101",
       "nv set vrf default router bgp autonomous-system 65101",
       "nv set router bgp router-id 10.10.10.1",
-    ]) {
-      assert.ok(lines.includes(want), `${want}\n---\n${lines.join("\n")}`);
-    }
+    ]);
     assert.ok(!lines.includes("nv set interface swp53"), "nvue lists no bare ports");
   });
 });
